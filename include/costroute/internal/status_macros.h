@@ -1,0 +1,45 @@
+// Internal: status helpers. Installed, not API; may change without notice.
+//
+// Debian's Abseil (20220623) has no ABSL_RETURN_IF_ERROR, and its
+// absl::string_view is a distinct type from std::string_view; both gaps are
+// bridged here, once.
+#ifndef COSTROUTE_INTERNAL_STATUS_MACROS_H_
+#define COSTROUTE_INTERNAL_STATUS_MACROS_H_
+
+#include <string_view>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+// Returns from the enclosing function if `expr` (an absl::Status) is not OK.
+#define COSTROUTE_RETURN_IF_ERROR(expr)                 \
+  do {                                                  \
+    ::absl::Status costroute_status_ = (expr);          \
+    if (!costroute_status_.ok()) return costroute_status_; \
+  } while (false)
+
+#define COSTROUTE_CONCAT_INNER_(a, b) a##b
+#define COSTROUTE_CONCAT_(a, b) COSTROUTE_CONCAT_INNER_(a, b)
+
+// `COSTROUTE_ASSIGN_OR_RETURN(auto x, f());` declares `x` from an
+// absl::StatusOr or returns its error status.
+#define COSTROUTE_ASSIGN_OR_RETURN(lhs, expr)                                  \
+  COSTROUTE_ASSIGN_OR_RETURN_IMPL_(COSTROUTE_CONCAT_(costroute_or_, __LINE__), \
+                                   lhs, expr)
+#define COSTROUTE_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                     \
+  if (!tmp.ok()) return std::move(tmp).status();         \
+  lhs = std::move(tmp).value()
+
+namespace costroute::internal {
+
+// The one place where std::string_view becomes absl::string_view.
+inline absl::string_view to_absl(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+}  // namespace costroute::internal
+
+#endif  // COSTROUTE_INTERNAL_STATUS_MACROS_H_

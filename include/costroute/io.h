@@ -1,0 +1,123 @@
+// costroute/io.h: model files and JSONL input.
+//
+// Model files are versioned JSON ("format": "costroute.model/1"): the
+// vectorizer's settings, vocabulary and idf, the coefficients, intercept and
+// where the model came from. Numbers are written with the fewest digits that
+// read back as exactly the same double, and read with a correctly rounded
+// parser, so a model survives any number of save/load round trips bit for
+// bit. docs/model-format.md describes every field.
+//
+// JsonlReader streams JSON Lines: one record in memory at a time, whatever
+// the size of the file.
+//
+// Compiled (costroute::costroute); simdjson stays private.
+//
+// **Example**:
+//
+//   COSTROUTE_ASSIGN_OR_RETURN(costroute::Model model,
+//                              costroute::load_model("router.json"));
+//   COSTROUTE_ASSIGN_OR_RETURN(costroute::JsonlReader in,
+//                              costroute::JsonlReader::open("queries.jsonl"));
+//   while (true) {
+//     COSTROUTE_ASSIGN_OR_RETURN(bool more, in.next());
+//     if (!more) break;
+//     COSTROUTE_ASSIGN_OR_RETURN(std::string_view query,
+//                                in.string_field("query"));
+//     double p = model.p_small_ok(query);
+//   }
+#ifndef COSTROUTE_IO_H_
+#define COSTROUTE_IO_H_
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "costroute/model.h"
+
+namespace costroute {
+
+// The model file format this build reads and writes.
+inline constexpr std::string_view kModelFormat = "costroute.model/1";
+
+// Reads a model file. Errors name the file and the field:
+//   NotFound          "m.json: cannot open: No such file or directory"
+//   InvalidArgument   "m.json: not valid JSON: ... (truncated file?)"
+//                     "m.json:4:17: NaN is not a JSON number"
+//                     "m.json: format: unknown model format \"x\"; ..."
+//                     "m.json: idf: expected 5000 values, got 4999"
+//                     "m.json: vocabulary[12]: duplicate term \"ab\" ..."
+[[nodiscard]] absl::StatusOr<Model> load_model(const std::string& path);
+
+// As load_model, from JSON text; `source` names it in error messages.
+[[nodiscard]] absl::StatusOr<Model> parse_model(std::string_view json,
+                                                std::string_view source = "model");
+
+// The model file's JSON text.
+[[nodiscard]] std::string model_to_json(const Model& model);
+
+// Writes a model file: to a temporary file beside `path`, then renamed over
+// it, so a reader never sees half a model. Errors: Unavailable with the OS
+// error when the file cannot be written.
+[[nodiscard]] absl::Status save_model(const Model& model,
+                                      const std::string& path);
+
+// Reads JSON Lines one record at a time. Blank lines are skipped; every other
+// line must be one JSON object. Errors carry "FILE:LINE:" so the user can
+// find the record. Not thread-safe; move-only.
+class JsonlReader {
+ public:
+  // Opens `path`, or standard input for "-". NotFound if it cannot be opened.
+  [[nodiscard]] static absl::StatusOr<JsonlReader> open(const std::string& path);
+
+  JsonlReader(JsonlReader&&) noexcept;
+  JsonlReader& operator=(JsonlReader&&) noexcept;
+  ~JsonlReader();
+
+  // Moves to the next record. Returns false at the end of the input;
+  // InvalidArgument "FILE:LINE: not valid JSON: ..." or "... expected a JSON
+  // object" for a bad line, Unavailable for a read error.
+  [[nodiscard]] absl::StatusOr<bool> next();
+
+  // 1-based line number of the current record.
+  size_t line_number() const;
+  const std::string& path() const;
+
+  // Fields of the current record, by dotted path ("meta.subset"). Views stay
+  // valid until the next call to next(). A missing field is NotFound, a
+  // field of the wrong type InvalidArgument, both with file, line and field:
+  //   "data.jsonl:7: field \"query\": expected a string, got number".
+  [[nodiscard]] absl::StatusOr<std::string_view> string_field(
+      std::string_view path) const;
+  [[nodiscard]] absl::StatusOr<double> number_field(std::string_view path) const;
+  // A 0/1 label: the numbers 0 and 1 (1.0 too) or false and true.
+  [[nodiscard]] absl::StatusOr<int> label_field(std::string_view path) const;
+  // A categorical value as text: a string as is, a number or boolean as its
+  // JSON text. Objects, arrays and null are InvalidArgument.
+  [[nodiscard]] absl::StatusOr<std::string> category_field(
+      std::string_view path) const;
+  // An object of numbers, such as {"model-a": 0.5, "model-b": 1}.
+  [[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, double>>>
+  number_map_field(std::string_view path) const;
+  // The field's JSON text, re-encoded compactly (for echoing an "id").
+  [[nodiscard]] absl::StatusOr<std::string> json_field(std::string_view path) const;
+  bool has_field(std::string_view path) const;
+
+  // An InvalidArgument error located at the current record:
+  // "FILE:LINE: <message>".
+  absl::Status error(std::string_view message) const;
+
+ private:
+  struct Impl;
+  explicit JsonlReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace costroute
+
+#endif  // COSTROUTE_IO_H_

@@ -1,0 +1,98 @@
+// costroute/train.h: training the learned router from labelled queries.
+//
+// train() fits the same pipeline as scikit-learn's
+// TfidfVectorizer(max_features=5000, ngram_range=(1, 2)) +
+// LogisticRegression(C=1.0): the vocabulary by scikit-learn's rules, and
+// L2-regularised logistic regression with the same objective,
+//
+//   minimize  C * sum_i s_i * log(1 + exp(-y_i * (w . x_i + b))) + |w|^2 / 2
+//
+// (intercept b not penalised; s_i the example and class weights), solved by
+// L-BFGS to its exact optimum rather than scikit-learn's early stop.
+//
+// Compiled (costroute::costroute); Eigen stays private.
+//
+// **Example**:
+//
+//   costroute::TrainingSet data;
+//   data.queries = {"what is 2+2", "prove the Riemann hypothesis", ...};
+//   data.labels = {1, 0, ...};  // 1: the small model was good enough
+//   absl::StatusOr<costroute::TrainResult> result = costroute::train(data);
+//   if (!result.ok()) return result.status();
+//   absl::Status saved = costroute::save_model(result->model, "router.json");
+#ifndef COSTROUTE_TRAIN_H_
+#define COSTROUTE_TRAIN_H_
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "costroute/model.h"
+#include "costroute/text.h"
+
+namespace costroute {
+
+// Labelled queries. Owned values; build it, then pass it to train().
+struct TrainingSet {
+  std::vector<std::string> queries;
+  // One per query: 1 if the small model was good enough, else 0.
+  std::vector<int> labels;
+  // Empty, or one non-negative weight per query (for instance how much
+  // quality is at stake on it). Multiplies the class weights.
+  std::vector<double> weights;
+};
+
+struct TrainOptions {
+  VectorizerOptions vectorizer;
+  // Inverse regularisation strength, as scikit-learn's C.
+  double C = 1.0;
+  // Weight each class by n / (2 * n_class), as class_weight="balanced".
+  bool balanced_class_weight = false;
+  int max_iterations = 2000;
+  // Stop when every gradient component is within this fraction of the
+  // largest component at the start.
+  double tolerance = 1e-10;
+  // Extra provenance recorded in the model (the data's name, ...).
+  Provenance provenance;
+};
+
+// What the solver did, for logs and for the caller's checks.
+struct TrainReport {
+  size_t n_examples = 0;
+  size_t n_features = 0;
+  int iterations = 0;
+  bool converged = false;
+  double objective = 0.0;
+  // Largest gradient component at the end, relative to the start.
+  double relative_gradient = 0.0;
+  double seconds_vectorizer = 0.0;
+  double seconds_solver = 0.0;
+};
+
+struct TrainResult {
+  Model model;
+  TrainReport report;
+};
+
+// Fits the vocabulary and idf (scikit-learn's TfidfVectorizer.fit), with
+// `options.max_features` keeping the terms of highest total count (ties go
+// to the term that sorts first). InvalidArgument if no term remains.
+[[nodiscard]] absl::StatusOr<Vectorizer> fit_vectorizer(
+    std::span<const std::string> documents, const VectorizerOptions& options);
+
+// Fits the logistic regression on the rows `vectorizer` gives `data`.
+[[nodiscard]] absl::StatusOr<TrainResult> fit_classifier(
+    Vectorizer vectorizer, const TrainingSet& data, const TrainOptions& options);
+
+// fit_vectorizer, then fit_classifier. InvalidArgument for inconsistent
+// input ("labels: expected 100 values, got 99"), a single class, a negative
+// weight or C <= 0. A solver that stops before convergence is not an error:
+// check report.converged.
+[[nodiscard]] absl::StatusOr<TrainResult> train(const TrainingSet& data,
+                                                const TrainOptions& options = {});
+
+}  // namespace costroute
+
+#endif  // COSTROUTE_TRAIN_H_

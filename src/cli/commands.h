@@ -1,0 +1,43 @@
+// Private: the subcommands of `costroute`. Each takes the arguments after
+// its name and returns an absl::Status; main() prints a failure as one line
+// on stderr and exits with 1.
+#ifndef COSTROUTE_SRC_CLI_COMMANDS_H_
+#define COSTROUTE_SRC_CLI_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "costroute/io.h"
+
+namespace costroute::cli {
+
+using Args = std::vector<std::string>;
+
+absl::Status train_command(const Args& args);
+absl::Status score_command(const Args& args);
+absl::Status bench_command(const Args& args);
+absl::Status tokenize_command(const Args& args);
+
+// The "id" of the current record as JSON (a string or number, re-encoded),
+// or its line number when it has none. Other id types are an error.
+[[nodiscard]] absl::StatusOr<std::string> record_id(const JsonlReader& in);
+
+// Writes `text` to standard output in large blocks.
+class Output {
+ public:
+  ~Output() { flush(); }
+  std::string& buffer() { return buffer_; }
+  void maybe_flush() {
+    if (buffer_.size() >= (1 << 16)) flush();
+  }
+  void flush();
+
+ private:
+  std::string buffer_;
+};
+
+}  // namespace costroute::cli
+
+#endif  // COSTROUTE_SRC_CLI_COMMANDS_H_

@@ -1,0 +1,117 @@
+#include "cli/flags.h"
+
+#include <charconv>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "costroute/internal/status_macros.h"
+
+namespace costroute::cli {
+
+using internal::to_absl;
+
+absl::StatusOr<Flags> Flags::parse(const std::vector<std::string>& args,
+                                   std::initializer_list<std::string_view> value_flags,
+                                   std::initializer_list<std::string_view> switches) {
+  Flags flags;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument \"", arg, "\" (flags start with --)"));
+    }
+    const size_t equals = arg.find('=');
+    const std::string name = arg.substr(2, equals == std::string::npos ? std::string::npos : equals - 2);
+    bool takes_value = false, is_switch = false;
+    for (std::string_view f : value_flags) takes_value = takes_value || f == name;
+    for (std::string_view f : switches) is_switch = is_switch || f == name;
+    if (!takes_value && !is_switch) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    }
+    if (flags.values_.count(name) > 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, " given twice"));
+    }
+    if (is_switch) {
+      if (equals != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
+      }
+      flags.values_[name] = "";
+      continue;
+    }
+    if (equals != std::string::npos) {
+      flags.values_[name] = arg.substr(equals + 1);
+    } else if (i + 1 < args.size()) {
+      flags.values_[name] = args[++i];
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+    }
+  }
+  return flags;
+}
+
+bool Flags::has(std::string_view name) const { return values_.find(name) != values_.end(); }
+
+std::optional<std::string> Flags::get(std::string_view name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::StatusOr<std::string> Flags::required(std::string_view name) const {
+  auto value = get(name);
+  if (!value || value->empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("missing --", to_absl(name)));
+  }
+  return *value;
+}
+
+absl::StatusOr<int64_t> Flags::integer(std::string_view name, int64_t fallback,
+                                       int64_t min, int64_t max) const {
+  auto value = get(name);
+  if (!value) return fallback;
+  int64_t n;
+  if (!absl::SimpleAtoi(*value, &n)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", to_absl(name), ": expected a whole number, got \"", *value, "\""));
+  }
+  if (n < min || n > max) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", to_absl(name), ": expected a value in [", min, ", ", max, "], got ", n));
+  }
+  return n;
+}
+
+absl::StatusOr<double> Flags::number(std::string_view name, double fallback) const {
+  auto value = get(name);
+  if (!value) return fallback;
+  double d;
+  if (!absl::SimpleAtod(*value, &d) || !std::isfinite(d)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", to_absl(name), ": expected a number, got \"", *value, "\""));
+  }
+  return d;
+}
+
+absl::StatusOr<std::pair<int, int>> Flags::pair(std::string_view name,
+                                                std::pair<int, int> fallback) const {
+  auto value = get(name);
+  if (!value) return fallback;
+  std::vector<std::string> parts = absl::StrSplit(*value, ',');
+  int a, b;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) ||
+      !absl::SimpleAtoi(parts[1], &b)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", to_absl(name), ": expected two whole numbers such as 1,2, got \"",
+        *value, "\""));
+  }
+  return std::make_pair(a, b);
+}
+
+std::vector<std::string> Flags::list(std::string_view name) const {
+  auto value = get(name);
+  if (!value || value->empty()) return {};
+  return absl::StrSplit(*value, ',', absl::SkipEmpty());
+}
+
+}  // namespace costroute::cli

@@ -1,0 +1,34 @@
+// costroute score: one {"id", "p_small_ok"} line per input record, in order.
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "costroute/internal/status_macros.h"
+#include "io/json_writer.h"
+
+namespace costroute::cli {
+
+absl::Status score_command(const Args& args) {
+  COSTROUTE_ASSIGN_OR_RETURN(Flags flags, Flags::parse(args, {"model", "data"}, {}));
+  COSTROUTE_ASSIGN_OR_RETURN(std::string model_path, flags.required("model"));
+  COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
+  COSTROUTE_ASSIGN_OR_RETURN(Model model, load_model(model_path));
+  COSTROUTE_ASSIGN_OR_RETURN(JsonlReader in, JsonlReader::open(data_path));
+  TextScratch scratch;
+  Output out;
+  while (true) {
+    COSTROUTE_ASSIGN_OR_RETURN(bool more, in.next());
+    if (!more) break;
+    COSTROUTE_ASSIGN_OR_RETURN(std::string id, record_id(in));
+    COSTROUTE_ASSIGN_OR_RETURN(std::string_view query, in.string_field("query"));
+    const double p = model.p_small_ok(query, scratch);
+    std::string& line = out.buffer();
+    line += "{\"id\":";
+    line += id;
+    line += ",\"p_small_ok\":";
+    internal::append_json_number(line, p);
+    line += "}\n";
+    out.maybe_flush();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace costroute::cli

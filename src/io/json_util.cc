@@ -1,0 +1,106 @@
+#include "io/json_util.h"
+
+#include "absl/strings/str_cat.h"
+#include "costroute/internal/status_macros.h"
+
+namespace costroute::internal {
+namespace {
+
+using internal::to_absl;
+
+// Finds NaN, Infinity or -Infinity outside strings: JSON has no such
+// numbers, but Python's json module writes them. Returns "LINE:COL: ..." or
+// an empty string.
+std::string find_non_finite_literal(std::string_view text) {
+  size_t line = 1;
+  size_t column = 1;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i, ++column) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      continue;
+    }
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+        ++column;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    for (std::string_view literal : {"NaN", "Infinity", "-Infinity"}) {
+      if (text.substr(i, literal.size()) == literal) {
+        return absl::StrCat(line, ":", column, ": ", to_absl(literal),
+                            " is not a JSON number (non-finite values are not "
+                            "allowed)");
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string describe_parse_error(simdjson::error_code error,
+                                 std::string_view text) {
+  std::string literal = find_non_finite_literal(text);
+  if (!literal.empty()) return literal;
+  switch (error) {
+    case simdjson::EMPTY:
+      return "empty input, expected JSON";
+    case simdjson::TAPE_ERROR:
+    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
+      return "not valid JSON: unbalanced braces or brackets, or a missing "
+             "comma or colon (truncated?)";
+    case simdjson::UNCLOSED_STRING:
+      return "not valid JSON: unclosed string (truncated?)";
+    case simdjson::UTF8_ERROR:
+      return "not valid JSON: invalid UTF-8";
+    case simdjson::NUMBER_ERROR:
+      return "not valid JSON: malformed number";
+    case simdjson::CAPACITY:
+      return "not valid JSON: document too large";
+    default:
+      return absl::StrCat("not valid JSON: ", simdjson::error_message(error));
+  }
+}
+
+const char* type_name(simdjson::dom::element_type type) {
+  switch (type) {
+    case simdjson::dom::element_type::ARRAY: return "array";
+    case simdjson::dom::element_type::OBJECT: return "object";
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+    case simdjson::dom::element_type::DOUBLE: return "number";
+    case simdjson::dom::element_type::STRING: return "string";
+    case simdjson::dom::element_type::BOOL: return "boolean";
+    case simdjson::dom::element_type::NULL_VALUE: return "null";
+  }
+  return "unknown";
+}
+
+bool find_path(simdjson::dom::element root, std::string_view path,
+               simdjson::dom::element& out) {
+  simdjson::dom::element current = root;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = path.find('.', start);
+    const std::string_view step = path.substr(start, dot - start);
+    simdjson::dom::object object;
+    if (current.get_object().get(object) != simdjson::SUCCESS) return false;
+    if (object.at_key(step).get(current) != simdjson::SUCCESS) return false;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  out = current;
+  return true;
+}
+
+}  // namespace costroute::internal

@@ -1,0 +1,29 @@
+// Private: simdjson helpers shared by the readers. simdjson appears only in
+// src/, never in public headers.
+#ifndef COSTROUTE_SRC_IO_JSON_UTIL_H_
+#define COSTROUTE_SRC_IO_JSON_UTIL_H_
+
+#include <simdjson.h>
+
+#include <string>
+#include <string_view>
+
+namespace costroute::internal {
+
+// A readable reason for a failed parse of `text`, such as "not valid JSON:
+// unbalanced braces or brackets (truncated?)" or, for the literals Python
+// writes for non-finite floats, "3:17: NaN is not a JSON number".
+std::string describe_parse_error(simdjson::error_code error,
+                                 std::string_view text);
+
+// "string", "number", "object", ... for messages.
+const char* type_name(simdjson::dom::element_type type);
+
+// Follows a dotted path ("meta.subset") from `root`. Returns false if some
+// step is missing or not an object.
+bool find_path(simdjson::dom::element root, std::string_view path,
+               simdjson::dom::element& out);
+
+}  // namespace costroute::internal
+
+#endif  // COSTROUTE_SRC_IO_JSON_UTIL_H_

@@ -1,0 +1,174 @@
+#include <simdjson.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "costroute/internal/status_macros.h"
+#include "costroute/io.h"
+#include "io/json_util.h"
+
+namespace costroute {
+
+using internal::to_absl;
+
+struct JsonlReader::Impl {
+  std::string path;
+  std::ifstream file;
+  std::istream* in = nullptr;
+  std::string line;
+  size_t line_number = 0;
+  simdjson::dom::parser parser;
+  simdjson::dom::element record;
+
+  absl::Status located(absl::StatusCode code, std::string_view message) const {
+    return absl::Status(code, to_absl(absl::StrCat(path, ":", line_number, ": ",
+                                                   to_absl(message))));
+  }
+
+  absl::StatusOr<simdjson::dom::element> field(std::string_view name) const {
+    simdjson::dom::element value;
+    if (!internal::find_path(record, name, value)) {
+      return located(absl::StatusCode::kNotFound,
+                     absl::StrCat("missing field \"", to_absl(name), "\""));
+    }
+    return value;
+  }
+
+  absl::Status wrong_type(std::string_view name, std::string_view expected,
+                          simdjson::dom::element value) const {
+    return located(absl::StatusCode::kInvalidArgument,
+                   absl::StrCat("field \"", to_absl(name), "\": expected ",
+                                to_absl(expected), ", got ",
+                                internal::type_name(value.type())));
+  }
+};
+
+JsonlReader::JsonlReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JsonlReader::JsonlReader(JsonlReader&&) noexcept = default;
+JsonlReader& JsonlReader::operator=(JsonlReader&&) noexcept = default;
+JsonlReader::~JsonlReader() = default;
+
+absl::StatusOr<JsonlReader> JsonlReader::open(const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path == "-" ? "<stdin>" : path;
+  if (path == "-") {
+    impl->in = &std::cin;
+  } else {
+    impl->file.open(path, std::ios::binary);
+    if (!impl->file) {
+      return absl::NotFoundError(
+          absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+    }
+    impl->in = &impl->file;
+  }
+  return JsonlReader(std::move(impl));
+}
+
+absl::StatusOr<bool> JsonlReader::next() {
+  Impl& s = *impl_;
+  while (std::getline(*s.in, s.line)) {
+    ++s.line_number;
+    if (s.line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    s.line.reserve(s.line.size() + simdjson::SIMDJSON_PADDING);
+    const simdjson::error_code error =
+        s.parser.parse(s.line.data(), s.line.size(), false).get(s.record);
+    if (error != simdjson::SUCCESS) {
+      return s.located(absl::StatusCode::kInvalidArgument,
+                       internal::describe_parse_error(error, s.line));
+    }
+    if (s.record.type() != simdjson::dom::element_type::OBJECT) {
+      return s.located(absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("expected a JSON object, got ",
+                                    internal::type_name(s.record.type())));
+    }
+    return true;
+  }
+  if (s.in->bad()) {
+    return absl::UnavailableError(
+        absl::StrCat(s.path, ": read error after line ", s.line_number));
+  }
+  return false;
+}
+
+size_t JsonlReader::line_number() const { return impl_->line_number; }
+const std::string& JsonlReader::path() const { return impl_->path; }
+
+absl::StatusOr<std::string_view> JsonlReader::string_field(
+    std::string_view path) const {
+  COSTROUTE_ASSIGN_OR_RETURN(simdjson::dom::element value, impl_->field(path));
+  std::string_view s;
+  if (value.get_string().get(s) != simdjson::SUCCESS) {
+    return impl_->wrong_type(path, "a string", value);
+  }
+  return s;
+}
+
+absl::StatusOr<double> JsonlReader::number_field(std::string_view path) const {
+  COSTROUTE_ASSIGN_OR_RETURN(simdjson::dom::element value, impl_->field(path));
+  double d;
+  if (value.get_double().get(d) != simdjson::SUCCESS) {
+    return impl_->wrong_type(path, "a number", value);
+  }
+  return d;
+}
+
+absl::StatusOr<int> JsonlReader::label_field(std::string_view path) const {
+  COSTROUTE_ASSIGN_OR_RETURN(simdjson::dom::element value, impl_->field(path));
+  bool b;
+  if (value.get_bool().get(b) == simdjson::SUCCESS) return b ? 1 : 0;
+  double d;
+  if (value.get_double().get(d) == simdjson::SUCCESS && (d == 0.0 || d == 1.0)) {
+    return d == 1.0 ? 1 : 0;
+  }
+  return impl_->located(
+      absl::StatusCode::kInvalidArgument,
+      absl::StrCat("field \"", to_absl(path), "\": expected 0 or 1, got ",
+                   simdjson::minify(value)));
+}
+
+absl::StatusOr<std::string> JsonlReader::category_field(
+    std::string_view path) const {
+  COSTROUTE_ASSIGN_OR_RETURN(simdjson::dom::element value, impl_->field(path));
+  std::string_view s;
+  if (value.get_string().get(s) == simdjson::SUCCESS) return std::string(s);
+  if (value.is_number() || value.is_bool()) return simdjson::minify(value);
+  return impl_->wrong_type(path, "a string, number or boolean", value);
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, double>>>
+JsonlReader::number_map_field(std::string_view path) const {
+  COSTROUTE_ASSIGN_OR_RETURN(simdjson::dom::element value, impl_->field(path));
+  simdjson::dom::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) {
+    return impl_->wrong_type(path, "an object of numbers", value);
+  }
+  std::vector<std::pair<std::string, double>> out;
+  for (simdjson::dom::key_value_pair entry : object) {
+    double d;
+    if (entry.value.get_double().get(d) != simdjson::SUCCESS) {
+      return impl_->wrong_type(absl::StrCat(to_absl(path), ".", to_absl(entry.key)),
+                               "a number", entry.value);
+    }
+    out.emplace_back(std::string(entry.key), d);
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> JsonlReader::json_field(std::string_view path) const {
+  COSTROUTE_ASSIGN_OR_RETURN(simdjson::dom::element value, impl_->field(path));
+  return simdjson::minify(value);
+}
+
+bool JsonlReader::has_field(std::string_view path) const {
+  simdjson::dom::element value;
+  return internal::find_path(impl_->record, path, value);
+}
+
+absl::Status JsonlReader::error(std::string_view message) const {
+  return impl_->located(absl::StatusCode::kInvalidArgument, message);
+}
+
+}  // namespace costroute

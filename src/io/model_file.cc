@@ -1,0 +1,397 @@
+// Model files: costroute.model/1. docs/model-format.md is the reference.
+#include <simdjson.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+
+#include "absl/strings/str_cat.h"
+#include "costroute/internal/status_macros.h"
+#include "costroute/io.h"
+#include "io/json_util.h"
+#include "io/json_writer.h"
+
+namespace costroute {
+namespace {
+
+using internal::to_absl;
+using simdjson::dom::element;
+
+absl::Status invalid(std::string_view field, std::string_view message) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(to_absl(field), ": ", to_absl(message)));
+}
+
+absl::Status wrong_type(std::string_view field, std::string_view expected,
+                        element value) {
+  return invalid(field, absl::StrCat("expected ", to_absl(expected), ", got ",
+                                     internal::type_name(value.type())));
+}
+
+// Reads the fields of one JSON object by name, rejecting unknown ones.
+class Fields {
+ public:
+  static absl::StatusOr<Fields> of(element value, std::string_view path,
+                                   std::initializer_list<std::string_view> known) {
+    simdjson::dom::object object;
+    if (value.get_object().get(object) != simdjson::SUCCESS) {
+      return wrong_type(path, "an object", value);
+    }
+    for (simdjson::dom::key_value_pair entry : object) {
+      bool is_known = false;
+      for (std::string_view k : known) is_known = is_known || entry.key == k;
+      if (!is_known) {
+        return invalid(path.empty() ? std::string(entry.key)
+                                    : absl::StrCat(to_absl(path), ".",
+                                                   to_absl(entry.key)),
+                       "unknown field");
+      }
+    }
+    return Fields(object, path);
+  }
+
+  std::string path_of(std::string_view name) const {
+    return path_.empty() ? std::string(name)
+                         : absl::StrCat(to_absl(path_), ".", to_absl(name));
+  }
+
+  bool has(std::string_view name) const {
+    element value;
+    return object_.at_key(name).get(value) == simdjson::SUCCESS;
+  }
+
+  absl::StatusOr<element> get(std::string_view name) const {
+    element value;
+    if (object_.at_key(name).get(value) != simdjson::SUCCESS) {
+      return invalid(path_of(name), "missing");
+    }
+    return value;
+  }
+
+  absl::StatusOr<bool> boolean(std::string_view name, bool fallback) const {
+    if (!has(name)) return fallback;
+    COSTROUTE_ASSIGN_OR_RETURN(element value, get(name));
+    bool b;
+    if (value.get_bool().get(b) != simdjson::SUCCESS) {
+      return wrong_type(path_of(name), "true or false", value);
+    }
+    return b;
+  }
+
+  absl::StatusOr<double> number(std::string_view name) const {
+    COSTROUTE_ASSIGN_OR_RETURN(element value, get(name));
+    double d;
+    if (value.get_double().get(d) != simdjson::SUCCESS) {
+      return wrong_type(path_of(name), "a number", value);
+    }
+    return d;
+  }
+
+  absl::StatusOr<std::string_view> string(std::string_view name) const {
+    COSTROUTE_ASSIGN_OR_RETURN(element value, get(name));
+    std::string_view s;
+    if (value.get_string().get(s) != simdjson::SUCCESS) {
+      return wrong_type(path_of(name), "a string", value);
+    }
+    return s;
+  }
+
+ private:
+  Fields(simdjson::dom::object object, std::string_view path)
+      : object_(object), path_(path) {}
+  simdjson::dom::object object_;
+  std::string path_;
+};
+
+absl::StatusOr<std::vector<double>> number_array(const Fields& fields,
+                                                 std::string_view name) {
+  COSTROUTE_ASSIGN_OR_RETURN(element value, fields.get(name));
+  simdjson::dom::array array;
+  if (value.get_array().get(array) != simdjson::SUCCESS) {
+    return wrong_type(name, "an array of numbers", value);
+  }
+  std::vector<double> out;
+  out.reserve(array.size());
+  for (element item : array) {
+    double d;
+    if (item.get_double().get(d) != simdjson::SUCCESS) {
+      return wrong_type(absl::StrCat(to_absl(name), "[", out.size(), "]"),
+                        "a number", item);
+    }
+    out.push_back(d);
+  }
+  return out;
+}
+
+absl::StatusOr<DocumentFrequency> document_frequency(const Fields& fields,
+                                                     std::string_view name,
+                                                     DocumentFrequency fallback) {
+  if (!fields.has(name)) return fallback;
+  COSTROUTE_ASSIGN_OR_RETURN(element value, fields.get(name));
+  int64_t count;
+  if (value.get_int64().get(count) == simdjson::SUCCESS) {
+    if (count < 0) return invalid(fields.path_of(name), "must not be negative");
+    return DocumentFrequency::documents(static_cast<int>(count));
+  }
+  double share;
+  if (value.get_double().get(share) == simdjson::SUCCESS) {
+    if (!(share >= 0.0 && share <= 1.0)) {
+      return invalid(fields.path_of(name),
+                     "a fraction must be in [0, 1]; write a whole number for "
+                     "a count of documents");
+    }
+    return DocumentFrequency::fraction(share);
+  }
+  return wrong_type(fields.path_of(name), "a number", value);
+}
+
+absl::StatusOr<VectorizerOptions> parse_vectorizer(element value) {
+  COSTROUTE_ASSIGN_OR_RETURN(
+      Fields f, Fields::of(value, "vectorizer",
+                           {"lowercase", "ngram_range", "binary", "norm",
+                            "use_idf", "smooth_idf", "sublinear_tf", "min_df",
+                            "max_df", "max_features"}));
+  VectorizerOptions o;
+  COSTROUTE_ASSIGN_OR_RETURN(o.lowercase, f.boolean("lowercase", true));
+  COSTROUTE_ASSIGN_OR_RETURN(o.binary, f.boolean("binary", false));
+  COSTROUTE_ASSIGN_OR_RETURN(o.use_idf, f.boolean("use_idf", true));
+  COSTROUTE_ASSIGN_OR_RETURN(o.smooth_idf, f.boolean("smooth_idf", true));
+  COSTROUTE_ASSIGN_OR_RETURN(o.sublinear_tf, f.boolean("sublinear_tf", false));
+  {
+    COSTROUTE_ASSIGN_OR_RETURN(element range, f.get("ngram_range"));
+    simdjson::dom::array array;
+    int64_t lo = 0, hi = 0;
+    if (range.get_array().get(array) != simdjson::SUCCESS || array.size() != 2 ||
+        array.at(0).get_int64().get(lo) != simdjson::SUCCESS ||
+        array.at(1).get_int64().get(hi) != simdjson::SUCCESS ||
+        lo < 1 || hi < lo || hi > kMaxNgram) {
+      return invalid("vectorizer.ngram_range",
+                     absl::StrCat("expected [min, max] with 1 <= min <= max <= ",
+                                  kMaxNgram));
+    }
+    o.ngram_min = static_cast<int>(lo);
+    o.ngram_max = static_cast<int>(hi);
+  }
+  if (f.has("norm")) {
+    COSTROUTE_ASSIGN_OR_RETURN(element norm, f.get("norm"));
+    std::string_view name;
+    if (norm.is_null()) {
+      o.norm = Norm::kNone;
+    } else if (norm.get_string().get(name) == simdjson::SUCCESS &&
+               (name == "l2" || name == "l1")) {
+      o.norm = name == "l2" ? Norm::kL2 : Norm::kL1;
+    } else {
+      return invalid("vectorizer.norm", "expected \"l2\", \"l1\" or null");
+    }
+  }
+  COSTROUTE_ASSIGN_OR_RETURN(o.min_df, document_frequency(f, "min_df", o.min_df));
+  COSTROUTE_ASSIGN_OR_RETURN(o.max_df, document_frequency(f, "max_df", o.max_df));
+  o.max_features = 0;
+  if (f.has("max_features")) {
+    COSTROUTE_ASSIGN_OR_RETURN(element mf, f.get("max_features"));
+    int64_t n;
+    if (!mf.is_null()) {
+      if (mf.get_int64().get(n) != simdjson::SUCCESS || n < 1 || n > INT32_MAX) {
+        return invalid("vectorizer.max_features",
+                       "expected a positive whole number or null");
+      }
+      o.max_features = static_cast<int>(n);
+    }
+  }
+  return o;
+}
+
+absl::StatusOr<Model> parse_root(element root) {
+  COSTROUTE_ASSIGN_OR_RETURN(
+      Fields f, Fields::of(root, "",
+                           {"format", "vectorizer", "vocabulary", "idf", "coef",
+                            "intercept", "provenance"}));
+  COSTROUTE_ASSIGN_OR_RETURN(std::string_view format, f.string("format"));
+  if (format != kModelFormat) {
+    return invalid("format", absl::StrCat("unknown model format \"",
+                                          to_absl(format), "\"; this build reads ",
+                                          to_absl(kModelFormat)));
+  }
+  COSTROUTE_ASSIGN_OR_RETURN(element vectorizer_json, f.get("vectorizer"));
+  COSTROUTE_ASSIGN_OR_RETURN(VectorizerOptions options,
+                             parse_vectorizer(vectorizer_json));
+
+  COSTROUTE_ASSIGN_OR_RETURN(element vocabulary_json, f.get("vocabulary"));
+  simdjson::dom::array terms;
+  if (vocabulary_json.get_array().get(terms) != simdjson::SUCCESS) {
+    return wrong_type("vocabulary", "an array of strings", vocabulary_json);
+  }
+  std::vector<std::string> vocabulary;
+  vocabulary.reserve(terms.size());
+  for (element term : terms) {
+    std::string_view s;
+    if (term.get_string().get(s) != simdjson::SUCCESS) {
+      return wrong_type(absl::StrCat("vocabulary[", vocabulary.size(), "]"),
+                        "a string", term);
+    }
+    vocabulary.emplace_back(s);
+  }
+  std::vector<double> idf;
+  if (options.use_idf) {
+    COSTROUTE_ASSIGN_OR_RETURN(idf, number_array(f, "idf"));
+  } else if (f.has("idf")) {
+    return invalid("idf", "present although vectorizer.use_idf is false");
+  }
+  COSTROUTE_ASSIGN_OR_RETURN(std::vector<double> coef, number_array(f, "coef"));
+  COSTROUTE_ASSIGN_OR_RETURN(double intercept, f.number("intercept"));
+
+  Provenance provenance;
+  if (f.has("provenance")) {
+    COSTROUTE_ASSIGN_OR_RETURN(element p, f.get("provenance"));
+    simdjson::dom::object object;
+    if (p.get_object().get(object) != simdjson::SUCCESS) {
+      return wrong_type("provenance", "an object of strings", p);
+    }
+    for (simdjson::dom::key_value_pair entry : object) {
+      std::string_view s;
+      if (entry.value.get_string().get(s) == simdjson::SUCCESS) {
+        provenance.emplace_back(std::string(entry.key), std::string(s));
+      } else {
+        provenance.emplace_back(std::string(entry.key),
+                                simdjson::minify(entry.value));
+      }
+    }
+  }
+
+  COSTROUTE_ASSIGN_OR_RETURN(
+      Vectorizer vectorizer,
+      Vectorizer::create(options, std::move(vocabulary), std::move(idf)));
+  return Model::create(std::move(vectorizer), std::move(coef), intercept,
+                       std::move(provenance));
+}
+
+// A fraction is written with a decimal point so that it reads back as a
+// fraction (scikit-learn: 1 is one document, 1.0 is all of them).
+void write_document_frequency(internal::JsonWriter& w, DocumentFrequency df) {
+  if (!df.is_fraction) {
+    w.value(static_cast<int64_t>(df.value));
+    return;
+  }
+  std::string number;
+  internal::append_json_number(number, df.value);
+  if (number.find_first_of(".e") == std::string::npos) number += ".0";
+  w.raw(number);
+}
+
+}  // namespace
+
+absl::StatusOr<Model> parse_model(std::string_view json, std::string_view source) {
+  simdjson::dom::parser parser;
+  element root;
+  const simdjson::padded_string padded(json);
+  const simdjson::error_code error = parser.parse(padded).get(root);
+  if (error != simdjson::SUCCESS) {
+    const std::string reason = internal::describe_parse_error(error, json);
+    // "m.json:4:17: NaN ..." for a located problem, else "m.json: not valid".
+    const bool located = !reason.empty() && reason[0] >= '0' && reason[0] <= '9';
+    return absl::InvalidArgumentError(
+        absl::StrCat(to_absl(source), located ? ":" : ": ", reason));
+  }
+  absl::StatusOr<Model> model = parse_root(root);
+  if (!model.ok()) {
+    return absl::Status(model.status().code(),
+                        absl::StrCat(to_absl(source), ": ",
+                                     model.status().message()));
+  }
+  return model;
+}
+
+absl::StatusOr<Model> load_model(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return absl::NotFoundError(
+        absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  }
+  std::string text((std::istreambuf_iterator<char>(file)),
+                   std::istreambuf_iterator<char>());
+  if (file.bad()) {
+    return absl::UnavailableError(absl::StrCat(path, ": read error"));
+  }
+  return parse_model(text, path);
+}
+
+std::string model_to_json(const Model& model) {
+  const Vectorizer& v = model.vectorizer();
+  const VectorizerOptions& o = v.options();
+  internal::JsonWriter w;
+  w.begin_object();
+  w.newline().key("format").value(kModelFormat);
+  w.newline().key("vectorizer").begin_object();
+  w.key("lowercase").value(o.lowercase);
+  w.key("ngram_range").begin_array().value(o.ngram_min).value(o.ngram_max).end_array();
+  w.key("binary").value(o.binary);
+  w.key("norm");
+  if (o.norm == Norm::kNone) {
+    w.null();
+  } else {
+    w.value(o.norm == Norm::kL2 ? "l2" : "l1");
+  }
+  w.key("use_idf").value(o.use_idf);
+  w.key("smooth_idf").value(o.smooth_idf);
+  w.key("sublinear_tf").value(o.sublinear_tf);
+  w.key("min_df");
+  write_document_frequency(w, o.min_df);
+  w.key("max_df");
+  write_document_frequency(w, o.max_df);
+  w.key("max_features");
+  if (o.max_features > 0) {
+    w.value(o.max_features);
+  } else {
+    w.null();
+  }
+  w.end_object();
+  w.newline().key("provenance").begin_object();
+  for (const auto& [key, value] : model.provenance()) w.key(key).value(value);
+  w.end_object();
+  w.newline().key("intercept").value(model.intercept());
+  w.newline().key("vocabulary").begin_array();
+  for (const std::string& term : v.vocabulary()) w.value(term);
+  w.end_array();
+  if (o.use_idf) {
+    w.newline().key("idf").begin_array();
+    for (double x : v.idf()) w.value(x);
+    w.end_array();
+  }
+  w.newline().key("coef").begin_array();
+  for (double x : model.coef()) w.value(x);
+  w.end_array();
+  w.newline().end_object();
+  std::string out = w.take();
+  out.push_back('\n');
+  return out;
+}
+
+absl::Status save_model(const Model& model, const std::string& path) {
+  const std::string text = model_to_json(model);
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      return absl::UnavailableError(
+          absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
+    }
+    file.write(text.data(), static_cast<std::streamsize>(text.size()));
+    file.close();
+    if (!file) {
+      std::remove(temporary.c_str());
+      return absl::UnavailableError(absl::StrCat(path, ": write failed"));
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int saved = errno;
+    std::remove(temporary.c_str());
+    return absl::UnavailableError(
+        absl::StrCat(path, ": cannot replace: ", std::strerror(saved)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace costroute
