@@ -1,9 +1,156 @@
 #include "costroute/text.h"
 
-#include "catch.h"
+#include <string>
+#include <vector>
 
-TEST_CASE("smoke") {
-  costroute::TokenBuffer t;
-  costroute::tokenize("Hello, World", true, t);
-  REQUIRE(t.size() == 2);
+#include "catch.h"
+#include "test_util.h"
+
+namespace {
+
+using costroute::TokenBuffer;
+using Tokens = std::vector<std::string>;
+
+Tokens tokens_of(std::string_view text, bool lowercase = true) {
+  TokenBuffer buffer;
+  costroute::tokenize(text, lowercase, buffer);
+  return buffer.to_vector();
+}
+
+costroute::Vectorizer make_vectorizer(costroute::VectorizerOptions options,
+                                      std::vector<std::string> vocabulary,
+                                      std::vector<double> idf) {
+  auto v = costroute::Vectorizer::create(options, std::move(vocabulary), std::move(idf));
+  REQUIRE(v.ok());
+  return *std::move(v);
+}
+
+}  // namespace
+
+// Expected lists were produced by scikit-learn 1.2.1 (Python 3.11,
+// Unicode 14): TfidfVectorizer().build_analyzer()(text).
+TEST_CASE("tokens of tricky strings equal scikit-learn's") {
+  CHECK(tokens_of("caf\u0065\u0301 caf\u0065\u0301s") == Tokens{"cafe", "cafe"});
+  CHECK(tokens_of("\u0130stanbul \u0130\u0130") == Tokens{"stanbul"});
+  CHECK(tokens_of("\u039F\u0394\u039F\u03A3 \u039F\u0394\u039F\u03A3. \u03A3\u0391\u03A3") ==
+        Tokens{"\u03bf\u03b4\u03bf\u03c2", "\u03bf\u03b4\u03bf\u03c2", "\u03c3\u03b1\u03c2"});
+  CHECK(tokens_of("\u03A3 \u0391\u03A3 \u0391\u03A3'\u0392") ==
+        Tokens{"\u03b1\u03c2", "\u03b1\u03c3"});
+  CHECK(tokens_of("\u5317\u4eac\u5927\u5b66 \u4e1c\u4eac") ==
+        Tokens{"\u5317\u4eac\u5927\u5b66", "\u4e1c\u4eac"});
+  CHECK(tokens_of("\u0645\u0631\u062d\u0628\u0627 \u0628\u0627\u0644\u0639\u0627\u0644\u0645") ==
+        Tokens{"\u0645\u0631\u062d\u0628\u0627", "\u0628\u0627\u0644\u0639\u0627\u0644\u0645"});
+  CHECK(tokens_of("hi \U0001F600 emoji\U0001F600s") == Tokens{"hi", "emoji"});
+  CHECK(tokens_of("don't won't") == Tokens{"don", "won"});
+  CHECK(tokens_of("pi is 3.14 and 1,000") == Tokens{"pi", "is", "14", "and", "000"});
+  CHECK(tokens_of("_foo_ __ a_b") == Tokens{"_foo_", "__", "a_b"});
+  CHECK(tokens_of("see https://example.com/a_b?x=1&y=22") ==
+        Tokens{"see", "https", "example", "com", "a_b", "22"});
+  CHECK(tokens_of("x\u200dy ab\u00adcd") == Tokens{"ab", "cd"});
+  CHECK(tokens_of("\u01c5emal \ufb01ne \u216b \u2473") == Tokens{"\u01c6emal", "\ufb01ne"});
+}
+
+TEST_CASE("lowercase can be turned off") {
+  CHECK(tokens_of("Hello WORLD \u0130x", false) == Tokens{"Hello", "WORLD", "\u0130x"});
+}
+
+TEST_CASE("bytes that are not UTF-8 separate tokens and never crash") {
+  CHECK(tokens_of("ab\xff" "cd") == Tokens{"ab", "cd"});
+  CHECK(tokens_of("ab\xc3") == Tokens{"ab"});                    // truncated sequence
+  CHECK(tokens_of("ab\xc0\xaf" "cd") == Tokens{"ab", "cd"});     // overlong '/'
+  CHECK(tokens_of("ab\xed\xa0\x80" "cd") == Tokens{"ab", "cd"});  // surrogate
+  CHECK(tokens_of("ab\xf4\x90\x80\x80" "cd") == Tokens{"ab", "cd"});  // > U+10FFFF
+  CHECK(tokens_of("\xce\xa3\xff") == Tokens{});  // sigma before a bad byte
+  CHECK(tokens_of(std::string_view("a\0b cd", 6)) == Tokens{"cd"});
+  CHECK(tokens_of("") == Tokens{});
+}
+
+TEST_CASE("a 1 MB query is tokenized whole") {
+  std::string big;
+  while (big.size() < (1 << 20)) big += "lorem ipsum dolor \u00e9t\u00e9 ";
+  TokenBuffer buffer;
+  costroute::tokenize(big, true, buffer);
+  CHECK(buffer.size() == big.size() / std::string("lorem ipsum dolor \u00e9t\u00e9 ").size() * 4);
+  CHECK(buffer[3] == "\u00e9t\u00e9");
+}
+
+TEST_CASE("vectorizer rejects inconsistent parts, naming the field") {
+  costroute::VectorizerOptions options;
+  auto wrong_idf = costroute::Vectorizer::create(options, {"ab", "cd"}, {1.0});
+  REQUIRE(!wrong_idf.ok());
+  CHECK(wrong_idf.status().message() == "idf: expected 2 values, got 1");
+  auto nan_idf = costroute::Vectorizer::create(options, {"ab", "cd"}, {1.0, NAN});
+  CHECK(nan_idf.status().message() == "idf[1]: not a finite number");
+  auto duplicate = costroute::Vectorizer::create(options, {"ab", "cd", "ab"}, {1, 1, 1});
+  CHECK(duplicate.status().message() ==
+        "vocabulary[2]: duplicate term \"ab\" (also at vocabulary[0])");
+  options.ngram_min = 3;
+  auto bad_range = costroute::Vectorizer::create(options, {"ab"}, {1.0});
+  CHECK(!bad_range.ok());
+  CHECK(bad_range.status().message().find("ngram_range") == 0);
+}
+
+TEST_CASE("transform counts unigrams and bigrams and weights them as TF-IDF with l2 norm") {
+  // Columns: 0 "ab", 1 "ab cd", 2 "cd", 3 "ef".
+  auto v = make_vectorizer({}, {"ab", "ab cd", "cd", "ef"}, {1.0, 2.0, 1.5, 3.0});
+  costroute::TextScratch scratch;
+  const costroute::SparseRow& row = v.transform("AB cd, ab! zz", scratch);
+  // Counts: ab 2, "ab cd" 1, cd 1, "cd ab" and zz unknown. Weighted: 2, 2, 1.5.
+  REQUIRE(row.columns == std::vector<int32_t>{2, 1, 0});
+  const double norm = std::sqrt(1.5 * 1.5 + 2.0 * 2.0 + 2.0 * 2.0);
+  CHECK(row.values[0] == 1.5 / norm);
+  CHECK(row.values[1] == 2.0 / norm);
+  CHECK(row.values[2] == 2.0 / norm);
+}
+
+TEST_CASE("bigrams join tokens across punctuation and dropped one-letter words") {
+  auto v = make_vectorizer({}, {"ab cd"}, {1.0});
+  costroute::TextScratch scratch;
+  CHECK(v.transform("ab. a cd", scratch).size() == 1);
+  CHECK(v.transform("ab cdx", scratch).size() == 0);
+}
+
+TEST_CASE("sublinear tf, binary, l1 and no idf follow scikit-learn's definitions") {
+  costroute::TextScratch scratch;
+  costroute::VectorizerOptions options;
+  options.ngram_max = 1;
+  options.sublinear_tf = true;
+  options.norm = costroute::Norm::kNone;
+  auto sub = make_vectorizer(options, {"ab", "cd"}, {2.0, 3.0});
+  const auto& a = sub.transform("ab ab ab cd", scratch);
+  CHECK(a.values == std::vector<double>{3.0, (std::log(3.0) + 1.0) * 2.0});
+
+  options.sublinear_tf = false;
+  options.binary = true;
+  options.norm = costroute::Norm::kL1;
+  auto bin = make_vectorizer(options, {"ab", "cd"}, {2.0, 3.0});
+  const auto& b = bin.transform("ab ab ab cd", scratch);
+  CHECK(b.values == std::vector<double>{3.0 / 5.0, 2.0 / 5.0});
+
+  options.binary = false;
+  options.use_idf = false;
+  options.norm = costroute::Norm::kNone;
+  auto raw = make_vectorizer(options, {"ab", "cd"}, {});
+  // Without idf scikit-learn keeps columns ascending.
+  const auto& r = raw.transform("ab ab ab cd", scratch);
+  CHECK(r.columns == std::vector<int32_t>{0, 1});
+  CHECK(r.values == std::vector<double>{3.0, 1.0});
+}
+
+TEST_CASE("find_term returns the column of a term or -1") {
+  auto v = make_vectorizer({}, {"ab", "ab cd", "\u00e9t\u00e9"}, {1, 1, 1});
+  CHECK(v.find_term("ab cd") == 1);
+  CHECK(v.find_term("\u00e9t\u00e9") == 2);
+  CHECK(v.find_term("cd") == -1);
+  CHECK(v.find_term("ab  cd") == -1);
+}
+
+TEST_CASE("transform makes no heap allocation once its scratch has grown") {
+  auto v = make_vectorizer({}, {"ab", "ab cd", "cd", "ef"}, {1.0, 2.0, 1.5, 3.0});
+  costroute::TextScratch scratch;
+  const std::string query = "ab cd ef gh \u00e9t\u00e9 ab cd ab cd EF";
+  v.transform(query, scratch);
+  costroute::testing::AllocationCounter counter;
+  for (int i = 0; i < 100; ++i) v.transform(query, scratch);
+  CHECK(counter.count() == 0);
 }

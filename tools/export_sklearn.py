@@ -27,6 +27,8 @@ import sys
 
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 FORMAT = "costroute.model/1"
+# Term counts per query up to which a sublinear_tf model carries numpy's log.
+SUBLINEAR_TABLE = 1024
 
 
 class ExportError(Exception):
@@ -102,6 +104,7 @@ def json_number(x, field):
 
 
 def to_model(vec, clf, source):
+    import numpy as np
     import sklearn
 
     check_vectorizer(vec)
@@ -142,6 +145,11 @@ def to_model(vec, clf, source):
     }
     if vec.use_idf:
         model["idf"] = [json_number(x, f"vectorizer.idf_[{i}]") for i, x in enumerate(vec.idf_)]
+    if vec.sublinear_tf:
+        # numpy's vectorised log (used by TfidfTransformer) can differ from the
+        # C library's by one ulp; costroute reads these values for counts
+        # 1..SUBLINEAR_TABLE instead of computing its own.
+        model["sublinear_tf_log"] = [float(x) for x in np.log(np.arange(1, SUBLINEAR_TABLE + 1, dtype=np.float64))]
     model["coef"] = [json_number(x, f"classifier.coef_[0][{i}]") for i, x in enumerate(clf.coef_[0])]
     return model
 

@@ -82,8 +82,8 @@ class Model {
     return p_small_ok(query, scratch);
   }
 
-  // The logit z = w . x + b of a TF-IDF row (columns descending), summed in
-  // scikit-learn's order: from 0.0 over the row, intercept last.
+  // The logit z = w . x + b of a TF-IDF row, summed in scikit-learn's order:
+  // from 0.0 over the row as stored, intercept last.
   double decision_function(const SparseRow& row) const {
     double dot = 0.0;
     for (size_t k = 0; k < row.size(); ++k) {

@@ -190,8 +190,9 @@ struct VectorizerOptions {
 // Longest n-gram a Vectorizer accepts.
 inline constexpr int kMaxNgram = 8;
 
-// One TF-IDF row: parallel arrays, columns in descending order (the order in
-// which scikit-learn sums, which parity requires).
+// One TF-IDF row: parallel arrays of columns and values, in the order in
+// which scikit-learn sums them, which parity requires: descending columns
+// when idf weighting is on (the default), ascending when it is off.
 struct SparseRow {
   std::vector<int32_t> columns;
   std::vector<double> values;
@@ -220,9 +221,15 @@ class Vectorizer {
   // Validates and builds a vectorizer. Errors (InvalidArgument) name the
   // field: "ngram_range", "idf: expected 5000 values, got 4999",
   // "idf[7]: not a finite number", "vocabulary[12]: duplicate term \"ab\"".
+  //
+  // `sublinear_tf_log`, optional, holds ln(1), ln(2), ... as the program that
+  // trained the model computed them: numpy's vectorised log can differ from
+  // the C library's by one ulp, so a model exported from scikit-learn with
+  // sublinear_tf carries numpy's values for exact parity. Counts beyond the
+  // table use std::log.
   [[nodiscard]] static absl::StatusOr<Vectorizer> create(
       VectorizerOptions options, std::vector<std::string> vocabulary,
-      std::vector<double> idf) {
+      std::vector<double> idf, std::vector<double> sublinear_tf_log = {}) {
     if (options.ngram_min < 1 || options.ngram_max < options.ngram_min ||
         options.ngram_max > kMaxNgram) {
       return absl::InvalidArgumentError(
@@ -245,8 +252,19 @@ class Vectorizer {
             absl::StrCat("idf[", i, "]: not a finite number"));
       }
     }
+    if (!sublinear_tf_log.empty() && !options.sublinear_tf) {
+      return absl::InvalidArgumentError(
+          "sublinear_tf_log: present although sublinear_tf is false");
+    }
+    for (size_t i = 0; i < sublinear_tf_log.size(); ++i) {
+      if (!std::isfinite(sublinear_tf_log[i])) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("sublinear_tf_log[", i, "]: not a finite number"));
+      }
+    }
     Vectorizer v;
     v.options_ = options;
+    v.sublinear_tf_log_ = std::move(sublinear_tf_log);
     v.vocabulary_ = std::move(vocabulary);
     v.idf_ = std::move(idf);
     v.table_ = internal::TermTable(v.vocabulary_);
@@ -269,6 +287,7 @@ class Vectorizer {
   size_t num_features() const { return vocabulary_.size(); }
   const std::vector<std::string>& vocabulary() const { return vocabulary_; }
   const std::vector<double>& idf() const { return idf_; }
+  const std::vector<double>& sublinear_tf_log() const { return sublinear_tf_log_; }
 
   // Column of `term` (an n-gram: tokens joined by single spaces), or -1.
   int32_t find_term(std::string_view term) const {
@@ -287,8 +306,9 @@ class Vectorizer {
     return table_.find(h, parts, 0, parts.size());
   }
 
-  // The TF-IDF row of `text`, stored in `scratch.row` and valid until the
-  // next call with the same scratch. Never fails; an empty text or one
+  // The TF-IDF row of `text`, stored in `scratch.row` (in scikit-learn's
+  // summation order, see SparseRow) and valid until the next call with the
+  // same scratch. Never fails; an empty text or one
   // without known terms gives an empty row. Thread-safe with one scratch per
   // thread.
   const SparseRow& transform(std::string_view text, TextScratch& scratch) const {
@@ -356,10 +376,19 @@ class Vectorizer {
     std::vector<double>& x = row.values;
     if (options_.binary) std::fill(x.begin(), x.end(), 1.0);
     if (options_.sublinear_tf) {
-      for (double& v : x) v = std::log(v) + 1.0;
+      const size_t table = sublinear_tf_log_.size();
+      for (double& v : x) {
+        const size_t count = static_cast<size_t>(v);
+        v = (count <= table ? sublinear_tf_log_[count - 1] : std::log(v)) + 1.0;
+      }
     }
     if (options_.use_idf) {
       for (size_t k = 0; k < x.size(); ++k) x[k] = x[k] * idf_[row.columns[k]];
+    } else {
+      // scikit-learn's rows leave CountVectorizer in ascending column order;
+      // only the product with the idf diagonal (scipy) reverses them.
+      std::reverse(row.columns.begin(), row.columns.end());
+      std::reverse(x.begin(), x.end());
     }
     normalize(x);
   }
@@ -382,6 +411,7 @@ class Vectorizer {
   VectorizerOptions options_;
   std::vector<std::string> vocabulary_;
   std::vector<double> idf_;
+  std::vector<double> sublinear_tf_log_;
   internal::TermTable table_;
 };
 

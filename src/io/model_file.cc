@@ -21,6 +21,7 @@ using internal::to_absl;
 using simdjson::dom::element;
 
 absl::Status invalid(std::string_view field, std::string_view message) {
+  if (field.empty()) return absl::InvalidArgumentError(to_absl(message));
   return absl::InvalidArgumentError(
       absl::StrCat(to_absl(field), ": ", to_absl(message)));
 }
@@ -207,8 +208,8 @@ absl::StatusOr<VectorizerOptions> parse_vectorizer(element value) {
 absl::StatusOr<Model> parse_root(element root) {
   COSTROUTE_ASSIGN_OR_RETURN(
       Fields f, Fields::of(root, "",
-                           {"format", "vectorizer", "vocabulary", "idf", "coef",
-                            "intercept", "provenance"}));
+                           {"format", "vectorizer", "vocabulary", "idf",
+                            "sublinear_tf_log", "coef", "intercept", "provenance"}));
   COSTROUTE_ASSIGN_OR_RETURN(std::string_view format, f.string("format"));
   if (format != kModelFormat) {
     return invalid("format", absl::StrCat("unknown model format \"",
@@ -240,6 +241,10 @@ absl::StatusOr<Model> parse_root(element root) {
   } else if (f.has("idf")) {
     return invalid("idf", "present although vectorizer.use_idf is false");
   }
+  std::vector<double> sublinear_tf_log;
+  if (f.has("sublinear_tf_log")) {
+    COSTROUTE_ASSIGN_OR_RETURN(sublinear_tf_log, number_array(f, "sublinear_tf_log"));
+  }
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<double> coef, number_array(f, "coef"));
   COSTROUTE_ASSIGN_OR_RETURN(double intercept, f.number("intercept"));
 
@@ -263,7 +268,8 @@ absl::StatusOr<Model> parse_root(element root) {
 
   COSTROUTE_ASSIGN_OR_RETURN(
       Vectorizer vectorizer,
-      Vectorizer::create(options, std::move(vocabulary), std::move(idf)));
+      Vectorizer::create(options, std::move(vocabulary), std::move(idf),
+                         std::move(sublinear_tf_log)));
   return Model::create(std::move(vectorizer), std::move(coef), intercept,
                        std::move(provenance));
 }
@@ -358,6 +364,11 @@ std::string model_to_json(const Model& model) {
   if (o.use_idf) {
     w.newline().key("idf").begin_array();
     for (double x : v.idf()) w.value(x);
+    w.end_array();
+  }
+  if (!v.sublinear_tf_log().empty()) {
+    w.newline().key("sublinear_tf_log").begin_array();
+    for (double x : v.sublinear_tf_log()) w.value(x);
     w.end_array();
   }
   w.newline().key("coef").begin_array();

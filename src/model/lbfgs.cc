@@ -71,9 +71,12 @@ class LineSearch {
 
  private:
   // Sufficient decrease: Armijo, or its approximate form near the optimum.
+  // The change is compared, not f0 + c1 * step * slope, which rounds to f0
+  // when the expected decrease is below f0's last digit.
   bool decreases(const Point& p) const {
-    if (p.value <= start_.value + kArmijo * p.step * start_.slope) return true;
-    return p.value <= start_.value + kValueNoise * std::fabs(start_.value) &&
+    const double change = p.value - start_.value;
+    if (change <= kArmijo * p.step * start_.slope) return true;
+    return change <= kValueNoise * std::fabs(start_.value) &&
            p.slope <= (2.0 * kArmijo - 1.0) * start_.slope;
   }
 
@@ -101,8 +104,8 @@ class LineSearch {
       // Within f's noise of lo, the slope tells on which side the minimum is.
       const double noise = kValueNoise * std::fabs(start_.value);
       const bool past_minimum = p.slope * (hi.step - lo.step) >= 0.0;
-      if (!decreases(p) || p.value >= lo.value + noise ||
-          (p.value >= lo.value - noise && past_minimum)) {
+      if (!decreases(p) || p.value - lo.value >= noise ||
+          (p.value - lo.value >= -noise && past_minimum)) {
         hi = p;
         continue;
       }

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# End-to-end tests of the `costroute` command: outputs, exit codes and the
+# one-line error for each kind of bad input.
+# Usage: cli_test.sh PATH/TO/costroute
+set -u
+costroute=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+failures=0
+
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# expect_error EXIT_CODE "exact stderr line" command...
+expect_error() {
+  local want_code=$1 want_message=$2
+  shift 2
+  "$@" >"$dir/out" 2>"$dir/err"
+  local code=$?
+  local message
+  message=$(cat "$dir/err")
+  [ "$code" = "$want_code" ] || fail "$*: exit $code, want $want_code ($message)"
+  [ "$message" = "$want_message" ] || fail "$*: stderr [$message], want [$want_message]"
+}
+
+# A small training set with both labels.
+{
+  for i in $(seq 1 30); do
+    echo "{\"id\":\"cheap-$i\",\"query\":\"what is the capital of country $i\",\"label_small_ok\":1}"
+    echo "{\"id\":\"hard-$i\",\"query\":\"prove theorem $i step by step and explain why\",\"label_small_ok\":0}"
+  done
+} >"$dir/train.jsonl"
+
+# train, then score: one line per input, ids echoed, probabilities sensible.
+"$costroute" train --data "$dir/train.jsonl" --out "$dir/m.json" --max-features 100 >"$dir/train.out" 2>"$dir/err" ||
+  fail "train exited $?: $(cat "$dir/err")"
+grep -q '"converged":true' "$dir/train.out" || fail "train did not converge: $(cat "$dir/train.out")"
+grep -q '"format":"costroute.model/1"' "$dir/m.json" || fail "model file lacks its format"
+
+printf '%s\n' '{"id":"a","query":"what is the capital of country 99"}' \
+  '{"query":"prove theorem 99 step by step and explain why"}' '' \
+  '{"id":42,"query":""}' >"$dir/in.jsonl"
+"$costroute" score --model "$dir/m.json" --data "$dir/in.jsonl" >"$dir/scores" 2>"$dir/err" ||
+  fail "score exited $?: $(cat "$dir/err")"
+[ "$(wc -l <"$dir/scores")" = 3 ] || fail "score printed $(wc -l <"$dir/scores") lines, want 3"
+sed -n 1p "$dir/scores" | grep -Eq '^\{"id":"a","p_small_ok":0\.[5-9][0-9]*\}$' || fail "line 1: $(sed -n 1p "$dir/scores")"
+sed -n 2p "$dir/scores" | grep -Eq '^\{"id":2,"p_small_ok":0\.[0-4][0-9]*\}$' || fail "line 2: $(sed -n 2p "$dir/scores")"
+sed -n 3p "$dir/scores" | grep -Eq '^\{"id":42,"p_small_ok":0\.[0-9]+\}$' || fail "line 3: $(sed -n 3p "$dir/scores")"
+
+# standard input
+"$costroute" score --model "$dir/m.json" --data - <"$dir/in.jsonl" | cmp -s - "$dir/scores" ||
+  fail "score from stdin differs"
+
+# tokenize
+echo '{"query":"Don'"'"'t panic: \u0130stanbul 3.14"}' | "$costroute" tokenize --data - >"$dir/tokens"
+[ "$(cat "$dir/tokens")" = '{"id":1,"tokens":["don","panic","stanbul","14"]}' ] ||
+  fail "tokenize: $(cat "$dir/tokens")"
+
+# a 1 MB query
+python3 -c 'import json; print(json.dumps({"query": "explain why " * 90000}))' >"$dir/big.jsonl"
+"$costroute" score --model "$dir/m.json" --data "$dir/big.jsonl" | grep -q p_small_ok ||
+  fail "1 MB query not scored"
+
+# bench
+"$costroute" bench --model "$dir/m.json" --data "$dir/train.jsonl" --min-seconds 0.2 >"$dir/bench" 2>"$dir/err" ||
+  fail "bench exited $?: $(cat "$dir/err")"
+for field in p50_ns p99_ns batch_qps; do
+  grep -q "\"$field\":[0-9]" "$dir/bench" || fail "bench output lacks $field: $(cat "$dir/bench")"
+done
+
+# usage errors
+expect_error 2 "$(printf 'costroute: unknown command "frobnicate"\n\n%s' "$("$costroute" --help)")" "$costroute" frobnicate
+expect_error 1 "costroute score: missing --model" "$costroute" score --data "$dir/in.jsonl"
+expect_error 1 "costroute score: unknown flag --modle" "$costroute" score --modle "$dir/m.json"
+expect_error 1 'costroute train: --C: expected a number, got "abc"' \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --C abc
+expect_error 1 'costroute train: --ngram: expected two whole numbers such as 1,2, got "12"' \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --ngram 12
+expect_error 1 "costroute train: C: expected a positive number, got -1" \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --C -1
+
+# bad files
+expect_error 1 "costroute score: $dir/none.json: cannot open: No such file or directory" \
+  "$costroute" score --model "$dir/none.json" --data "$dir/in.jsonl"
+head -c 300 "$dir/m.json" >"$dir/truncated.json"
+expect_error 1 "costroute score: $dir/truncated.json: not valid JSON: unclosed string (truncated?)" \
+  "$costroute" score --model "$dir/truncated.json" --data "$dir/in.jsonl"
+sed 's/"costroute.model\/1"/"costroute.model\/2"/' "$dir/m.json" >"$dir/v2.json"
+expect_error 1 "costroute score: $dir/v2.json: format: unknown model format \"costroute.model/2\"; this build reads costroute.model/1" \
+  "$costroute" score --model "$dir/v2.json" --data "$dir/in.jsonl"
+
+printf '%s\n' '{"query":"fine"}' '{"query": "broken' >"$dir/badline.jsonl"
+expect_error 1 "costroute score: $dir/badline.jsonl:2: not valid JSON: unclosed string (truncated?)" \
+  "$costroute" score --model "$dir/m.json" --data "$dir/badline.jsonl"
+printf '%s\n' '{"text":"no query"}' >"$dir/noquery.jsonl"
+expect_error 1 "costroute score: $dir/noquery.jsonl:1: missing field \"query\"" \
+  "$costroute" score --model "$dir/m.json" --data "$dir/noquery.jsonl"
+printf '{"query":"bad \xff byte"}\n' >"$dir/badutf8.jsonl"
+expect_error 1 "costroute score: $dir/badutf8.jsonl:1: not valid JSON: invalid UTF-8" \
+  "$costroute" score --model "$dir/m.json" --data "$dir/badutf8.jsonl"
+printf '%s\n' '{"query":"x","id":[1]}' >"$dir/badid.jsonl"
+expect_error 1 "costroute score: $dir/badid.jsonl:1: field \"id\": expected a string or a number" \
+  "$costroute" score --model "$dir/m.json" --data "$dir/badid.jsonl"
+printf '%s\n' '{"query":"only one class","label_small_ok":1}' >"$dir/oneclass.jsonl"
+expect_error 1 "costroute train: labels: every example has label 1; training needs examples of both 0 and 1" \
+  "$costroute" train --data "$dir/oneclass.jsonl" --out "$dir/x.json"
+printf '%s\n' '{"query":"no label"}' >"$dir/nolabel.jsonl"
+expect_error 1 "costroute train: $dir/nolabel.jsonl:1: missing field \"label_small_ok\"" \
+  "$costroute" train --data "$dir/nolabel.jsonl" --out "$dir/x.json"
+: >"$dir/empty.jsonl"
+expect_error 1 "costroute train: $dir/empty.jsonl: no records" \
+  "$costroute" train --data "$dir/empty.jsonl" --out "$dir/x.json"
+
+if [ "$failures" -gt 0 ]; then
+  echo "$failures CLI check(s) failed" >&2
+  exit 1
+fi
+echo "all CLI checks passed"

@@ -1,0 +1,156 @@
+#include "costroute/io.h"
+
+#include <cmath>
+#include <string>
+
+#include "catch.h"
+#include "test_util.h"
+
+namespace {
+
+using costroute::testing::temp_dir;
+using costroute::testing::write_file;
+
+// A valid model file whose parts the error tests replace one at a time.
+std::string model_json(const std::string& format = "costroute.model/1",
+                       const std::string& vocabulary = R"(["ab","ab cd","cd"])",
+                       const std::string& idf = "[1.5,2.25,1.0000000000000002]",
+                       const std::string& coef = "[0.1,-0.2,3e-05]",
+                       const std::string& extra = "") {
+  return R"({"format":")" + format + R"(",
+"vectorizer":{"lowercase":true,"ngram_range":[1,2],"binary":false,"norm":"l2","use_idf":true,"smooth_idf":true,"sublinear_tf":false,"min_df":1,"max_df":1.0,"max_features":5000},
+"provenance":{"trainer":"test"},
+"intercept":-0.5,
+"vocabulary":)" + vocabulary + R"(,
+"idf":)" + idf + R"(,
+"coef":)" + coef + extra + "}\n";
+}
+
+std::string error_of(const std::string& json) {
+  auto model = costroute::parse_model(json, "m.json");
+  REQUIRE(!model.ok());
+  CHECK(model.status().code() == absl::StatusCode::kInvalidArgument);
+  return std::string(model.status().message());
+}
+
+}  // namespace
+
+TEST_CASE("a model file loads with every field") {
+  auto model = costroute::parse_model(model_json());
+  REQUIRE(model.ok());
+  CHECK(model->vectorizer().vocabulary() == std::vector<std::string>{"ab", "ab cd", "cd"});
+  CHECK(model->vectorizer().idf()[2] == 1.0000000000000002);
+  CHECK(model->coef()[2] == 3e-05);
+  CHECK(model->intercept() == -0.5);
+  CHECK(model->vectorizer().options().max_df == costroute::DocumentFrequency::fraction(1.0));
+  CHECK(model->vectorizer().options().min_df == costroute::DocumentFrequency::documents(1));
+  CHECK(model->provenance() == costroute::Provenance{{"trainer", "test"}});
+}
+
+TEST_CASE("saving and loading a model keeps every number bit for bit") {
+  auto v = costroute::Vectorizer::create({}, {"ab", "\u00e9t\u00e9", "x\"y"},
+                                         {1.0 / 3.0, 2.0 / 7.0, 1e-300});
+  REQUIRE(v.ok());
+  auto model = costroute::Model::create(*v, {0.1, -std::nextafter(0.2, 1.0), 5e-324}, 1.0 / 9.0,
+                                        {{"note", "line\nbreak \"quoted\""}});
+  REQUIRE(model.ok());
+  const std::string path = temp_dir("io_roundtrip") + "/m.json";
+  REQUIRE(costroute::save_model(*model, path).ok());
+  auto loaded = costroute::load_model(path);
+  REQUIRE(loaded.ok());
+  CHECK(loaded->vectorizer().vocabulary() == model->vectorizer().vocabulary());
+  CHECK(loaded->vectorizer().idf() == model->vectorizer().idf());
+  CHECK(loaded->coef() == model->coef());
+  CHECK(loaded->intercept() == model->intercept());
+  CHECK(loaded->provenance() == model->provenance());
+  CHECK(loaded->vectorizer().options() == model->vectorizer().options());
+  CHECK(costroute::model_to_json(*loaded) == costroute::model_to_json(*model));
+}
+
+TEST_CASE("bad model files get one clear error naming the field") {
+  CHECK(error_of(model_json("costroute.model/9")) ==
+        "m.json: format: unknown model format \"costroute.model/9\"; this build reads "
+        "costroute.model/1");
+  CHECK(error_of(model_json("costroute.model/1", R"(["ab","cd"])")) ==
+        "m.json: idf: expected 2 values, got 3");
+  CHECK(error_of(model_json("costroute.model/1", R"(["ab","ab cd","cd"])",
+                            "[1.5,2.25,1.0]", "[0.1,-0.2]")) ==
+        "m.json: coef: expected 3 values (one per vocabulary term), got 2");
+  CHECK(error_of(model_json("costroute.model/1", R"(["ab","cd","ab"])")) ==
+        "m.json: vocabulary[2]: duplicate term \"ab\" (also at vocabulary[0])");
+  CHECK(error_of(model_json("costroute.model/1", R"(["ab","cd",3])")) ==
+        "m.json: vocabulary[2]: expected a string, got number");
+  CHECK(error_of(model_json("costroute.model/1", R"(["ab","ab cd","cd"])",
+                            "[1.5,\"x\",1.0]")) ==
+        "m.json: idf[1]: expected a number, got string");
+  CHECK(error_of(model_json("costroute.model/1", R"(["ab","ab cd","cd"])",
+                            "[1.5,NaN,1.0]")) ==
+        "m.json:6:12: NaN is not a JSON number (non-finite values are not allowed)");
+  CHECK(error_of(model_json().substr(0, 200)).find("m.json: not valid JSON") == 0);
+  CHECK(error_of(model_json("costroute.model/1", R"(["ab","ab cd","cd"])",
+                            "[1,1,1]", "[0,0,0]", R"(,"colour":"red")")) ==
+        "m.json: colour: unknown field");
+  CHECK(error_of("[1,2]") == "m.json: expected an object, got array");
+  CHECK(error_of("") == "m.json: empty input, expected JSON");
+  std::string no_intercept = model_json();
+  no_intercept.replace(no_intercept.find("\"intercept\":-0.5,"), 17, "");
+  CHECK(error_of(no_intercept) == "m.json: intercept: missing");
+  std::string bad_range = model_json();
+  bad_range.replace(bad_range.find("[1,2]"), 5, "[2,1]");
+  CHECK(error_of(bad_range).find("m.json: vectorizer.ngram_range: expected [min, max]") == 0);
+}
+
+TEST_CASE("a missing model file is NotFound with the path") {
+  auto model = costroute::load_model("/nonexistent/m.json");
+  CHECK(model.status().code() == absl::StatusCode::kNotFound);
+  CHECK(model.status().message() ==
+        "/nonexistent/m.json: cannot open: No such file or directory");
+}
+
+TEST_CASE("JsonlReader reads records, skips blank lines and reports bad lines with their number") {
+  const std::string path = temp_dir("jsonl") + "/in.jsonl";
+  write_file(path,
+             "{\"query\":\"hi\",\"id\":7,\"meta\":{\"subset\":\"law\"},\"label\":true}\n"
+             "\n"
+             "   \n"
+             "{\"query\":\"second\",\"quality\":{\"a\":1,\"b\":0.5},\"label\":2}\n"
+             "{\"query\": 12}\n"
+             "{not json}\n"
+             "[1,2]\n");
+  auto in = costroute::JsonlReader::open(path);
+  REQUIRE(in.ok());
+  REQUIRE(*in->next());
+  CHECK(in->line_number() == 1);
+  CHECK(*in->string_field("query") == "hi");
+  CHECK(*in->json_field("id") == "7");
+  CHECK(*in->category_field("meta.subset") == "law");
+  CHECK(*in->label_field("label") == 1);
+  CHECK(in->string_field("meta.nothing").status().code() == absl::StatusCode::kNotFound);
+  CHECK(in->string_field("meta.nothing").status().message() ==
+        path + ":1: missing field \"meta.nothing\"");
+
+  REQUIRE(*in->next());
+  CHECK(in->line_number() == 4);
+  auto quality = in->number_map_field("quality");
+  REQUIRE(quality.ok());
+  CHECK(quality->size() == 2);
+  CHECK((*quality)[1].second == 0.5);
+  CHECK(in->label_field("label").status().message() ==
+        path + ":4: field \"label\": expected 0 or 1, got 2");
+
+  REQUIRE(*in->next());
+  CHECK(in->string_field("query").status().message() ==
+        path + ":5: field \"query\": expected a string, got number");
+
+  auto bad = in->next();
+  REQUIRE(!bad.ok());
+  CHECK(bad.status().message().find(path + ":6: not valid JSON") == 0);
+  auto array = in->next();
+  CHECK(array.status().message() == path + ":7: expected a JSON object, got array");
+  CHECK(*in->next() == false);
+}
+
+TEST_CASE("JsonlReader reports a missing file") {
+  auto in = costroute::JsonlReader::open("/nonexistent/in.jsonl");
+  CHECK(in.status().code() == absl::StatusCode::kNotFound);
+}

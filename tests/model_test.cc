@@ -1,0 +1,82 @@
+#include "costroute/model.h"
+
+#include <cmath>
+#include <string>
+
+#include "catch.h"
+#include "test_util.h"
+
+namespace {
+
+// Columns: 0 "cheap", 1 "hard", 2 "hard proof", 3 "proof".
+costroute::Model small_model() {
+  auto v = costroute::Vectorizer::create({}, {"cheap", "hard", "hard proof", "proof"},
+                                         {1.0, 2.0, 3.0, 1.5});
+  REQUIRE(v.ok());
+  auto m = costroute::Model::create(*std::move(v), {2.0, -1.0, -3.0, -0.5}, 0.25,
+                                    {{"trainer", "hand"}});
+  REQUIRE(m.ok());
+  return *std::move(m);
+}
+
+}  // namespace
+
+TEST_CASE("p_small_ok is the logistic of the dot product plus intercept, summed in descending column order") {
+  const costroute::Model model = small_model();
+  // "hard proof": hard 1*2, "hard proof" 1*3, proof 1*1.5 -> columns 3, 2, 1.
+  const double x3 = 1.5, x2 = 3.0, x1 = 2.0;
+  const double norm = std::sqrt(x3 * x3 + x2 * x2 + x1 * x1);
+  double dot = 0.0;
+  dot += (x3 / norm) * -0.5;
+  dot += (x2 / norm) * -3.0;
+  dot += (x1 / norm) * -1.0;
+  const double expected = 1.0 / (1.0 + std::exp(-(dot + 0.25)));
+  CHECK(model.p_small_ok("Hard proof") == expected);
+  CHECK(model.p_small_ok("hard PROOF!") == expected);
+}
+
+TEST_CASE("a query without known terms scores the intercept alone") {
+  const costroute::Model model = small_model();
+  const double intercept_only = 1.0 / (1.0 + std::exp(-0.25));
+  CHECK(model.p_small_ok("") == intercept_only);
+  CHECK(model.p_small_ok("zzz qqq") == intercept_only);
+  CHECK(model.p_small_ok("\xff\xfe\xfd") == intercept_only);
+}
+
+TEST_CASE("any bytes get a probability in [0, 1]") {
+  const costroute::Model model = small_model();
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  const double p = model.p_small_ok(bytes + " cheap " + bytes);
+  CHECK(p >= 0.0);
+  CHECK(p <= 1.0);
+  std::string big;
+  while (big.size() < (1 << 20)) big += "cheap hard proof ";
+  const double q = model.p_small_ok(big);
+  CHECK((q >= 0.0 && q <= 1.0));
+}
+
+TEST_CASE("model creation rejects wrong lengths and non-finite numbers") {
+  auto v = costroute::Vectorizer::create({}, {"ab", "cd"}, {1.0, 1.0});
+  REQUIRE(v.ok());
+  auto short_coef = costroute::Model::create(*v, {1.0}, 0.0);
+  CHECK(short_coef.status().message() ==
+        "coef: expected 2 values (one per vocabulary term), got 1");
+  auto inf_coef = costroute::Model::create(*v, {1.0, INFINITY}, 0.0);
+  CHECK(inf_coef.status().message() == "coef[1]: not a finite number");
+  auto nan_intercept = costroute::Model::create(*v, {1.0, 1.0}, NAN);
+  CHECK(nan_intercept.status().message() == "intercept: not a finite number");
+}
+
+TEST_CASE("scoring makes no heap allocation once warm") {
+  const costroute::Model model = small_model();
+  costroute::TextScratch scratch;
+  const std::string query = "Is this a hard proof or a cheap one? hard proof.";
+  model.p_small_ok(query, scratch);
+  model.p_small_ok(query);  // warms the thread-local scratch too
+  costroute::testing::AllocationCounter counter;
+  double sum = 0.0;
+  for (int i = 0; i < 100; ++i) sum += model.p_small_ok(query, scratch) + model.p_small_ok(query);
+  CHECK(counter.count() == 0);
+  CHECK(sum > 0.0);
+}

@@ -1,0 +1,59 @@
+#include "test_util.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <new>
+#include <sstream>
+
+#include <unistd.h>
+
+namespace {
+
+thread_local size_t allocations = 0;
+thread_local int counting = 0;
+
+}  // namespace
+
+void* operator new(size_t size) {
+  if (counting > 0) ++allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t size) { return operator new(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+
+namespace costroute::testing {
+
+AllocationCounter::AllocationCounter() : start_(allocations) { ++counting; }
+AllocationCounter::~AllocationCounter() { --counting; }
+size_t AllocationCounter::count() const { return allocations - start_; }
+
+std::string shared_dir() {
+  if (const char* dir = std::getenv("COSTROUTE_SHARED_DIR")) return dir;
+  return COSTROUTE_SHARED_DIR;
+}
+
+std::string temp_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("costroute_test_" + std::to_string(::getpid()) + "_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace costroute::testing

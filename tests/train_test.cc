@@ -1,0 +1,159 @@
+#include "costroute/train.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "catch.h"
+
+namespace {
+
+costroute::TrainingSet small_set() {
+  costroute::TrainingSet data;
+  data.queries = {"what is the capital of france", "translate hello to french",
+                  "prove that the sum of two odd numbers is even",
+                  "explain step by step why the sky is blue",
+                  "what is two plus two", "classify this review as positive",
+                  "derive the closed form of the recurrence and prove it",
+                  "compare and explain the tradeoffs of both designs",
+                  "what time is it", "is this spam"};
+  data.labels = {1, 1, 0, 0, 1, 1, 0, 0, 1, 1};
+  return data;
+}
+
+// Largest component of the gradient of C * sum s_i * logloss + |w|^2 / 2,
+// computed here independently of the library's solver.
+double max_gradient(const costroute::Model& model, const costroute::TrainingSet& data,
+                    double C, const std::vector<double>& sample_weight) {
+  std::vector<double> g(model.coef());  // the |w|^2 / 2 term
+  double g_intercept = 0.0;
+  costroute::TextScratch scratch;
+  for (size_t i = 0; i < data.queries.size(); ++i) {
+    const costroute::SparseRow& row = model.vectorizer().transform(data.queries[i], scratch);
+    const double p = costroute::Model::probability(model.decision_function(row));
+    const double r = C * sample_weight[i] * (p - data.labels[i]);
+    for (size_t k = 0; k < row.size(); ++k) g[row.columns[k]] += r * row.values[k];
+    g_intercept += r;
+  }
+  double largest = std::fabs(g_intercept);
+  for (double x : g) largest = std::max(largest, std::fabs(x));
+  return largest;
+}
+
+}  // namespace
+
+TEST_CASE("the vocabulary is sorted by code point and idf is ln((1+n)/(1+df))+1") {
+  costroute::VectorizerOptions options;
+  options.ngram_max = 1;
+  const std::vector<std::string> docs = {"zz bb", "bb \u00e9\u00e9", "bb aa aa"};
+  auto v = costroute::fit_vectorizer(docs, options);
+  REQUIRE(v.ok());
+  CHECK(v->vocabulary() == std::vector<std::string>{"aa", "bb", "zz", "\u00e9\u00e9"});
+  CHECK(v->idf()[0] == std::log(4.0 / 2.0) + 1.0);
+  CHECK(v->idf()[1] == std::log(4.0 / 4.0) + 1.0);
+  options.smooth_idf = false;
+  auto unsmoothed = costroute::fit_vectorizer(docs, options);
+  CHECK(unsmoothed->idf()[0] == std::log(3.0 / 1.0) + 1.0);
+}
+
+TEST_CASE("max_features keeps the most frequent terms; ties go to the term that sorts first") {
+  costroute::VectorizerOptions options;
+  options.ngram_max = 1;
+  options.max_features = 2;
+  // Totals: cc 3, aa 2, bb 2, dd 1.
+  auto v = costroute::fit_vectorizer(std::vector<std::string>{"cc cc aa bb", "cc aa bb dd"}, options);
+  REQUIRE(v.ok());
+  CHECK(v->vocabulary() == std::vector<std::string>{"aa", "cc"});
+}
+
+TEST_CASE("min_df and max_df filter by document frequency, as counts or fractions") {
+  costroute::VectorizerOptions options;
+  options.ngram_max = 1;
+  options.max_features = 0;
+  const std::vector<std::string> docs = {"aa bb cc", "aa bb", "aa", "aa dd"};
+  options.min_df = costroute::DocumentFrequency::documents(2);
+  CHECK(costroute::fit_vectorizer(docs, options)->vocabulary() ==
+        std::vector<std::string>{"aa", "bb"});
+  options.min_df = costroute::DocumentFrequency::documents(1);
+  options.max_df = costroute::DocumentFrequency::fraction(0.5);
+  CHECK(costroute::fit_vectorizer(docs, options)->vocabulary() ==
+        std::vector<std::string>{"bb", "cc", "dd"});
+  options.max_df = costroute::DocumentFrequency::documents(0);
+  CHECK(costroute::fit_vectorizer(docs, options).status().message() ==
+        "max_df corresponds to fewer documents than min_df");
+}
+
+TEST_CASE("documents without any token give a clear error") {
+  auto v = costroute::fit_vectorizer(std::vector<std::string>{"a", "!", ""}, {});
+  CHECK(v.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(v.status().message().find("empty vocabulary") == 0);
+}
+
+TEST_CASE("training reaches the optimum of the regularised objective") {
+  const costroute::TrainingSet data = small_set();
+  for (double C : {0.1, 1.0, 100.0}) {
+    costroute::TrainOptions options;
+    options.C = C;
+    auto result = costroute::train(data, options);
+    REQUIRE(result.ok());
+    CHECK(result->report.converged);
+    const std::vector<double> ones(data.queries.size(), 1.0);
+    CHECK(max_gradient(result->model, data, C, ones) < 1e-8);
+  }
+}
+
+TEST_CASE("an example of weight 2 counts as that example twice") {
+  const costroute::TrainingSet base = small_set();
+  auto vectorizer = costroute::fit_vectorizer(base.queries, {});
+  REQUIRE(vectorizer.ok());
+  costroute::TrainingSet weighted = base;
+  weighted.weights.assign(base.queries.size(), 1.0);
+  weighted.weights[2] = 2.0;
+  costroute::TrainingSet duplicated = base;
+  duplicated.queries.push_back(base.queries[2]);
+  duplicated.labels.push_back(base.labels[2]);
+  auto a = costroute::fit_classifier(*vectorizer, weighted, {});
+  auto b = costroute::fit_classifier(*vectorizer, duplicated, {});
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  for (size_t j = 0; j < a->model.coef().size(); ++j) {
+    CHECK(a->model.coef()[j] == Approx(b->model.coef()[j]).margin(1e-9));
+  }
+  CHECK(a->model.intercept() == Approx(b->model.intercept()).margin(1e-9));
+}
+
+TEST_CASE("balanced class weights are n / (2 * n_class)") {
+  costroute::TrainingSet data = small_set();  // 6 ones, 4 zeros
+  costroute::TrainOptions options;
+  options.balanced_class_weight = true;
+  auto result = costroute::train(data, options);
+  REQUIRE(result.ok());
+  std::vector<double> weights;
+  for (int y : data.labels) weights.push_back(y == 1 ? 10.0 / 12.0 : 10.0 / 8.0);
+  CHECK(max_gradient(result->model, data, 1.0, weights) < 1e-8);
+}
+
+TEST_CASE("training rejects inconsistent input, naming the field") {
+  costroute::TrainingSet data = small_set();
+  data.labels.pop_back();
+  CHECK(costroute::train(data).status().message() ==
+        "labels: expected 10 values (one per query), got 9");
+  data = small_set();
+  data.labels.assign(10, 1);
+  CHECK(costroute::train(data).status().message() ==
+        "labels: every example has label 1; training needs examples of both 0 and 1");
+  data = small_set();
+  data.labels[3] = 2;
+  CHECK(costroute::train(data).status().message() == "labels[3]: expected 0 or 1, got 2");
+  data = small_set();
+  data.weights.assign(10, 1.0);
+  data.weights[4] = -1.0;
+  CHECK(costroute::train(data).status().message() ==
+        "weights[4]: expected a finite number >= 0, got -1");
+  costroute::TrainOptions options;
+  options.C = 0.0;
+  CHECK(costroute::train(small_set(), options).status().message() ==
+        "C: expected a positive number, got 0");
+  CHECK(costroute::train(costroute::TrainingSet{}).status().message() ==
+        "queries: no training examples");
+}
