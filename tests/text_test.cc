@@ -154,3 +154,24 @@ TEST_CASE("transform makes no heap allocation once its scratch has grown") {
   for (int i = 0; i < 100; ++i) v.transform(query, scratch);
   CHECK(counter.count() == 0);
 }
+
+TEST_CASE("tokens do not depend on where 16-byte blocks fall") {
+  // The tokenizer classifies ASCII 16 bytes at a time and falls back to one
+  // code point at a time near non-ASCII text; shifting the text across
+  // block boundaries must not change its tokens.
+  const std::vector<std::string> texts = {
+      "The QUICK brown_fox jumps over 12 lazy dogs; don't stop. A b cd",
+      "\u039F\u0394\u039F\u03A3 abcdefghijklmnopqrstu \u03A3\u0391\u03A3 x'\u03A3 end",
+      "averyveryverylongwordthatspansseveralblocksofsixteenbytes \u00e9t\u00e9 z",
+      "abc\xff" "defghijklmnopqrstuvwxyz \u0130stanbul ab\u0301cd ok",
+      "AAAAAAAAAAAAAAA\u03A3 BBBBBBBBBBBBBBB.\u03A3 CCCCCCCCCCCCCCC'\u03A3b"};
+  for (const std::string& text : texts) {
+    const Tokens reference = tokens_of(text);
+    for (int shift = 1; shift <= 17; ++shift) {
+      CHECK(tokens_of(std::string(shift, ' ') + text) == reference);
+      CHECK(tokens_of(std::string(shift, '.') + text) == reference);
+    }
+  }
+  CHECK(tokens_of(texts[1]) == Tokens{"\u03bf\u03b4\u03bf\u03c2", "abcdefghijklmnopqrstu",
+                                      "\u03c3\u03b1\u03c2", "end"});
+}

@@ -24,6 +24,7 @@
 #define COSTROUTE_TEXT_H_
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -36,26 +37,28 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "costroute/internal/ascii_block.h"
 #include "costroute/internal/numeric.h"
 #include "costroute/internal/term_table.h"
 #include "costroute/internal/unicode.h"
 
 namespace costroute {
 
-// The tokens of one text, stored back to back without separators. Reuse one
+// The tokens of one text: byte ranges of a lowercased copy of it. Reuse one
 // buffer per thread: once it has grown to the longest text seen, tokenizing
 // allocates nothing.
 class TokenBuffer {
  public:
-  void clear() {
-    bytes_.clear();
-    ends_.clear();
-  }
-  size_t size() const { return ends_.size(); }
-  bool empty() const { return ends_.empty(); }
+  // Readable bytes after every token, so that hashing and comparing can load
+  // 8 bytes at a time.
+  static constexpr size_t kPadding = 8;
+
+  void clear() { spans_.clear(); }
+  size_t size() const { return spans_.size(); }
+  bool empty() const { return spans_.empty(); }
   std::string_view operator[](size_t i) const {
-    const size_t begin = i == 0 ? 0 : ends_[i - 1];
-    return std::string_view(bytes_).substr(begin, ends_[i] - begin);
+    return std::string_view(bytes_.data() + spans_[i].begin,
+                            spans_[i].end - spans_[i].begin);
   }
   std::vector<std::string> to_vector() const {
     std::vector<std::string> out;
@@ -66,83 +69,128 @@ class TokenBuffer {
 
  private:
   friend void tokenize(std::string_view, bool, TokenBuffer&);
-  std::string bytes_;
-  std::vector<size_t> ends_;
+  struct Span {
+    size_t begin;
+    size_t end;
+  };
+  std::vector<char> bytes_;  // the lowercased text, then padding
+  std::vector<Span> spans_;
 };
 
 // Replaces the contents of `out` with the tokens of `text`: maximal runs of
 // at least two word characters (Unicode letters, numbers and '_'), after
 // Python's str.lower() when `lowercase` is set. Linear in the length of
 // `text`; never fails.
+//
+// Blocks of 16 ASCII bytes are classified at once (internal/ascii_block.h);
+// the rest goes a code point at a time through utf8proc.
 inline void tokenize(std::string_view text, bool lowercase, TokenBuffer& out) {
   using internal::kAscii;
-  out.clear();
-  std::string& bytes = out.bytes_;
+  using internal::kBlock;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
-  size_t run_start = 0;   // where the current run of word characters began
-  size_t run_chars = 0;   // its length in code points
+  out.spans_.clear();
+  // Lowercasing grows UTF-8 by at most half (U+023A, 2 bytes, lowers to
+  // U+2C65, 3 bytes); twice the input is always enough, plus room for a
+  // whole block's store and the padding.
+  const size_t needed = 2 * n + kBlock + TokenBuffer::kPadding;
+  if (out.bytes_.size() < needed) out.bytes_.resize(needed);
+  char* const bytes = out.bytes_.data();
+  size_t used = 0;          // bytes written to `bytes`
+  size_t run_start = 0;     // where the current run of word characters began
+  size_t run_chars = 0;     // its length in code points; 0: not in a run
   bool prev_cased = false;  // last code point that is not case-ignorable was cased
 
-  auto close_run = [&] {
-    if (run_chars >= 2) {
-      out.ends_.push_back(bytes.size());
-    } else {
-      bytes.resize(run_start);
-    }
+  auto close_run = [&](size_t end) {
+    if (run_chars >= 2) out.spans_.push_back(TokenBuffer::Span{run_start, end});
     run_chars = 0;
-    run_start = bytes.size();
+  };
+  auto extend_run = [&](size_t begin, size_t chars) {
+    if (run_chars == 0) run_start = begin;
+    run_chars += chars;
   };
 
   size_t i = 0;
   while (i < n) {
-    const unsigned char b = s[i];
-    if (b < 0x80) {
-      const internal::AsciiInfo info = kAscii[b];
-      if (info.flags & internal::kAsciiWord) {
-        bytes.push_back(lowercase ? info.lower : static_cast<char>(b));
-        ++run_chars;
-      } else if (run_chars > 0) {
-        close_run();
-      }
-      if (!(info.flags & internal::kAsciiCaseIgnorable)) {
-        prev_cased = info.flags & internal::kAsciiCased;
-      }
-      ++i;
-      continue;
-    }
-    const int32_t cp = internal::decode_utf8(s, n, i);
-    if (cp == internal::kInvalidUtf8) {
-      close_run();
-      prev_cased = false;
-      continue;
-    }
-    int32_t lower = cp;
-    if (lowercase) {
-      if (cp == 0x130) {
-        // LATIN CAPITAL LETTER I WITH DOT ABOVE lowers to "i" + U+0307; the
-        // combining dot is not a word character and ends the run.
-        bytes.push_back('i');
-        ++run_chars;
-        close_run();
-        prev_cased = true;
+    if (n - i >= static_cast<size_t>(kBlock)) {
+      const internal::AsciiBlock block = internal::classify_block(s + i, bytes + used, lowercase);
+      if (block.non_ascii == 0) {
+        // Walk the word mask run by run.
+        uint32_t pos = 0;
+        while (pos < static_cast<uint32_t>(kBlock)) {
+          const uint32_t rest = block.word >> pos;
+          if (rest & 1u) {
+            const uint32_t length = std::min<uint32_t>(std::countr_one(rest), kBlock - pos);
+            extend_run(used + pos, length);
+            pos += length;
+          } else {
+            if (run_chars > 0) close_run(used + pos);
+            pos += rest == 0 ? kBlock - pos : static_cast<uint32_t>(std::countr_zero(rest));
+          }
+        }
+        if (block.significant != 0) {
+          const int last = 31 - std::countl_zero(block.significant);
+          prev_cased = (block.cased >> last) & 1u;
+        }
+        used += kBlock;
+        i += kBlock;
         continue;
       }
-      if (cp == 0x3A3) {
-        lower = internal::is_final_sigma(prev_cased, s, n, i) ? 0x3C2 : 0x3C3;
-      } else {
-        lower = utf8proc_tolower(cp);
+    }
+    // One code point at a time, up to the end of the next block boundary.
+    const size_t stop = std::min(n, i + kBlock);
+    while (i < stop) {
+      const unsigned char b = s[i];
+      if (b < 0x80) {
+        const internal::AsciiInfo info = kAscii[b];
+        if (info.flags & internal::kAsciiWord) {
+          bytes[used] = lowercase ? info.lower : static_cast<char>(b);
+          extend_run(used, 1);
+          ++used;
+        } else if (run_chars > 0) {
+          close_run(used);
+        }
+        if (!(info.flags & internal::kAsciiCaseIgnorable)) {
+          prev_cased = info.flags & internal::kAsciiCased;
+        }
+        ++i;
+        continue;
       }
+      const int32_t cp = internal::decode_utf8(s, n, i);
+      if (cp == internal::kInvalidUtf8) {
+        close_run(used);
+        prev_cased = false;
+        continue;
+      }
+      int32_t lower = cp;
+      if (lowercase) {
+        if (cp == 0x130) {
+          // LATIN CAPITAL LETTER I WITH DOT ABOVE lowers to "i" + U+0307; the
+          // combining dot is not a word character and ends the run.
+          bytes[used] = 'i';
+          extend_run(used, 1);
+          ++used;
+          close_run(used);
+          prev_cased = true;
+          continue;
+        }
+        if (cp == 0x3A3) {
+          lower = internal::is_final_sigma(prev_cased, s, n, i) ? 0x3C2 : 0x3C3;
+        } else {
+          lower = utf8proc_tolower(cp);
+        }
+      }
+      if (internal::is_word_char(lower)) {
+        const size_t length = internal::write_utf8(bytes + used, lower);
+        extend_run(used, 1);
+        used += length;
+      } else {
+        close_run(used);
+      }
+      if (!internal::is_case_ignorable(cp)) prev_cased = internal::is_cased(cp);
     }
-    if (internal::is_word_char(lower)) {
-      internal::append_utf8(bytes, lower);
-      ++run_chars;
-    } else {
-      close_run();
-    }
-    if (!internal::is_case_ignorable(cp)) prev_cased = internal::is_cased(cp);
   }
-  close_run();
+  close_run(used);
 }
 
 // A document-frequency bound as scikit-learn's min_df and max_df take it:
@@ -210,7 +258,14 @@ struct SparseRow {
 struct TextScratch {
   TokenBuffer tokens;
   std::vector<uint64_t> token_hashes;
-  std::vector<int32_t> hits;
+  // Per token: may it be part of a known n-gram (see Vectorizer).
+  std::vector<uint8_t> token_in_ngram;
+  // Count per column and a two-level bitmap of the columns a query hit, so
+  // that its row comes out in column order without sorting. All zero
+  // between calls; sized for the largest vectorizer used with this scratch.
+  std::vector<uint32_t> column_counts;
+  std::vector<uint64_t> column_bits;
+  std::vector<uint64_t> column_summary;
   SparseRow row;
 };
 
@@ -237,8 +292,11 @@ class Vectorizer {
                        ", got [", options.ngram_min, ", ", options.ngram_max,
                        "]"));
     }
-    if (vocabulary.size() > static_cast<size_t>(INT32_MAX)) {
-      return absl::InvalidArgumentError("vocabulary: too many terms");
+    size_t vocabulary_bytes = 0;
+    for (const std::string& term : vocabulary) vocabulary_bytes += term.size();
+    if (vocabulary.size() > static_cast<size_t>(INT32_MAX) ||
+        vocabulary_bytes > UINT32_MAX / 2) {
+      return absl::InvalidArgumentError("vocabulary: too large");
     }
     const size_t expected_idf = options.use_idf ? vocabulary.size() : 0;
     if (idf.size() != expected_idf) {
@@ -280,6 +338,7 @@ class Vectorizer {
             v.vocabulary_[column], "\" (also at vocabulary[", found, "])"));
       }
     }
+    v.index_ngram_parts();
     return v;
   }
 
@@ -303,7 +362,7 @@ class Vectorizer {
     for (size_t k = 1; k < parts.size(); ++k) {
       h = internal::combine_hash(h, internal::hash_token(parts[k]));
     }
-    return table_.find(h, parts, 0, parts.size());
+    return table_.find(h, parts, 0, parts.size(), /*padded=*/false);
   }
 
   // The TF-IDF row of `text`, stored in `scratch.row` (in scikit-learn's
@@ -340,34 +399,71 @@ class Vectorizer {
   // with their counts in scratch.row, columns descending.
   void count_terms(TextScratch& scratch) const {
     const TokenBuffer& tokens = scratch.tokens;
-    std::vector<uint64_t>& hashes = scratch.token_hashes;
-    std::vector<int32_t>& hits = scratch.hits;
-    hashes.clear();
-    hits.clear();
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      hashes.push_back(internal::hash_token(tokens[i]));
+    const size_t n_tokens = tokens.size();
+    const size_t words = (vocabulary_.size() + 63) / 64;
+    if (scratch.column_counts.size() < vocabulary_.size()) {
+      scratch.column_counts.resize(vocabulary_.size());
+      scratch.column_bits.resize(words);
+      scratch.column_summary.resize((words + 63) / 64);
     }
-    const size_t n_min = static_cast<size_t>(options_.ngram_min);
-    const size_t n_max = static_cast<size_t>(options_.ngram_max);
-    for (size_t first = 0; first < tokens.size(); ++first) {
-      uint64_t h = hashes[first];
-      const size_t longest = std::min(n_max, tokens.size() - first);
-      for (size_t n = 1; n <= longest; ++n) {
-        if (n > 1) h = internal::combine_hash(h, hashes[first + n - 1]);
-        if (n < n_min) continue;
-        const int32_t column = table_.find(h, tokens, first, n);
-        if (column != internal::TermTable::kNotFound) hits.push_back(column);
+    uint32_t* const counts = scratch.column_counts.data();
+    uint64_t* const bits = scratch.column_bits.data();
+    uint64_t* const summary = scratch.column_summary.data();
+    auto add = [&](int32_t column) {
+      if (counts[column]++ == 0) {
+        const size_t word = static_cast<size_t>(column) >> 6;
+        bits[word] |= uint64_t{1} << (column & 63);
+        summary[word >> 6] |= uint64_t{1} << (word & 63);
+      }
+    };
+
+    std::vector<uint64_t>& hashes = scratch.token_hashes;
+    std::vector<uint8_t>& in_ngram = scratch.token_in_ngram;
+    hashes.resize(n_tokens);
+    in_ngram.assign(n_tokens, 1);
+    for (size_t i = 0; i < n_tokens; ++i) {
+      hashes[i] = internal::hash_token(tokens[i], /*padded=*/true);
+      table_.prefetch(hashes[i]);
+    }
+    if (options_.ngram_min == 1) {
+      for (size_t i = 0; i < n_tokens; ++i) {
+        const int32_t column = table_.find(hashes[i], tokens, i, 1, /*padded=*/true);
+        if (column != internal::TermTable::kNotFound) add(column);
+        if (prune_ngrams_) {
+          in_ngram[i] = column != internal::TermTable::kNotFound && in_ngram_[column];
+        }
       }
     }
-    std::sort(hits.begin(), hits.end(), std::greater<int32_t>());
+    const size_t n_max = static_cast<size_t>(options_.ngram_max);
+    for (size_t n = std::max<size_t>(2, options_.ngram_min); n <= n_max; ++n) {
+      for (size_t first = 0; first + n <= n_tokens; ++first) {
+        bool possible = true;
+        for (size_t k = 0; k < n; ++k) possible = possible && in_ngram[first + k];
+        if (!possible) continue;
+        uint64_t h = hashes[first];
+        for (size_t k = 1; k < n; ++k) h = internal::combine_hash(h, hashes[first + k]);
+        if (!table_.may_be_ngram(h)) continue;
+        const int32_t column = table_.find(h, tokens, first, n, /*padded=*/true);
+        if (column != internal::TermTable::kNotFound) add(column);
+      }
+    }
+    // Collect columns from the highest down, clearing as we go.
     SparseRow& row = scratch.row;
     row.clear();
-    for (size_t k = 0; k < hits.size();) {
-      size_t end = k + 1;
-      while (end < hits.size() && hits[end] == hits[k]) ++end;
-      row.columns.push_back(hits[k]);
-      row.values.push_back(static_cast<double>(end - k));
-      k = end;
+    for (size_t s = (words + 63) / 64; s-- > 0;) {
+      while (summary[s] != 0) {
+        const int top_word = 63 - std::countl_zero(summary[s]);
+        summary[s] &= ~(uint64_t{1} << top_word);
+        const size_t word = s * 64 + static_cast<size_t>(top_word);
+        while (bits[word] != 0) {
+          const int top_bit = 63 - std::countl_zero(bits[word]);
+          bits[word] &= ~(uint64_t{1} << top_bit);
+          const int32_t column = static_cast<int32_t>(word * 64 + static_cast<size_t>(top_bit));
+          row.columns.push_back(column);
+          row.values.push_back(static_cast<double>(counts[column]));
+          counts[column] = 0;
+        }
+      }
     }
   }
 
@@ -408,11 +504,39 @@ class Vectorizer {
     for (double& v : x) v /= sum;
   }
 
+  // Most n-gram lookups of a query miss. When every token of every n-gram
+  // term is itself a unigram term (true of any vocabulary whose cut is by
+  // count, ties and max_df aside), an n-gram containing a token that is not
+  // such a part cannot be a term, and its lookup is skipped.
+  void index_ngram_parts() {
+    in_ngram_.assign(vocabulary_.size(), 0);
+    prune_ngrams_ = options_.ngram_min == 1;
+    for (const std::string& term : vocabulary_) {
+      size_t start = 0;
+      if (term.find(' ') == std::string::npos) continue;
+      while (prune_ngrams_) {
+        const size_t space = term.find(' ', start);
+        const int32_t part =
+            find_term(std::string_view(term).substr(start, space - start));
+        if (part < 0) {
+          prune_ngrams_ = false;
+        } else {
+          in_ngram_[part] = 1;
+        }
+        if (space == std::string::npos) break;
+        start = space + 1;
+      }
+    }
+    if (!prune_ngrams_) in_ngram_.clear();
+  }
+
   VectorizerOptions options_;
   std::vector<std::string> vocabulary_;
   std::vector<double> idf_;
   std::vector<double> sublinear_tf_log_;
   internal::TermTable table_;
+  std::vector<uint8_t> in_ngram_;  // per column: a part of some n-gram term
+  bool prune_ngrams_ = false;
 };
 
 }  // namespace costroute

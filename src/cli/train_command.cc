@@ -1,4 +1,5 @@
-// costroute train: fit a router model on labelled JSONL.
+// costroute train: fit a router model on labelled JSONL (one file, or
+// several separated by commas).
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -59,12 +60,13 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
   return o;
 }
 
-// Reads query, label and optional weight of every record.
-absl::StatusOr<TrainingSet> read_training_set(const std::string& path,
-                                              const std::optional<std::string>& label,
-                                              const std::optional<std::string>& weight) {
+// Appends query, label and optional weight of every record of `path`.
+absl::Status read_training_set(const std::string& path,
+                               const std::optional<std::string>& label,
+                               const std::optional<std::string>& weight,
+                               TrainingSet& data) {
   COSTROUTE_ASSIGN_OR_RETURN(JsonlReader in, JsonlReader::open(path));
-  TrainingSet data;
+  const size_t before = data.queries.size();
   while (true) {
     COSTROUTE_ASSIGN_OR_RETURN(bool more, in.next());
     if (!more) break;
@@ -82,10 +84,10 @@ absl::StatusOr<TrainingSet> read_training_set(const std::string& path,
       data.weights.push_back(w);
     }
   }
-  if (data.queries.empty()) {
+  if (data.queries.size() == before) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": no records"));
   }
-  return data;
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -100,9 +102,11 @@ absl::Status train_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
   COSTROUTE_ASSIGN_OR_RETURN(std::string out_path, flags.required("out"));
   COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
-  COSTROUTE_ASSIGN_OR_RETURN(
-      TrainingSet data,
-      read_training_set(data_path, flags.get("label"), flags.get("weight-field")));
+  TrainingSet data;
+  for (const std::string& path : flags.list("data")) {
+    COSTROUTE_RETURN_IF_ERROR(
+        read_training_set(path, flags.get("label"), flags.get("weight-field"), data));
+  }
   options.provenance.emplace_back("data", data_path);
   COSTROUTE_ASSIGN_OR_RETURN(TrainResult result, train(data, options));
   COSTROUTE_RETURN_IF_ERROR(save_model(result.model, out_path));

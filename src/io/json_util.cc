@@ -64,7 +64,7 @@ std::string describe_parse_error(simdjson::error_code error,
     case simdjson::UTF8_ERROR:
       return "not valid JSON: invalid UTF-8";
     case simdjson::NUMBER_ERROR:
-      return "not valid JSON: malformed number";
+      return "not valid JSON: malformed or out-of-range number";
     case simdjson::CAPACITY:
       return "not valid JSON: document too large";
     default:
