@@ -53,7 +53,10 @@ struct TrainOptions {
   int max_iterations = 2000;
   // Stop when every gradient component is within this fraction of the
   // largest component at the start.
-  double tolerance = 1e-10;
+  double tolerance = 1e-9;
+  // Threads for the solver; 0: one per core. The result does not depend on
+  // the number of threads.
+  int threads = 0;
   // Extra provenance recorded in the model (the data's name, ...).
   Provenance provenance;
 };
@@ -63,6 +66,7 @@ struct TrainReport {
   size_t n_examples = 0;
   size_t n_features = 0;
   int iterations = 0;
+  int evaluations = 0;  // of the objective and its gradient
   bool converged = false;
   double objective = 0.0;
   // Largest gradient component at the end, relative to the start.

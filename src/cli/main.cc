@@ -17,7 +17,7 @@ commands:
             [--ngram 1,2] [--C 1.0] [--label label_small_ok]
             [--weight-field FIELD] [--class-weight balanced]
             [--min-df N|F] [--max-df N|F] [--sublinear-tf] [--binary]
-            [--max-iter 2000] [--tol 1e-10]
+            [--max-iter 2000] [--tol 1e-9]
   score     --model MODEL.json --data IN.jsonl
   bench     --model MODEL.json --data IN.jsonl [--min-seconds 2]
   tokenize  --data IN.jsonl [--no-lowercase]

@@ -124,6 +124,7 @@ absl::Status train_command(const Args& args) {
       .key("n_examples").value(r.n_examples)
       .key("n_features").value(r.n_features)
       .key("iterations").value(r.iterations)
+      .key("evaluations").value(r.evaluations)
       .key("converged").value(r.converged)
       .key("relative_gradient").value(r.relative_gradient)
       .key("seconds_vectorizer").value(r.seconds_vectorizer)

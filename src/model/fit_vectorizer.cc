@@ -2,6 +2,7 @@
 // TfidfTransformer.fit, scikit-learn 1.2).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 #include "absl/container/flat_hash_map.h"
@@ -16,6 +17,94 @@ struct TermCounts {
   int64_t total = 0;       // occurrences in all documents
   int32_t documents = 0;   // documents containing the term
   int32_t last_document = -1;
+
+  void add(int32_t document) {
+    ++total;
+    if (last_document != document) {
+      last_document = document;
+      ++documents;
+    }
+  }
+};
+
+// Counts every n-gram of every document. Tokens are interned to ids once,
+// so a bigram is counted under a 64-bit key instead of a string built for
+// it; longer n-grams use their ids' bytes as the key.
+class NgramCounter {
+ public:
+  explicit NgramCounter(const VectorizerOptions& options) : options_(options) {}
+
+  void add_document(std::string_view text, int32_t document) {
+    tokenize(text, options_.lowercase, tokens_);
+    ids_.clear();
+    for (size_t i = 0; i < tokens_.size(); ++i) {
+      auto [it, inserted] = token_ids_.try_emplace(internal::to_absl(tokens_[i]),
+                                                  static_cast<int32_t>(token_names_.size()));
+      if (inserted) {
+        token_names_.emplace_back(tokens_[i]);
+        unigrams_.emplace_back();
+      }
+      ids_.push_back(it->second);
+    }
+    const size_t n_min = static_cast<size_t>(options_.ngram_min);
+    const size_t n_max = static_cast<size_t>(options_.ngram_max);
+    for (size_t first = 0; first < ids_.size(); ++first) {
+      const size_t longest = std::min(n_max, ids_.size() - first);
+      for (size_t n = std::max<size_t>(n_min, 1); n <= longest; ++n) {
+        if (n == 1) {
+          unigrams_[ids_[first]].add(document);
+        } else if (n == 2) {
+          const uint64_t key = (uint64_t{static_cast<uint32_t>(ids_[first])} << 32) |
+                               static_cast<uint32_t>(ids_[first + 1]);
+          bigrams_[key].add(document);
+        } else {
+          longer_[std::string(reinterpret_cast<const char*>(&ids_[first]), n * sizeof(int32_t))]
+              .add(document);
+        }
+      }
+    }
+  }
+
+  bool empty() const {
+    for (const TermCounts& c : unigrams_) {
+      if (c.total > 0) return false;
+    }
+    return bigrams_.empty() && longer_.empty();
+  }
+
+  // Every counted n-gram as text (tokens joined by spaces) with its counts.
+  std::vector<std::pair<std::string, TermCounts>> terms() const {
+    std::vector<std::pair<std::string, TermCounts>> out;
+    for (size_t id = 0; id < unigrams_.size(); ++id) {
+      if (unigrams_[id].total > 0) out.emplace_back(token_names_[id], unigrams_[id]);
+    }
+    for (const auto& [key, counts] : bigrams_) {
+      out.emplace_back(absl::StrCat(token_names_[key >> 32], " ",
+                                    token_names_[key & 0xFFFFFFFF]),
+                       counts);
+    }
+    for (const auto& [key, counts] : longer_) {
+      std::string text;
+      for (size_t k = 0; k < key.size(); k += sizeof(int32_t)) {
+        int32_t id;
+        std::memcpy(&id, key.data() + k, sizeof(id));
+        if (k > 0) text.push_back(' ');
+        text += token_names_[id];
+      }
+      out.emplace_back(std::move(text), counts);
+    }
+    return out;
+  }
+
+ private:
+  const VectorizerOptions& options_;
+  TokenBuffer tokens_;
+  std::vector<int32_t> ids_;
+  absl::flat_hash_map<std::string, int32_t> token_ids_;
+  std::vector<std::string> token_names_;
+  std::vector<TermCounts> unigrams_;
+  absl::flat_hash_map<uint64_t, TermCounts> bigrams_;
+  absl::flat_hash_map<std::string, TermCounts> longer_;
 };
 
 }  // namespace
@@ -30,39 +119,18 @@ absl::StatusOr<Vectorizer> fit_vectorizer(std::span<const std::string> documents
   if (documents.size() > static_cast<size_t>(INT32_MAX)) {
     return absl::InvalidArgumentError("too many documents");
   }
-  absl::flat_hash_map<std::string, TermCounts> counts;
-  TokenBuffer tokens;
-  std::string ngram;
+  NgramCounter counter(options);
   for (size_t doc = 0; doc < documents.size(); ++doc) {
-    tokenize(documents[doc], options.lowercase, tokens);
-    for (size_t first = 0; first < tokens.size(); ++first) {
-      ngram.clear();
-      const size_t longest =
-          std::min<size_t>(options.ngram_max, tokens.size() - first);
-      for (size_t n = 1; n <= longest; ++n) {
-        if (n > 1) ngram.push_back(' ');
-        ngram.append(tokens[first + n - 1]);
-        if (n < static_cast<size_t>(options.ngram_min)) continue;
-        auto it = counts.find(internal::to_absl(ngram));
-        if (it == counts.end()) it = counts.emplace(ngram, TermCounts{}).first;
-        TermCounts& c = it->second;
-        ++c.total;
-        if (c.last_document != static_cast<int32_t>(doc)) {
-          c.last_document = static_cast<int32_t>(doc);
-          ++c.documents;
-        }
-      }
-    }
+    counter.add_document(documents[doc], static_cast<int32_t>(doc));
   }
-  if (counts.empty()) {
+  if (counter.empty()) {
     return absl::InvalidArgumentError(
         "empty vocabulary: no document has a word of two or more letters or "
         "digits");
   }
 
   // Terms in code-point (= UTF-8 byte) order, as scikit-learn numbers them.
-  std::vector<std::pair<std::string, TermCounts>> terms(counts.begin(), counts.end());
-  counts.clear();
+  std::vector<std::pair<std::string, TermCounts>> terms = counter.terms();
   std::sort(terms.begin(), terms.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
 

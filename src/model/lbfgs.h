@@ -12,7 +12,7 @@ struct LbfgsOptions {
   int memory = 10;
   int max_iterations = 2000;
   // Converged when max|g| <= tolerance * max(1, max|g0|).
-  double tolerance = 1e-10;
+  double tolerance = 1e-9;
 };
 
 struct LbfgsResult {
