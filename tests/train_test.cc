@@ -94,6 +94,7 @@ TEST_CASE("training reaches the optimum of the regularised objective") {
   for (double C : {0.1, 1.0, 100.0}) {
     costroute::TrainOptions options;
     options.C = C;
+    options.tolerance = 1e-10;
     auto result = costroute::train(data, options);
     REQUIRE(result.ok());
     CHECK(result->report.converged);
