@@ -1,4 +1,4 @@
-// costroute/io.h: model files and JSONL input.
+// costroute/io.h: model files, router configs and JSONL input.
 //
 // Model files are versioned JSON ("format": "costroute.model/1"): the
 // vectorizer's settings, vocabulary and idf, the coefficients, intercept and
@@ -39,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "costroute/model.h"
+#include "costroute/router.h"
 
 namespace costroute {
 
@@ -66,6 +67,26 @@ inline constexpr std::string_view kModelFormat = "costroute.model/1";
 // error when the file cannot be written.
 [[nodiscard]] absl::Status save_model(const Model& model,
                                       const std::string& path);
+
+// The router config format this build reads.
+inline constexpr std::string_view kConfigFormat = "costroute.config/1";
+
+// Builds a Router from a config file: the model catalog, the policy tree
+// and options (docs/config.md). The classifier file the config names
+// ("classifier": {"model": "m.json"}) is read relative to the config's
+// directory, unless `model` is given, which is used instead. Every problem
+// is reported at once, each with its JSON path, in one InvalidArgument:
+//   "c.json: policies[2].threshold: expected a number in [0, 1];
+//    models[0].tier: missing"
+// NotFound if the file cannot be opened.
+[[nodiscard]] absl::StatusOr<std::shared_ptr<const Router>> load_router(
+    const std::string& config_path, std::shared_ptr<const Model> model = nullptr);
+
+// As load_router, from JSON text; `source` names it in messages and
+// `base_dir` resolves the classifier's path.
+[[nodiscard]] absl::StatusOr<std::shared_ptr<const Router>> parse_router(
+    std::string_view json, std::string_view source = "config", std::string_view base_dir = ".",
+    std::shared_ptr<const Model> model = nullptr);
 
 // Reads JSON Lines one record at a time. Blank lines are skipped; every other
 // line must be one JSON object. Errors carry "FILE:LINE:" so the user can
@@ -104,6 +125,12 @@ class JsonlReader {
   // An object of numbers, such as {"model-a": 0.5, "model-b": 1}.
   [[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, double>>>
   number_map_field(std::string_view path) const;
+  // An array of strings, such as ["first turn", "second turn"].
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> string_array_field(
+      std::string_view path) const;
+  // An object of strings, such as {"feature": "autocomplete"}.
+  [[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+  string_map_field(std::string_view path) const;
   // The field's JSON text, re-encoded compactly (for echoing an "id").
   [[nodiscard]] absl::StatusOr<std::string> json_field(std::string_view path) const;
   bool has_field(std::string_view path) const;

@@ -442,7 +442,7 @@ class Vectorizer {
         if (!possible) continue;
         uint64_t h = hashes[first];
         for (size_t k = 1; k < n; ++k) h = internal::combine_hash(h, hashes[first + k]);
-        if (!table_.may_be_ngram(h)) continue;
+        if (!table_.may_contain(h)) continue;
         const int32_t column = table_.find(h, tokens, first, n, /*padded=*/true);
         if (column != internal::TermTable::kNotFound) add(column);
       }

@@ -36,16 +36,16 @@ namespace costroute {
 
 // Labelled queries. Owned values; build it, then pass it to train().
 struct TrainingSet {
-  std::vector<std::string> queries;
+  std::vector<std::string> queries = {};
   // One per query: 1 if the small model was good enough, else 0.
-  std::vector<int> labels;
+  std::vector<int> labels = {};
   // Empty, or one non-negative weight per query (for instance how much
   // quality is at stake on it). Multiplies the class weights.
-  std::vector<double> weights;
+  std::vector<double> weights = {};
 };
 
 struct TrainOptions {
-  VectorizerOptions vectorizer;
+  VectorizerOptions vectorizer = {};
   // Inverse regularisation strength, as scikit-learn's C.
   double C = 1.0;
   // Weight each class by n / (2 * n_class), as class_weight="balanced".
@@ -58,7 +58,7 @@ struct TrainOptions {
   // the number of threads.
   int threads = 0;
   // Extra provenance recorded in the model (the data's name, ...).
-  Provenance provenance;
+  Provenance provenance = {};
 };
 
 // What the solver did, for logs and for the caller's checks.

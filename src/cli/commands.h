@@ -19,6 +19,8 @@ absl::Status train_command(const Args& args);
 absl::Status score_command(const Args& args);
 absl::Status bench_command(const Args& args);
 absl::Status tokenize_command(const Args& args);
+absl::Status signals_command(const Args& args);
+absl::Status route_command(const Args& args);
 
 // The "id" of the current record as JSON (a string or number, re-encoded),
 // or its line number when it has none. Other id types are an error.

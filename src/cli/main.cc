@@ -18,9 +18,12 @@ commands:
             [--weight-field FIELD] [--class-weight balanced]
             [--min-df N|F] [--max-df N|F] [--sublinear-tf] [--binary]
             [--max-iter 2000] [--tol 1e-9]
+  route     --config CONFIG.json [--data REQUESTS.jsonl] [--model MODEL.json]
+            [--format jsonl|table] [--explain]
   score     --model MODEL.json --data IN.jsonl
   bench     --model MODEL.json --data IN.jsonl [--min-seconds 2]
   tokenize  --data IN.jsonl [--no-lowercase]
+  signals   --data IN.jsonl
 
 JSONL input: one JSON object per line with a "query" string; "-" reads
 standard input. Run `costroute <command> --help` for details.
@@ -36,6 +39,8 @@ constexpr Command kCommands[] = {
     {"score", costroute::cli::score_command},
     {"bench", costroute::cli::bench_command},
     {"tokenize", costroute::cli::tokenize_command},
+    {"signals", costroute::cli::signals_command},
+    {"route", costroute::cli::route_command},
 };
 
 }  // namespace

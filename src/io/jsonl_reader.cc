@@ -157,6 +157,43 @@ JsonlReader::number_map_field(std::string_view path) const {
   return out;
 }
 
+absl::StatusOr<std::vector<std::string>> JsonlReader::string_array_field(
+    std::string_view path) const {
+  COSTROUTE_ASSIGN_OR_RETURN(simdjson::dom::element value, impl_->field(path));
+  simdjson::dom::array array;
+  if (value.get_array().get(array) != simdjson::SUCCESS) {
+    return impl_->wrong_type(path, "an array of strings", value);
+  }
+  std::vector<std::string> out;
+  for (simdjson::dom::element item : array) {
+    std::string_view s;
+    if (item.get_string().get(s) != simdjson::SUCCESS) {
+      return impl_->wrong_type(absl::StrCat(to_absl(path), "[", out.size(), "]"), "a string", item);
+    }
+    out.emplace_back(s);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> JsonlReader::string_map_field(
+    std::string_view path) const {
+  COSTROUTE_ASSIGN_OR_RETURN(simdjson::dom::element value, impl_->field(path));
+  simdjson::dom::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) {
+    return impl_->wrong_type(path, "an object of strings", value);
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (simdjson::dom::key_value_pair entry : object) {
+    std::string_view s;
+    if (entry.value.get_string().get(s) != simdjson::SUCCESS) {
+      return impl_->wrong_type(absl::StrCat(to_absl(path), ".", to_absl(entry.key)), "a string",
+                               entry.value);
+    }
+    out.emplace_back(std::string(entry.key), std::string(s));
+  }
+  return out;
+}
+
 absl::StatusOr<std::string> JsonlReader::json_field(std::string_view path) const {
   COSTROUTE_ASSIGN_OR_RETURN(simdjson::dom::element value, impl_->field(path));
   return simdjson::minify(value);

@@ -35,10 +35,11 @@
 
 namespace costroute::internal {
 
-// The one place where std::string_view becomes absl::string_view.
+// The one place where std::string_view and absl::string_view meet.
 inline absl::string_view to_absl(std::string_view s) {
   return absl::string_view(s.data(), s.size());
 }
+inline std::string_view to_std(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
 }  // namespace costroute::internal
 

@@ -98,7 +98,12 @@ class TermTable {
   // Builds the table over `terms`; term i maps to column i. An n-gram term
   // is its tokens joined by single spaces. Duplicate terms are the caller's
   // to reject; here the first one wins.
-  explicit TermTable(std::span<const std::string> terms) {
+  // Which terms the bitmap filter covers: only n-grams (the vocabulary,
+  // whose unigram lookups mostly hit) or every term (small cue tables, whose
+  // lookups mostly miss).
+  enum class Filter { kNgrams, kAllTerms };
+
+  explicit TermTable(std::span<const std::string> terms, Filter filter = Filter::kNgrams) {
     offsets_.reserve(terms.size() + 1);
     offsets_.push_back(0);
     size_t total = 0;
@@ -117,17 +122,17 @@ class TermTable {
     for (size_t column = 0; column < terms.size(); ++column) {
       const uint64_t hash = term_hash(terms[column]);
       insert(hash, static_cast<int32_t>(column));
-      if (terms[column].find(' ') != std::string::npos) {
+      if (filter == Filter::kAllTerms || terms[column].find(' ') != std::string::npos) {
         const uint64_t bit = filter_bit(hash);
         ngram_filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
       }
     }
   }
 
-  // False if no term of two or more tokens has this hash. Most n-grams of a
-  // query are not terms; this 8 KB bitmap answers for them from the L1
-  // cache, before the probe into the larger slot table.
-  bool may_be_ngram(uint64_t hash) const {
+  // False if no term covered by the filter (see Filter) has this hash. Most
+  // n-grams of a query are not terms; this 8 KB bitmap answers for them
+  // from the L1 cache, before the probe into the larger slot table.
+  bool may_contain(uint64_t hash) const {
     if (ngram_filter_.empty()) return false;
     const uint64_t bit = filter_bit(hash);
     return (ngram_filter_[bit >> 6] >> (bit & 63)) & 1;

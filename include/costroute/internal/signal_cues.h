@@ -1,0 +1,346 @@
+// Internal: the keyword cues behind costroute/signals.h. Installed, not
+// API; may change without notice. docs/signals.md explains them.
+//
+// Each cue is a lowercased word or two-word phrase (as the tokenizer
+// produces them) with what it votes for and how strongly. A phrase may
+// carry several cues.
+#ifndef COSTROUTE_INTERNAL_SIGNAL_CUES_H_
+#define COSTROUTE_INTERNAL_SIGNAL_CUES_H_
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace costroute::internal {
+
+enum class CueKind : uint8_t { kReasoning, kTask, kDomain, kFollowUp };
+
+struct Cue {
+  std::string_view phrase;
+  CueKind kind;
+  uint8_t target;  // a TaskType or Domain value, by kind
+  float weight;
+};
+
+// TaskType and Domain values (costroute/signals.h), spelled out here.
+inline constexpr uint8_t kChat = 0, kQuestion = 1, kClassification = 2, kSentiment = 3,
+                         kExtraction = 4, kTranslation = 5, kSummarization = 6, kCodeTask = 7,
+                         kMath = 8, kReasoningTask = 9, kWriting = 10;
+inline constexpr uint8_t kMedical = 1, kLegal = 2, kFinance = 3, kScience = 4, kTechnology = 5;
+
+constexpr Cue task(std::string_view p, uint8_t t, float w) { return {p, CueKind::kTask, t, w}; }
+constexpr Cue domain(std::string_view p, uint8_t d, float w) { return {p, CueKind::kDomain, d, w}; }
+constexpr Cue reasoning(std::string_view p, float w) { return {p, CueKind::kReasoning, kReasoningTask, w}; }
+constexpr Cue follow_up(std::string_view p) { return {p, CueKind::kFollowUp, 0, 1.0f}; }
+
+inline constexpr auto kCues = std::to_array<Cue>({
+    // Reasoning: asks for analysis rather than recall.
+    reasoning("why", 1.0f), reasoning("explain", 1.0f), reasoning("compare", 1.5f),
+    reasoning("contrast", 1.5f), reasoning("analyze", 1.5f), reasoning("analyse", 1.5f),
+    reasoning("evaluate", 1.0f), reasoning("prove", 1.5f), task("prove", kMath, 0.5f),
+    reasoning("derive", 1.5f), task("derive", kMath, 0.5f), reasoning("justify", 1.5f),
+    reasoning("reasoning", 2.0f), reasoning("tradeoffs", 1.5f), reasoning("tradeoff", 1.5f),
+    reasoning("implications", 1.0f), reasoning("critique", 1.5f), reasoning("assess", 1.0f),
+    reasoning("infer", 1.0f), reasoning("deduce", 1.5f), reasoning("step by", 1.5f),
+    reasoning("pros", 1.0f), reasoning("cons", 1.0f), reasoning("difference between", 1.5f),
+    reasoning("differences between", 1.5f), reasoning("what if", 1.0f),
+    reasoning("nuanced", 1.0f), reasoning("argue", 1.0f), reasoning("riddle", 2.0f),
+    reasoning("puzzle", 2.0f), reasoning("logically", 1.5f), reasoning("strategy", 0.5f),
+    reasoning("think", 0.5f), reasoning("carefully", 1.5f), reasoning("consequences", 1.0f),
+    reasoning("effects", 0.7f), reasoning("would happen", 1.5f), reasoning("how would", 1.0f),
+    reasoning("design", 0.5f), reasoning("explanation", 1.0f), reasoning("logic", 1.0f),
+
+    // Classification.
+    task("classify", kClassification, 3.0f), task("classification", kClassification, 2.0f),
+    task("categorize", kClassification, 3.0f), task("categorise", kClassification, 3.0f),
+    task("category", kClassification, 1.5f), task("categories", kClassification, 1.0f),
+    task("label", kClassification, 1.0f), task("spam", kClassification, 1.5f),
+    task("intent", kClassification, 1.0f), task("topic", kClassification, 0.5f),
+    task("which category", kClassification, 2.0f),
+
+    // Sentiment.
+    task("sentiment", kSentiment, 3.0f), task("positive or", kSentiment, 2.0f),
+    task("positive", kSentiment, 0.5f), task("negative", kSentiment, 0.5f),
+    task("neutral", kSentiment, 0.5f), task("tone", kSentiment, 1.5f),
+    task("review", kSentiment, 0.5f), task("emotion", kSentiment, 1.5f),
+
+    // Extraction.
+    task("extract", kExtraction, 3.0f), task("extraction", kExtraction, 2.0f),
+    task("list all", kExtraction, 1.5f), task("find all", kExtraction, 1.5f),
+    task("key value", kExtraction, 1.5f), task("entities", kExtraction, 1.5f),
+    task("fields", kExtraction, 1.0f), task("parse", kExtraction, 1.0f),
+    task("pull out", kExtraction, 1.5f), task("dates", kExtraction, 0.5f),
+    task("emails", kExtraction, 0.5f), task("as json", kExtraction, 1.0f),
+    task("json", kExtraction, 0.5f), task("table", kExtraction, 0.3f),
+
+    // Translation.
+    task("translate", kTranslation, 3.0f), task("translation", kTranslation, 2.0f),
+    task("into french", kTranslation, 1.5f), task("into german", kTranslation, 1.5f),
+    task("into spanish", kTranslation, 1.5f), task("into english", kTranslation, 1.5f),
+    task("into chinese", kTranslation, 1.5f), task("into japanese", kTranslation, 1.5f),
+    task("into italian", kTranslation, 1.5f), task("into russian", kTranslation, 1.5f),
+    task("to french", kTranslation, 1.0f), task("to german", kTranslation, 1.0f),
+    task("to spanish", kTranslation, 1.0f), task("to english", kTranslation, 1.0f),
+    task("in french", kTranslation, 0.7f), task("in german", kTranslation, 0.7f),
+    task("in spanish", kTranslation, 0.7f), task("in english", kTranslation, 0.5f),
+
+    // Summarization.
+    task("summarize", kSummarization, 3.0f), task("summarise", kSummarization, 3.0f),
+    task("summary", kSummarization, 2.0f), task("tl dr", kSummarization, 3.0f),
+    task("tldr", kSummarization, 3.0f), task("key points", kSummarization, 1.5f),
+    task("condense", kSummarization, 2.0f), task("recap", kSummarization, 1.5f),
+    task("main points", kSummarization, 1.5f), task("gist", kSummarization, 1.5f),
+    task("takeaways", kSummarization, 2.0f), task("take aways", kSummarization, 2.0f),
+    task("bullet points", kSummarization, 1.0f), task("résume", kSummarization, 1.5f),
+    task("resumen", kSummarization, 1.5f), task("zusammenfassung", kSummarization, 2.0f),
+    task("zusammenfassen", kSummarization, 2.0f), task("résumé", kSummarization, 1.0f),
+
+    // Code.
+    task("code", kCodeTask, 1.5f), domain("code", kTechnology, 1.0f),
+    task("function", kCodeTask, 2.0f), task("python", kCodeTask, 2.0f),
+    domain("python", kTechnology, 1.5f), task("javascript", kCodeTask, 2.0f),
+    domain("javascript", kTechnology, 1.5f), task("typescript", kCodeTask, 2.0f),
+    task("java", kCodeTask, 1.5f), task("rust", kCodeTask, 1.0f), task("golang", kCodeTask, 2.0f),
+    task("sql", kCodeTask, 2.0f), domain("sql", kTechnology, 1.5f), task("regex", kCodeTask, 2.0f),
+    task("bug", kCodeTask, 1.5f), task("debug", kCodeTask, 2.0f), task("compile", kCodeTask, 1.5f),
+    task("compiler", kCodeTask, 1.0f), task("refactor", kCodeTask, 2.5f),
+    task("implement", kCodeTask, 1.0f), task("script", kCodeTask, 1.5f),
+    task("program", kCodeTask, 1.5f), domain("program", kTechnology, 1.0f), task("algorithm", kCodeTask, 1.0f),
+    domain("algorithm", kTechnology, 1.0f), task("api", kCodeTask, 1.0f),
+    domain("api", kTechnology, 1.5f), task("html", kCodeTask, 1.5f), task("css", kCodeTask, 1.5f),
+    task("bash", kCodeTask, 1.5f), task("shell", kCodeTask, 0.5f), task("def", kCodeTask, 1.0f),
+    task("import", kCodeTask, 0.5f), task("return", kCodeTask, 0.3f),
+    task("exception", kCodeTask, 1.0f), task("stack trace", kCodeTask, 2.0f),
+    task("typeerror", kCodeTask, 2.0f), task("nullpointerexception", kCodeTask, 2.0f),
+    task("unit test", kCodeTask, 2.0f), task("unit tests", kCodeTask, 2.0f),
+    task("the code", kCodeTask, 2.0f), task("app", kCodeTask, 1.0f), task("csv", kCodeTask, 1.0f),
+    task("implementation", kCodeTask, 1.0f), task("library", kCodeTask, 1.0f), task("framework", kCodeTask, 1.0f),
+    task("snippet", kCodeTask, 1.5f), task("github", kCodeTask, 0.5f), task("git", kCodeTask, 1.0f),
+    task("docker", kCodeTask, 1.0f), domain("docker", kTechnology, 1.5f),
+    task("kubernetes", kCodeTask, 1.0f), domain("kubernetes", kTechnology, 1.5f),
+    task("react", kCodeTask, 1.0f), task("node", kCodeTask, 0.3f), task("c++", kCodeTask, 2.0f),
+    task("cpp", kCodeTask, 2.0f), task("variable", kCodeTask, 1.0f), task("loop", kCodeTask, 0.5f),
+    task("class", kCodeTask, 1.0f), task("method", kCodeTask, 0.5f),
+    task("pandas", kCodeTask, 2.0f), task("numpy", kCodeTask, 2.0f), task("postgresql", kCodeTask, 2.0f),
+    task("postgres", kCodeTask, 2.0f), task("mysql", kCodeTask, 2.0f), task("redis", kCodeTask, 2.0f),
+    task("kotlin", kCodeTask, 2.0f), task("swift", kCodeTask, 1.0f), task("php", kCodeTask, 2.0f),
+    task("ruby", kCodeTask, 1.5f), task("scala", kCodeTask, 2.0f), task("django", kCodeTask, 2.0f),
+    task("flask", kCodeTask, 1.5f), task("nodejs", kCodeTask, 2.0f), task("haskell", kCodeTask, 2.0f),
+    task("lua", kCodeTask, 2.0f), task("perl", kCodeTask, 1.5f), task("matlab", kCodeTask, 2.0f),
+    task("vba", kCodeTask, 2.0f), task("powershell", kCodeTask, 2.0f), task("terraform", kCodeTask, 2.0f),
+    task("yaml", kCodeTask, 1.5f), task("dockerfile", kCodeTask, 2.0f), task("nginx", kCodeTask, 1.5f),
+    task("vue", kCodeTask, 1.5f), task("angular", kCodeTask, 1.5f), task("tensorflow", kCodeTask, 2.0f),
+    task("pytorch", kCodeTask, 2.0f), task("query", kCodeTask, 0.7f), task("endpoint", kCodeTask, 1.5f),
+    task("forth", kCodeTask, 2.0f), domain("forth", kTechnology, 1.0f), task("fortran", kCodeTask, 2.0f), domain("fortran", kTechnology, 1.0f), task("cobol", kCodeTask, 2.0f), domain("cobol", kTechnology, 1.0f), task("assembly", kCodeTask, 2.0f), domain("assembly", kTechnology, 1.0f),
+    task("asm", kCodeTask, 2.0f), domain("asm", kTechnology, 1.0f), task("x86", kCodeTask, 2.0f), domain("x86", kTechnology, 1.0f), task("verilog", kCodeTask, 2.0f), domain("verilog", kTechnology, 1.0f), task("vhdl", kCodeTask, 2.0f), domain("vhdl", kTechnology, 1.0f),
+    task("fpga", kCodeTask, 2.0f), domain("fpga", kTechnology, 1.0f), task("cuda", kCodeTask, 2.0f), domain("cuda", kTechnology, 1.0f), task("opencl", kCodeTask, 2.0f), domain("opencl", kTechnology, 1.0f), task("prolog", kCodeTask, 2.0f), domain("prolog", kTechnology, 1.0f),
+    task("coq", kCodeTask, 2.0f), domain("coq", kTechnology, 1.0f), task("zig", kCodeTask, 2.0f), domain("zig", kTechnology, 1.0f), task("elixir", kCodeTask, 2.0f), domain("elixir", kTechnology, 1.0f), task("erlang", kCodeTask, 2.0f), domain("erlang", kTechnology, 1.0f),
+    task("clojure", kCodeTask, 2.0f), domain("clojure", kTechnology, 1.0f), task("ocaml", kCodeTask, 2.0f), domain("ocaml", kTechnology, 1.0f), task("racket", kCodeTask, 2.0f), domain("racket", kTechnology, 1.0f), task("lisp", kCodeTask, 2.0f), domain("lisp", kTechnology, 1.0f),
+    task("csharp", kCodeTask, 2.0f), domain("csharp", kTechnology, 1.0f), task("dotnet", kCodeTask, 2.0f), domain("dotnet", kTechnology, 1.0f), task("blazor", kCodeTask, 2.0f), domain("blazor", kTechnology, 1.0f), task("wpf", kCodeTask, 2.0f), domain("wpf", kTechnology, 1.0f),
+    task("winforms", kCodeTask, 2.0f), domain("winforms", kTechnology, 1.0f), task("unity", kCodeTask, 2.0f), domain("unity", kTechnology, 1.0f), task("godot", kCodeTask, 2.0f), domain("godot", kTechnology, 1.0f), task("unreal", kCodeTask, 2.0f), domain("unreal", kTechnology, 1.0f),
+    task("opengl", kCodeTask, 2.0f), domain("opengl", kTechnology, 1.0f), task("vulkan", kCodeTask, 2.0f), domain("vulkan", kTechnology, 1.0f), task("shader", kCodeTask, 2.0f), domain("shader", kTechnology, 1.0f), task("webgl", kCodeTask, 2.0f), domain("webgl", kTechnology, 1.0f),
+    task("threejs", kCodeTask, 2.0f), domain("threejs", kTechnology, 1.0f), task("d3", kCodeTask, 2.0f), domain("d3", kTechnology, 1.0f), task("flutter", kCodeTask, 2.0f), domain("flutter", kTechnology, 1.0f), task("dart", kCodeTask, 2.0f), domain("dart", kTechnology, 1.0f),
+    task("swiftui", kCodeTask, 2.0f), domain("swiftui", kTechnology, 1.0f), task("android", kCodeTask, 2.0f), domain("android", kTechnology, 1.0f), task("ios", kCodeTask, 2.0f), domain("ios", kTechnology, 1.0f), task("xcode", kCodeTask, 2.0f), domain("xcode", kTechnology, 1.0f),
+    task("tailwind", kCodeTask, 2.0f), domain("tailwind", kTechnology, 1.0f), task("bootstrap", kCodeTask, 2.0f), domain("bootstrap", kTechnology, 1.0f), task("jquery", kCodeTask, 2.0f), domain("jquery", kTechnology, 1.0f), task("nextjs", kCodeTask, 2.0f), domain("nextjs", kTechnology, 1.0f),
+    task("svelte", kCodeTask, 2.0f), domain("svelte", kTechnology, 1.0f), task("vuejs", kCodeTask, 2.0f), domain("vuejs", kTechnology, 1.0f), task("graphql", kCodeTask, 2.0f), domain("graphql", kTechnology, 1.0f), task("xml", kCodeTask, 2.0f), domain("xml", kTechnology, 1.0f),
+    task("websocket", kCodeTask, 2.0f), domain("websocket", kTechnology, 1.0f), task("http", kCodeTask, 2.0f), domain("http", kTechnology, 1.0f), task("https", kCodeTask, 2.0f), domain("https", kTechnology, 1.0f), task("curl", kCodeTask, 2.0f), domain("curl", kTechnology, 1.0f),
+    task("oauth", kCodeTask, 2.0f), domain("oauth", kTechnology, 1.0f), task("jwt", kCodeTask, 2.0f), domain("jwt", kTechnology, 1.0f), task("ubuntu", kCodeTask, 2.0f), domain("ubuntu", kTechnology, 1.0f), task("debian", kCodeTask, 2.0f), domain("debian", kTechnology, 1.0f),
+    task("systemd", kCodeTask, 2.0f), domain("systemd", kTechnology, 1.0f), task("cron", kCodeTask, 2.0f), domain("cron", kTechnology, 1.0f), task("ssh", kCodeTask, 2.0f), domain("ssh", kTechnology, 1.0f), task("traefik", kCodeTask, 2.0f), domain("traefik", kTechnology, 1.0f),
+    task("helm", kCodeTask, 2.0f), domain("helm", kTechnology, 1.0f), task("ansible", kCodeTask, 2.0f), domain("ansible", kTechnology, 1.0f), task("jenkins", kCodeTask, 2.0f), domain("jenkins", kTechnology, 1.0f), task("gradle", kCodeTask, 2.0f), domain("gradle", kTechnology, 1.0f),
+    task("maven", kCodeTask, 2.0f), domain("maven", kTechnology, 1.0f), task("npm", kCodeTask, 2.0f), domain("npm", kTechnology, 1.0f), task("pip", kCodeTask, 2.0f), domain("pip", kTechnology, 1.0f), task("conda", kCodeTask, 2.0f), domain("conda", kTechnology, 1.0f),
+    task("virtualenv", kCodeTask, 2.0f), domain("virtualenv", kTechnology, 1.0f), task("jupyter", kCodeTask, 2.0f), domain("jupyter", kTechnology, 1.0f), task("vscode", kCodeTask, 2.0f), domain("vscode", kTechnology, 1.0f), task("vim", kCodeTask, 2.0f), domain("vim", kTechnology, 1.0f),
+    task("emacs", kCodeTask, 2.0f), domain("emacs", kTechnology, 1.0f), task("firebase", kCodeTask, 2.0f), domain("firebase", kTechnology, 1.0f), task("mongodb", kCodeTask, 2.0f), domain("mongodb", kTechnology, 1.0f), task("sqlite", kCodeTask, 2.0f), domain("sqlite", kTechnology, 1.0f),
+    task("matplotlib", kCodeTask, 2.0f), domain("matplotlib", kTechnology, 1.0f), task("pyplot", kCodeTask, 2.0f), domain("pyplot", kTechnology, 1.0f), task("seaborn", kCodeTask, 2.0f), domain("seaborn", kTechnology, 1.0f), task("sklearn", kCodeTask, 2.0f), domain("sklearn", kTechnology, 1.0f),
+    task("scikit", kCodeTask, 2.0f), domain("scikit", kTechnology, 1.0f), task("huggingface", kCodeTask, 2.0f), domain("huggingface", kTechnology, 1.0f), task("transformers", kCodeTask, 2.0f), domain("transformers", kTechnology, 1.0f), task("langchain", kCodeTask, 2.0f), domain("langchain", kTechnology, 1.0f),
+    task("openai", kCodeTask, 2.0f), domain("openai", kTechnology, 1.0f), task("kernel", kCodeTask, 2.0f), domain("kernel", kTechnology, 1.0f), task("parser", kCodeTask, 2.0f), domain("parser", kTechnology, 1.0f), task("linter", kCodeTask, 2.0f), domain("linter", kTechnology, 1.0f),
+    task("webpack", kCodeTask, 2.0f), domain("webpack", kTechnology, 1.0f), task("vite", kCodeTask, 2.0f), domain("vite", kTechnology, 1.0f), task("aws", kCodeTask, 2.0f), domain("aws", kTechnology, 1.0f), task("azure", kCodeTask, 2.0f), domain("azure", kTechnology, 1.0f),
+    task("gcp", kCodeTask, 2.0f), domain("gcp", kTechnology, 1.0f), task("lambda", kCodeTask, 2.0f), domain("lambda", kTechnology, 1.0f), task("serverless", kCodeTask, 2.0f), domain("serverless", kTechnology, 1.0f), task("ecs", kCodeTask, 2.0f), domain("ecs", kTechnology, 1.0f),
+    task("s3", kCodeTask, 2.0f), domain("s3", kTechnology, 1.0f), task("ec2", kCodeTask, 2.0f), domain("ec2", kTechnology, 1.0f), task("mongo", kCodeTask, 2.0f), domain("mongo", kTechnology, 1.0f), task("kafka", kCodeTask, 2.0f), domain("kafka", kTechnology, 1.0f),
+    task("spark", kCodeTask, 2.0f), domain("spark", kTechnology, 1.0f), task("hadoop", kCodeTask, 2.0f), domain("hadoop", kTechnology, 1.0f), task("airflow", kCodeTask, 2.0f), domain("airflow", kTechnology, 1.0f), task("rabbitmq", kCodeTask, 2.0f), domain("rabbitmq", kTechnology, 1.0f),
+    task("grpc", kCodeTask, 2.0f), domain("grpc", kTechnology, 1.0f), task("protobuf", kCodeTask, 2.0f), domain("protobuf", kTechnology, 1.0f), task("rails", kCodeTask, 2.0f), domain("rails", kTechnology, 1.0f), task("laravel", kCodeTask, 2.0f), domain("laravel", kTechnology, 1.0f),
+    task("spring", kCodeTask, 2.0f), domain("spring", kTechnology, 1.0f), task("springboot", kCodeTask, 2.0f), domain("springboot", kTechnology, 1.0f), task("fastapi", kCodeTask, 2.0f), domain("fastapi", kTechnology, 1.0f), task("express", kCodeTask, 2.0f), domain("express", kTechnology, 1.0f),
+    task("nestjs", kCodeTask, 2.0f), domain("nestjs", kTechnology, 1.0f), task("dockerized", kCodeTask, 2.0f), domain("dockerized", kTechnology, 1.0f), task("microservice", kCodeTask, 2.0f), domain("microservice", kTechnology, 1.0f), task("microservices", kCodeTask, 2.0f), domain("microservices", kTechnology, 1.0f),
+    task("backend", kCodeTask, 2.0f), domain("backend", kTechnology, 1.0f), task("frontend", kCodeTask, 2.0f), domain("frontend", kTechnology, 1.0f), task("repo", kCodeTask, 2.0f), domain("repo", kTechnology, 1.0f), task("repository", kCodeTask, 2.0f), domain("repository", kTechnology, 1.0f),
+    task("commit", kCodeTask, 2.0f), domain("commit", kTechnology, 1.0f), task("deploy", kCodeTask, 2.0f), domain("deploy", kTechnology, 1.0f), task("deployment", kCodeTask, 2.0f), domain("deployment", kTechnology, 1.0f), task("runtime", kCodeTask, 2.0f), domain("runtime", kTechnology, 1.0f),
+    task("async", kCodeTask, 2.0f), domain("async", kTechnology, 1.0f), task("await", kCodeTask, 2.0f), domain("await", kTechnology, 1.0f), task("thread", kCodeTask, 2.0f), domain("thread", kTechnology, 1.0f), task("threads", kCodeTask, 2.0f), domain("threads", kTechnology, 1.0f),
+    task("mutex", kCodeTask, 2.0f), domain("mutex", kTechnology, 1.0f), task("pointer", kCodeTask, 2.0f), domain("pointer", kTechnology, 1.0f), task("pointers", kCodeTask, 2.0f), domain("pointers", kTechnology, 1.0f), task("array", kCodeTask, 2.0f), domain("array", kTechnology, 1.0f),
+    task("arrays", kCodeTask, 2.0f), domain("arrays", kTechnology, 1.0f), task("struct", kCodeTask, 2.0f), domain("struct", kTechnology, 1.0f), task("enum", kCodeTask, 2.0f), domain("enum", kTechnology, 1.0f), task("interface", kCodeTask, 2.0f), domain("interface", kTechnology, 1.0f),
+    task("inheritance", kCodeTask, 2.0f), domain("inheritance", kTechnology, 1.0f), task("recursion", kCodeTask, 2.0f), domain("recursion", kTechnology, 1.0f), task("recursive", kCodeTask, 2.0f), domain("recursive", kTechnology, 1.0f), task("iterator", kCodeTask, 2.0f), domain("iterator", kTechnology, 1.0f),
+    task("callback", kCodeTask, 2.0f), domain("callback", kTechnology, 1.0f), task("promise", kCodeTask, 2.0f), domain("promise", kTechnology, 1.0f), task("component", kCodeTask, 2.0f), domain("component", kTechnology, 1.0f), task("components", kCodeTask, 2.0f), domain("components", kTechnology, 1.0f),
+    task("unittest", kCodeTask, 2.0f), task("pytest", kCodeTask, 2.0f), task("jest", kCodeTask, 1.5f),
+
+    // Math.
+    task("calculate", kMath, 2.0f), task("compute", kMath, 1.5f), task("solve", kMath, 1.5f),
+    task("equation", kMath, 2.0f), task("equations", kMath, 2.0f), task("integral", kMath, 2.5f),
+    task("derivative", kMath, 2.5f), task("probability", kMath, 1.5f), task("how many", kMath, 1.5f),
+    task("how much", kMath, 1.0f), task("percent", kMath, 1.0f), task("percentage", kMath, 1.0f),
+    task("total", kMath, 0.7f), task("average", kMath, 0.7f), task("sum", kMath, 1.0f),
+    task("product", kMath, 0.3f), task("remainder", kMath, 1.0f), task("divided", kMath, 1.0f),
+    task("multiplied", kMath, 1.0f), task("polynomial", kMath, 2.0f), task("matrix", kMath, 1.0f),
+    task("theorem", kMath, 1.5f), task("per hour", kMath, 1.0f), task("each", kMath, 0.3f),
+    task("dollars", kMath, 0.7f), task("cents", kMath, 0.7f), task("minutes", kMath, 0.3f),
+    task("sqrt", kMath, 2.0f), task("irrational", kMath, 1.5f), task("fraction", kMath, 1.5f),
+    task("fractions", kMath, 1.5f), task("decimal", kMath, 1.0f), task("multiply", kMath, 1.5f),
+    task("divide", kMath, 1.5f), task("subtract", kMath, 1.5f), task("math", kMath, 1.5f), domain("math", kScience, 1.0f),
+
+    // Writing.
+    task("write", kWriting, 1.0f), task("draft", kWriting, 2.0f), task("compose", kWriting, 2.0f),
+    task("essay", kWriting, 2.5f), task("poem", kWriting, 3.0f), task("story", kWriting, 2.0f),
+    task("letter", kWriting, 1.5f), task("email", kWriting, 1.0f), task("blog", kWriting, 2.0f),
+    task("article", kWriting, 1.0f), task("rewrite", kWriting, 2.0f), task("rephrase", kWriting, 2.0f),
+    task("paraphrase", kWriting, 2.0f), task("slogan", kWriting, 2.5f), task("tweet", kWriting, 2.0f),
+    task("haiku", kWriting, 3.0f), task("lyrics", kWriting, 2.5f), task("song", kWriting, 1.5f),
+    task("outline", kWriting, 1.0f), task("cover letter", kWriting, 2.0f), task("speech", kWriting, 1.0f),
+    task("proofread", kWriting, 2.0f), task("persuasive", kWriting, 1.5f), task("catchy", kWriting, 1.5f),
+
+    // Questions of fact.
+    task("what is", kQuestion, 1.0f), task("what are", kQuestion, 1.0f), task("who", kQuestion, 1.0f),
+    task("when", kQuestion, 0.5f), task("where", kQuestion, 0.7f), task("which", kQuestion, 0.7f),
+    task("define", kQuestion, 1.5f), task("definition", kQuestion, 1.5f),
+    task("capital of", kQuestion, 2.0f), task("convert", kQuestion, 1.5f),
+    task("spell", kQuestion, 1.0f), task("what time", kQuestion, 2.0f), task("how far", kQuestion, 1.5f),
+    task("how old", kQuestion, 1.5f), task("how tall", kQuestion, 1.5f), task("population of", kQuestion, 1.5f),
+    task("weather", kQuestion, 1.0f), task("who wrote", kQuestion, 1.5f), task("who is", kQuestion, 1.0f),
+    task("tell me about", kQuestion, 1.0f), task("how does", kQuestion, 0.7f), task("how do", kQuestion, 0.5f), task("meaning of", kQuestion, 1.0f),
+    task("answer", kQuestion, 0.5f), task("true", kQuestion, 0.3f), task("false", kQuestion, 0.3f),
+
+    // Chat and role play.
+    task("hi", kChat, 1.5f), task("hello", kChat, 1.5f), task("hey", kChat, 1.5f),
+    task("thanks", kChat, 1.5f), follow_up("thanks"), task("thank you", kChat, 1.5f),
+    task("how are", kChat, 2.0f), task("joke", kChat, 2.0f), task("roleplay", kChat, 3.0f),
+    task("pretend", kChat, 2.5f), task("act as", kChat, 1.5f), task("you are", kChat, 0.5f),
+    task("imagine", kChat, 1.0f), task("character", kChat, 1.0f), task("advice", kChat, 1.0f),
+    task("recommend", kChat, 0.7f), task("opinion", kChat, 1.0f), task("chat", kChat, 1.0f),
+
+    // Domains.
+    domain("patient", kMedical, 2.0f), domain("patients", kMedical, 2.0f),
+    domain("disease", kMedical, 2.0f), domain("symptoms", kMedical, 2.0f),
+    domain("symptom", kMedical, 2.0f), domain("diagnosis", kMedical, 2.0f),
+    domain("diagnose", kMedical, 2.0f), domain("treatment", kMedical, 1.5f),
+    domain("clinical", kMedical, 2.0f), domain("medical", kMedical, 2.0f),
+    domain("medicine", kMedical, 2.0f), domain("drug", kMedical, 1.5f),
+    domain("drugs", kMedical, 1.5f), domain("dose", kMedical, 2.0f), domain("dosage", kMedical, 2.0f),
+    domain("mg", kMedical, 1.5f), domain("infection", kMedical, 2.0f), domain("virus", kMedical, 1.5f),
+    domain("viral", kMedical, 1.5f), domain("bacteria", kMedical, 1.0f), domain("cancer", kMedical, 2.0f),
+    domain("tumor", kMedical, 2.0f), domain("blood", kMedical, 1.5f), domain("heart", kMedical, 1.0f),
+    domain("pain", kMedical, 1.5f), domain("surgery", kMedical, 2.0f), domain("therapy", kMedical, 1.5f),
+    domain("physician", kMedical, 2.0f), domain("doctor", kMedical, 1.5f), domain("nurse", kMedical, 1.5f),
+    domain("hospital", kMedical, 1.5f), domain("syndrome", kMedical, 2.0f), domain("chronic", kMedical, 1.5f),
+    domain("acute", kMedical, 1.5f), domain("cardiac", kMedical, 2.0f), domain("renal", kMedical, 2.0f),
+    domain("liver", kMedical, 1.5f), domain("kidney", kMedical, 1.5f), domain("insulin", kMedical, 2.0f),
+    domain("diabetes", kMedical, 2.0f), domain("vaccine", kMedical, 2.0f), domain("pregnancy", kMedical, 2.0f),
+    domain("pregnant", kMedical, 2.0f), domain("prescription", kMedical, 2.0f),
+    domain("antibiotic", kMedical, 2.0f), domain("antibiotics", kMedical, 2.0f),
+    domain("vitamin", kMedical, 1.5f), domain("anatomy", kMedical, 2.0f), domain("muscle", kMedical, 1.5f),
+    domain("nerve", kMedical, 1.5f), domain("artery", kMedical, 2.0f), domain("bone", kMedical, 1.0f),
+    domain("year old", kMedical, 1.0f), domain("presents", kMedical, 1.0f), domain("health", kMedical, 1.5f),
+    domain("nutrition", kMedical, 1.5f), domain("diet", kMedical, 1.0f), domain("hiv", kMedical, 2.0f),
+    domain("immune", kMedical, 1.5f), domain("gene", kMedical, 0.5f), domain("genetic", kMedical, 0.7f),
+
+    domain("law", kLegal, 2.0f), domain("laws", kLegal, 2.0f), domain("legal", kLegal, 2.0f),
+    domain("court", kLegal, 2.0f), domain("judge", kLegal, 1.5f), domain("jury", kLegal, 2.0f),
+    domain("plaintiff", kLegal, 2.5f), domain("defendant", kLegal, 2.5f), domain("contract", kLegal, 1.5f),
+    domain("statute", kLegal, 2.5f), domain("liability", kLegal, 1.5f), domain("lawsuit", kLegal, 2.5f),
+    domain("attorney", kLegal, 2.5f), domain("lawyer", kLegal, 2.5f), domain("tort", kLegal, 2.5f),
+    domain("negligence", kLegal, 2.0f), domain("constitution", kLegal, 1.5f),
+    domain("constitutional", kLegal, 2.0f), domain("amendment", kLegal, 1.5f),
+    domain("criminal", kLegal, 1.5f), domain("crime", kLegal, 1.0f), domain("prosecution", kLegal, 2.0f),
+    domain("evidence", kLegal, 1.0f), domain("testimony", kLegal, 2.0f), domain("verdict", kLegal, 2.0f),
+    domain("appeal", kLegal, 1.0f), domain("trial", kLegal, 1.0f), domain("jurisdiction", kLegal, 2.0f),
+    domain("regulation", kLegal, 1.0f), domain("compliance", kLegal, 1.0f), domain("gdpr", kLegal, 2.0f),
+    domain("clause", kLegal, 1.5f), domain("breach", kLegal, 1.0f), domain("damages", kLegal, 1.5f),
+    domain("convicted", kLegal, 2.0f), domain("guilty", kLegal, 1.5f), domain("sue", kLegal, 2.0f),
+    domain("landlord", kLegal, 1.5f), domain("tenant", kLegal, 1.5f), domain("statutory", kLegal, 2.5f),
+    domain("felony", kLegal, 2.5f), domain("murder", kLegal, 1.5f), domain("arrested", kLegal, 1.5f),
+    domain("police", kLegal, 1.0f), domain("rights", kLegal, 0.7f), domain("state", kLegal, 0.3f),
+    domain("federal", kLegal, 1.0f), domain("supreme court", kLegal, 1.5f), domain("owner", kLegal, 0.5f),
+    domain("property", kLegal, 0.7f), domain("deed", kLegal, 1.5f), domain("estate", kLegal, 1.0f),
+
+    domain("finance", kFinance, 2.0f), domain("financial", kFinance, 2.0f), domain("money", kFinance, 1.5f),
+    domain("price", kFinance, 1.0f), domain("prices", kFinance, 1.0f), domain("cost", kFinance, 0.7f),
+    domain("revenue", kFinance, 2.0f), domain("profit", kFinance, 2.0f), domain("tax", kFinance, 2.0f),
+    domain("taxes", kFinance, 2.0f), domain("interest rate", kFinance, 2.0f), domain("interest", kFinance, 0.7f),
+    domain("loan", kFinance, 2.0f), domain("mortgage", kFinance, 2.0f), domain("invest", kFinance, 2.0f),
+    domain("investment", kFinance, 2.0f), domain("investors", kFinance, 2.0f), domain("stock", kFinance, 1.5f),
+    domain("stocks", kFinance, 2.0f), domain("bond", kFinance, 1.0f), domain("bonds", kFinance, 1.5f),
+    domain("market", kFinance, 1.0f), domain("inflation", kFinance, 2.0f), domain("gdp", kFinance, 2.5f),
+    domain("economy", kFinance, 2.0f), domain("economic", kFinance, 1.5f), domain("bank", kFinance, 1.5f),
+    domain("banks", kFinance, 1.5f), domain("accounting", kFinance, 2.5f), domain("budget", kFinance, 1.0f),
+    domain("dividend", kFinance, 2.5f), domain("portfolio", kFinance, 2.0f), domain("assets", kFinance, 1.5f),
+    domain("equity", kFinance, 1.5f), domain("capital", kFinance, 0.7f), domain("crypto", kFinance, 2.0f),
+    domain("bitcoin", kFinance, 2.0f), domain("fiscal", kFinance, 2.0f), domain("monetary", kFinance, 2.0f),
+    domain("income", kFinance, 1.5f), domain("expenses", kFinance, 1.5f), domain("depreciation", kFinance, 2.5f),
+    domain("audit", kFinance, 1.5f), domain("supply", kFinance, 1.0f), domain("demand", kFinance, 1.0f),
+    domain("unemployment", kFinance, 2.0f), domain("firm", kFinance, 1.0f), domain("firms", kFinance, 1.5f),
+    domain("marginal", kFinance, 1.5f), domain("elasticity", kFinance, 2.0f), domain("tariff", kFinance, 1.5f),
+    domain("exchange rate", kFinance, 2.0f), domain("federal reserve", kFinance, 2.0f),
+    domain("balance sheet", kFinance, 2.5f), domain("cash", kFinance, 1.0f), domain("sales", kFinance, 1.0f),
+    domain("regression", kFinance, 0.7f), domain("cpa", kFinance, 2.5f),
+
+    domain("physics", kScience, 2.0f), domain("chemistry", kScience, 2.0f), domain("biology", kScience, 2.0f),
+    domain("molecule", kScience, 2.0f), domain("molecules", kScience, 2.0f), domain("atom", kScience, 2.0f),
+    domain("atoms", kScience, 2.0f), domain("electron", kScience, 2.0f), domain("electrons", kScience, 2.0f),
+    domain("energy", kScience, 1.0f), domain("force", kScience, 1.0f), domain("velocity", kScience, 2.0f),
+    domain("acceleration", kScience, 2.0f), domain("mass", kScience, 1.5f), domain("gravity", kScience, 2.0f),
+    domain("quantum", kScience, 2.0f), domain("reaction", kScience, 1.0f), domain("chemical", kScience, 1.5f),
+    domain("cell", kScience, 1.5f), domain("cells", kScience, 1.5f), domain("dna", kScience, 1.5f),
+    domain("evolution", kScience, 1.5f), domain("species", kScience, 1.5f), domain("organism", kScience, 1.5f),
+    domain("organisms", kScience, 1.5f), domain("experiment", kScience, 1.0f),
+    domain("hypothesis", kScience, 1.0f), domain("temperature", kScience, 1.0f),
+    domain("pressure", kScience, 1.0f), domain("wavelength", kScience, 2.0f), domain("photon", kScience, 2.0f),
+    domain("planet", kScience, 2.0f), domain("planets", kScience, 2.0f), domain("star", kScience, 1.0f),
+    domain("stars", kScience, 1.0f), domain("orbit", kScience, 2.0f), domain("galaxy", kScience, 2.0f),
+    domain("sun", kScience, 1.0f), domain("earth", kScience, 0.7f), domain("solar", kScience, 1.5f),
+    domain("magnetic", kScience, 2.0f), domain("electric", kScience, 1.5f), domain("charge", kScience, 1.0f),
+    domain("voltage", kScience, 2.0f), domain("current", kScience, 0.5f), domain("circuit", kScience, 1.5f),
+    domain("heat", kScience, 1.0f), domain("light", kScience, 0.7f), domain("wave", kScience, 1.5f),
+    domain("acid", kScience, 2.0f), domain("ion", kScience, 2.0f), domain("protein", kScience, 1.5f),
+    domain("enzyme", kScience, 2.0f), domain("bond energy", kScience, 2.0f), domain("isotope", kScience, 2.0f),
+    domain("integer", kScience, 1.0f), domain("integers", kScience, 1.0f), domain("prime", kScience, 1.0f),
+    domain("group", kScience, 0.3f), domain("field", kScience, 0.3f), domain("statistics", kScience, 1.5f),
+    domain("mean", kScience, 0.3f), domain("variance", kScience, 1.5f), domain("function", kScience, 0.3f),
+    domain("equation", kScience, 1.0f), domain("polynomial", kScience, 1.5f), domain("theorem", kScience, 1.5f),
+    domain("matrix", kScience, 1.0f), domain("vector", kScience, 1.0f), domain("derivative", kScience, 1.5f),
+    domain("integral", kScience, 1.5f), domain("probability", kScience, 1.0f), domain("degree", kScience, 0.5f),
+    domain("compound", kScience, 1.5f), domain("oxygen", kScience, 2.0f), domain("hydrogen", kScience, 2.0f),
+    domain("carbon", kScience, 1.5f), domain("nitrogen", kScience, 2.0f), domain("newton", kScience, 1.5f),
+    domain("joule", kScience, 2.0f), domain("momentum", kScience, 2.0f), domain("friction", kScience, 2.0f),
+    domain("kg", kScience, 1.0f), domain("photosynthesis", kScience, 2.0f), domain("mitosis", kScience, 2.0f),
+    domain("chromosome", kScience, 2.0f), domain("mutation", kScience, 1.5f), domain("plant", kScience, 1.0f),
+    domain("plants", kScience, 1.0f), domain("ecosystem", kScience, 2.0f), domain("polar", kScience, 1.0f),
+    domain("solution", kScience, 0.3f), domain("element", kScience, 0.5f), domain("sample", kScience, 0.5f),
+
+    domain("software", kTechnology, 2.0f), domain("computer", kTechnology, 2.0f),
+    domain("computers", kTechnology, 2.0f), domain("network", kTechnology, 1.5f),
+    domain("server", kTechnology, 2.0f), domain("database", kTechnology, 2.0f),
+    domain("programming", kTechnology, 2.0f), domain("internet", kTechnology, 1.5f),
+    domain("cloud", kTechnology, 1.0f), domain("security", kTechnology, 1.0f),
+    domain("encryption", kTechnology, 2.0f), domain("hardware", kTechnology, 2.0f),
+    domain("cpu", kTechnology, 2.0f), domain("gpu", kTechnology, 2.0f), domain("memory", kTechnology, 1.0f),
+    domain("machine learning", kTechnology, 2.5f), domain("neural", kTechnology, 2.0f),
+    domain("ai", kTechnology, 1.0f), domain("app", kTechnology, 1.0f), domain("linux", kTechnology, 2.0f),
+    domain("windows", kTechnology, 1.0f), domain("data", kTechnology, 0.7f), domain("bit", kTechnology, 1.0f),
+    domain("bits", kTechnology, 1.5f), domain("byte", kTechnology, 2.0f), domain("bytes", kTechnology, 2.0f),
+    domain("binary", kTechnology, 1.5f), domain("processor", kTechnology, 2.0f),
+    domain("operating system", kTechnology, 2.0f), domain("attack", kTechnology, 0.7f),
+    domain("password", kTechnology, 1.5f), domain("malware", kTechnology, 2.0f),
+    domain("website", kTechnology, 1.5f), domain("web", kTechnology, 1.0f), domain("llm", kTechnology, 2.0f),
+    domain("model", kTechnology, 0.3f), domain("computer science", kTechnology, 2.0f),
+    domain("programs", kTechnology, 1.0f), domain("vulnerability", kTechnology, 2.0f),
+    domain("cryptography", kTechnology, 2.0f), domain("hash", kTechnology, 1.5f),
+    domain("protocol", kTechnology, 1.5f), domain("tcp", kTechnology, 2.0f), domain("ip", kTechnology, 1.0f),
+    domain("transistor", kTechnology, 2.0f), domain("signal", kTechnology, 1.0f),
+    domain("dataset", kTechnology, 1.5f), domain("classifier", kTechnology, 1.5f),
+    domain("compiler", kTechnology, 2.0f), domain("training", kTechnology, 0.5f), domain("instruction", kTechnology, 0.5f),
+
+    // Follow-ups in a conversation.
+    follow_up("now"), follow_up("also"), follow_up("again"), follow_up("shorter"), follow_up("longer"),
+    follow_up("more"), follow_up("instead"), follow_up("fix"), follow_up("make it"), follow_up("it"),
+    follow_up("this"), follow_up("that"), follow_up("them"), follow_up("above"), follow_up("previous"),
+    follow_up("continue"), follow_up("ok"), follow_up("okay"), follow_up("what about"), follow_up("and"),
+    follow_up("same"), follow_up("please"), follow_up("simpler"), follow_up("expand"),
+});
+
+}  // namespace costroute::internal
+
+#endif  // COSTROUTE_INTERNAL_SIGNAL_CUES_H_

@@ -1,0 +1,173 @@
+// Internal: the shape of a query's text (symbols, digits, question marks,
+// code fences, answer options, scripts) measured in one pass. Installed,
+// not API; may change without notice.
+#ifndef COSTROUTE_INTERNAL_TEXT_SHAPE_H_
+#define COSTROUTE_INTERNAL_TEXT_SHAPE_H_
+
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "costroute/internal/unicode.h"
+
+namespace costroute::internal {
+
+// Script indices, in the order of costroute::Script.
+enum ScriptIndex : int {
+  kScriptLatin, kScriptCyrillic, kScriptGreek, kScriptArabic, kScriptHebrew,
+  kScriptDevanagari, kScriptHan, kScriptKana, kScriptHangul, kScriptThai, kScriptOther,
+  kScriptIndexCount
+};
+
+struct TextShape {
+  uint32_t ascii_bytes = 0;
+  uint32_t other_code_points = 0;  // code points outside ASCII
+  uint32_t question_marks = 0;     // '?' and U+FF1F
+  uint32_t code_fences = 0;        // "```"
+  uint32_t code_symbols = 0;       // { } ; < > and "=" next to no space are typical of code
+  uint32_t digits = 0;
+  uint32_t math_operators = 0;     // + * / ^ = %
+  uint32_t answer_options = 0;     // lines opening "A." / "B)" ... (multiple choice)
+  std::array<uint32_t, kScriptIndexCount> letters{};  // letters per script
+
+  // About 4 bytes of ASCII per token and one token per other code point.
+  int64_t estimated_tokens() const {
+    return (static_cast<int64_t>(ascii_bytes) + 3) / 4 + other_code_points;
+  }
+
+  int dominant_script() const {
+    int best = kScriptLatin;
+    for (int i = 1; i < kScriptIndexCount; ++i) {
+      if (letters[i] > letters[best]) best = i;
+    }
+    // Japanese mixes kana and Han; any real share of kana says Japanese.
+    if ((best == kScriptHan || best == kScriptKana) && letters[kScriptKana] * 5 >= letters[kScriptHan] &&
+        letters[kScriptKana] > 0) {
+      best = kScriptKana;
+    }
+    return best;
+  }
+};
+
+inline int script_of(int32_t cp) {
+  if (cp < 0x0250 || (cp >= 0x1E00 && cp <= 0x1EFF)) return kScriptLatin;
+  if ((cp >= 0x0370 && cp <= 0x03FF) || (cp >= 0x1F00 && cp <= 0x1FFF)) return kScriptGreek;
+  if (cp >= 0x0400 && cp <= 0x052F) return kScriptCyrillic;
+  if (cp >= 0x0590 && cp <= 0x05FF) return kScriptHebrew;
+  if ((cp >= 0x0600 && cp <= 0x06FF) || (cp >= 0x0750 && cp <= 0x077F) ||
+      (cp >= 0xFB50 && cp <= 0xFDFF) || (cp >= 0xFE70 && cp <= 0xFEFF)) {
+    return kScriptArabic;
+  }
+  if (cp >= 0x0900 && cp <= 0x097F) return kScriptDevanagari;
+  if (cp >= 0x0E00 && cp <= 0x0E7F) return kScriptThai;
+  if ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF) ||
+      (cp >= 0xFF66 && cp <= 0xFF9F)) {
+    return kScriptKana;
+  }
+  if ((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+      (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FFFF)) {
+    return kScriptHan;
+  }
+  if ((cp >= 0xAC00 && cp <= 0xD7AF) || (cp >= 0x1100 && cp <= 0x11FF) ||
+      (cp >= 0x3130 && cp <= 0x318F)) {
+    return kScriptHangul;
+  }
+  return kScriptOther;
+}
+
+inline bool is_letter(int32_t cp) {
+  switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Counts for one ASCII byte (the scalar path, and the tail of the SIMD one).
+inline void count_ascii(unsigned char b, TextShape& t) {
+  ++t.ascii_bytes;
+  if (b >= '0' && b <= '9') ++t.digits;
+  if ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') ++t.letters[kScriptLatin];
+  switch (b) {
+    case '?': ++t.question_marks; break;
+    case '{': case '}': case ';': case '<': case '>': ++t.code_symbols; break;
+    case '+': case '*': case '/': case '^': case '=': case '%': ++t.math_operators; break;
+    default: break;
+  }
+}
+
+inline TextShape measure_shape(std::string_view text) {
+  TextShape t;
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  bool any_other = false;
+#if defined(__SSE2__)
+  auto eq = [](__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+  auto in_range = [](__m128i v, char lo, char count) {
+    const __m128i shifted = _mm_sub_epi8(v, _mm_set1_epi8(static_cast<char>(lo + 128)));
+    return _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(-128 + count)));
+  };
+  auto count = [](__m128i mask) { return std::popcount(static_cast<uint32_t>(_mm_movemask_epi8(mask))); };
+  for (; n - i >= 16; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    const uint32_t high = static_cast<uint32_t>(_mm_movemask_epi8(v));
+    any_other = any_other || high != 0;
+    t.ascii_bytes += 16 - std::popcount(high);
+    t.digits += count(in_range(v, '0', 10));
+    t.letters[kScriptLatin] += count(in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26));
+    t.question_marks += count(eq(v, '?'));
+    t.code_symbols += count(_mm_or_si128(_mm_or_si128(_mm_or_si128(eq(v, '{'), eq(v, '}')), eq(v, ';')),
+                                         _mm_or_si128(eq(v, '<'), eq(v, '>'))));
+    t.math_operators += count(_mm_or_si128(
+        _mm_or_si128(_mm_or_si128(eq(v, '+'), eq(v, '*')), _mm_or_si128(eq(v, '/'), eq(v, '^'))),
+        _mm_or_si128(eq(v, '='), eq(v, '%'))));
+  }
+#endif
+  for (size_t k = i; k < n; ++k) {
+    if (s[k] < 0x80) {
+      count_ascii(s[k], t);
+    } else {
+      any_other = true;
+    }
+  }
+  // Code points outside ASCII: rare in most traffic, so only when present.
+  if (any_other) {
+    for (size_t k = 0; k < n;) {
+      if (s[k] < 0x80) {
+        ++k;
+        continue;
+      }
+      const int32_t cp = decode_utf8(s, n, k);
+      ++t.other_code_points;
+      if (cp == kInvalidUtf8) continue;
+      if (cp == 0xFF1F) ++t.question_marks;  // fullwidth question mark
+      if (cp == 0xD7 || cp == 0xF7 || cp == 0x221A || cp == 0x2212) ++t.math_operators;  // × ÷ √ −
+      if (is_letter(cp)) ++t.letters[script_of(cp)];
+    }
+  }
+  // Code fences and answer options, only where their characters appear.
+  for (size_t at = text.find("```"); at != std::string_view::npos; at = text.find("```", at + 3)) {
+    ++t.code_fences;
+  }
+  for (size_t at = text.find('\n'); at != std::string_view::npos; at = text.find('\n', at + 1)) {
+    if (at + 2 < n && s[at + 1] >= 'A' && s[at + 1] <= 'H' && (s[at + 2] == '.' || s[at + 2] == ')')) {
+      ++t.answer_options;
+    }
+  }
+  return t;
+}
+
+}  // namespace costroute::internal
+
+#endif  // COSTROUTE_INTERNAL_TEXT_SHAPE_H_

@@ -1,0 +1,548 @@
+// costroute/policy.h: small policies that each decide or abstain, composed
+// into a tree.
+//
+// A Policy looks at one Request (query, context, signals, catalog) and
+// either decides, naming a model and a short reason, or abstains and lets
+// the next one speak. The building blocks:
+//
+//   Rule                 a condition and a target ("premium users get the
+//                        strongest model")
+//   FirstOf              children in order; the first that decides wins
+//   ClassifierThreshold  p(small model is sufficient) >= t: the cheap model
+//   TierTable            complexity and token count to a tier
+//   Blend                a weighted sum of signals, cut into tiers
+//   StickySession        a follow-up stays on its session's model
+//   ShiftTier            moves a decision up or down tiers (off-peak hours)
+//   WithinBudget         keeps the estimated cost within the user's budget
+//   Fixed                always decides (the default at the end)
+//
+// Policies are immutable and thread-safe; a composite owns its children.
+// decide() never allocates, except into the trace in explain mode.
+// docs/policies.md describes each with its config syntax.
+//
+// **Example**:
+//
+//   std::vector<costroute::PolicyPtr> chain;
+//   costroute::Condition premium;
+//   premium.user_tiers = {"premium"};
+//   chain.push_back(std::make_unique<costroute::Rule>(
+//       "premium_tier", premium, costroute::Target::strongest()));
+//   chain.push_back(std::make_unique<costroute::ClassifierThreshold>(
+//       "classifier", 0.75, costroute::Target::cheapest()));
+//   chain.push_back(std::make_unique<costroute::Fixed>("default", costroute::Target::at_tier(1)));
+//   costroute::PolicyPtr root =
+//       std::make_unique<costroute::FirstOf>("policies", std::move(chain));
+#ifndef COSTROUTE_POLICY_H_
+#define COSTROUTE_POLICY_H_
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "costroute/catalog.h"
+#include "costroute/context.h"
+#include "costroute/internal/status_macros.h"
+#include "costroute/signals.h"
+
+namespace costroute {
+
+// Everything a policy may look at for one request.
+struct Request {
+  std::string_view query;
+  const Context& context;
+  const Signals& signals;
+  const Catalog& catalog;
+  int hour = 0;                        // hour of day in the router's time zone, 0-23
+  int64_t expected_output_tokens = 0;  // for cost estimates
+
+  double cost_usd(ModelIndex m) const {
+    return catalog[m].cost_usd(signals.tokens, expected_output_tokens);
+  }
+};
+
+// A short reason such as "rule:premium_tier" or "classifier:p=0.82>=0.75",
+// kept inline so that deciding never allocates. Text past the capacity is
+// cut.
+class Reason {
+ public:
+  static constexpr size_t kCapacity = 95;
+
+  Reason& append(std::string_view text) {
+    const size_t n = std::min(text.size(), kCapacity - size_);
+    std::copy_n(text.data(), n, buffer_.data() + size_);
+    size_ += static_cast<uint8_t>(n);
+    return *this;
+  }
+  // Appends `value` with two decimals ("0.82").
+  Reason& append(double value) {
+    char digits[32];
+    const auto result = std::to_chars(digits, digits + sizeof(digits), value,
+                                      std::chars_format::fixed, 2);
+    return append(std::string_view(digits, static_cast<size_t>(result.ptr - digits)));
+  }
+  Reason& append(int64_t value) {
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof(digits), value);
+    return append(std::string_view(digits, static_cast<size_t>(result.ptr - digits)));
+  }
+  Reason& append(int value) { return append(static_cast<int64_t>(value)); }
+  void clear() { size_ = 0; }
+  std::string_view view() const { return std::string_view(buffer_.data(), size_); }
+  bool empty() const { return size_ == 0; }
+
+ private:
+  std::array<char, kCapacity> buffer_{};
+  uint8_t size_ = 0;
+};
+
+// A policy's answer: a model of the catalog, which policy chose it, and why.
+struct Verdict {
+  ModelIndex model = kNoModel;
+  std::string_view policy = {};  // the deciding policy's name, owned by the policy
+  Reason reason = {};
+};
+
+// One policy asked, in explain mode.
+struct TraceStep {
+  std::string policy = {};
+  std::string outcome = {};  // "abstained: ..." or "decided: MODEL (reason)"
+};
+using Trace = std::vector<TraceStep>;
+
+// Where a policy sends a request.
+struct Target {
+  enum class Kind : uint8_t { kStrongest, kCheapest, kTier, kModel, kRequested, kCapable };
+  Kind kind = Kind::kStrongest;
+  int tier = 0;           // kTier; the lowest tier for kCapable
+  std::string model = {};  // kModel
+  uint32_t needs = 0;     // kCapable: capabilities required
+
+  static Target strongest() { return {Kind::kStrongest}; }
+  static Target cheapest() { return {Kind::kCheapest}; }
+  static Target at_tier(int t) { return {Kind::kTier, t}; }
+  static Target named(std::string name) { return {Kind::kModel, 0, std::move(name)}; }
+  static Target requested() { return {Kind::kRequested}; }
+  // The cheapest model at tier >= min_tier that has `needs`.
+  static Target capable(uint32_t needs, int min_tier = 0) {
+    return {Kind::kCapable, min_tier, {}, needs};
+  }
+
+  // The model this target names for `request`, or kNoModel (an unknown
+  // requested model, no capable model).
+  ModelIndex resolve(const Request& request) const {
+    const Catalog& c = request.catalog;
+    switch (kind) {
+      case Kind::kStrongest: return c.strongest();
+      case Kind::kCheapest: return c.cheapest();
+      case Kind::kTier: return c.first_of_tier(tier);
+      case Kind::kModel: return c.find(model);
+      case Kind::kRequested:
+        return request.context.requested_model.empty() ? kNoModel
+                                                       : c.find(request.context.requested_model);
+      case Kind::kCapable:
+        return c.cheapest_capable(tier, needs | request.signals.needs, request.signals.tokens);
+    }
+    return kNoModel;
+  }
+
+  // As written in a config: "strongest", "tier:1", "model:NAME",
+  // "capable:code@1", ...
+  std::string describe() const {
+    switch (kind) {
+      case Kind::kStrongest: return "strongest";
+      case Kind::kCheapest: return "cheapest";
+      case Kind::kTier: return absl::StrCat("tier:", tier);
+      case Kind::kModel: return absl::StrCat("model:", model);
+      case Kind::kRequested: return "requested";
+      case Kind::kCapable:
+        return absl::StrCat("capable:", capability_names(needs), tier > 0 ? absl::StrCat("@", tier) : "");
+    }
+    return "";
+  }
+};
+
+// What a Rule requires of a request. Every field set must hold; an empty
+// list or unset optional accepts anything.
+struct Condition {
+  std::vector<std::string> user_tiers = {};  // Context::user_tier is one of these
+  uint32_t task_types = 0;  // bit (1 << TaskType): the task is one of these
+  uint32_t domains = 0;     // bit (1 << Domain)
+  uint32_t scripts = 0;     // bit (1 << Script)
+  std::optional<bool> has_question = {};
+  std::optional<bool> has_code = {};
+  std::optional<bool> has_image = {};
+  std::optional<bool> has_audio = {};
+  std::optional<bool> follow_up = {};
+  std::optional<bool> requested_model = {};  // the context names a model
+  std::optional<int64_t> min_tokens = {};
+  std::optional<int64_t> max_tokens = {};
+  std::optional<int> min_reasoning_hits = {};
+  std::optional<double> min_complexity = {};
+  std::optional<double> max_complexity = {};
+  // Hours of the day [from, to) in the router's time zone; wraps midnight
+  // when from > to (22 to 6 is the night).
+  std::optional<std::pair<int, int>> hours = {};
+  std::vector<std::pair<std::string, std::string>> tags = {};  // Context::tag(key) == value
+
+  static uint32_t bit(TaskType t) { return 1u << static_cast<int>(t); }
+  static uint32_t bit(Domain d) { return 1u << static_cast<int>(d); }
+  static uint32_t bit(Script s) { return 1u << static_cast<int>(s); }
+
+  bool matches(const Request& r) const {
+    const Signals& s = r.signals;
+    const Context& c = r.context;
+    if (!user_tiers.empty() &&
+        std::find(user_tiers.begin(), user_tiers.end(), c.user_tier) == user_tiers.end()) {
+      return false;
+    }
+    if (task_types != 0 && !(task_types & bit(s.task_type))) return false;
+    if (domains != 0 && !(domains & bit(s.domain))) return false;
+    if (scripts != 0 && !(scripts & bit(s.script))) return false;
+    if (has_question && *has_question != s.has_question) return false;
+    if (has_code && *has_code != s.has_code) return false;
+    if (has_image && *has_image != (c.images > 0)) return false;
+    if (has_audio && *has_audio != (c.audio_clips > 0)) return false;
+    if (follow_up && *follow_up != s.is_follow_up) return false;
+    if (requested_model && *requested_model == c.requested_model.empty()) return false;
+    if (min_tokens && s.tokens < *min_tokens) return false;
+    if (max_tokens && s.tokens > *max_tokens) return false;
+    if (min_reasoning_hits && s.reasoning_hits < *min_reasoning_hits) return false;
+    if (min_complexity && s.complexity < *min_complexity) return false;
+    if (max_complexity && s.complexity > *max_complexity) return false;
+    if (hours) {
+      const auto [from, to] = *hours;
+      const bool inside = from <= to ? (r.hour >= from && r.hour < to) : (r.hour >= from || r.hour < to);
+      if (!inside) return false;
+    }
+    for (const auto& [key, value] : tags) {
+      if (c.tag(key) != value) return false;
+    }
+    return true;
+  }
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+
+  // Decides (returns true and fills `verdict`) or abstains (returns false).
+  // With a trace (explain mode), appends what it said.
+  virtual bool decide(const Request& request, Verdict& verdict, Trace* trace) const = 0;
+
+  const std::string& name() const { return name_; }
+
+ protected:
+  explicit Policy(std::string name) : name_(std::move(name)) {}
+
+  // Marks this policy as the one that decided, and records the decision in
+  // explain mode.
+  bool decided(const Request& request, Verdict& verdict, Trace* trace) const {
+    verdict.policy = name_;
+    if (trace) {
+      trace->push_back({name_, absl::StrCat("decided: ", request.catalog[verdict.model].name, " (",
+                                            internal::to_absl(verdict.reason.view()), ")")});
+    }
+    return true;
+  }
+  bool abstained(std::string_view why, Trace* trace) const {
+    if (trace) trace->push_back({name_, absl::StrCat("abstained: ", internal::to_absl(why))});
+    return false;
+  }
+
+ private:
+  std::string name_;
+};
+
+using PolicyPtr = std::unique_ptr<const Policy>;
+
+// A condition and a target: decides for "target" when the condition holds.
+class Rule final : public Policy {
+ public:
+  Rule(std::string name, Condition when, Target target)
+      : Policy(std::move(name)), when_(std::move(when)), target_(std::move(target)) {}
+
+  bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
+    if (!when_.matches(request)) return abstained("condition not met", trace);
+    const ModelIndex m = target_.resolve(request);
+    if (m == kNoModel) return abstained(absl::StrCat("no model for ", target_.describe()), trace);
+    verdict.model = m;
+    verdict.reason.clear();
+    verdict.reason.append("rule:").append(name());
+    return decided(request, verdict, trace);
+  }
+
+  const Condition& condition() const { return when_; }
+  const Target& target() const { return target_; }
+
+ private:
+  Condition when_;
+  Target target_;
+};
+
+// Asks its children in order; the first that decides wins.
+class FirstOf final : public Policy {
+ public:
+  FirstOf(std::string name, std::vector<PolicyPtr> children)
+      : Policy(std::move(name)), children_(std::move(children)) {}
+
+  bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
+    for (const PolicyPtr& child : children_) {
+      if (child->decide(request, verdict, trace)) return true;
+    }
+    return false;
+  }
+
+  const std::vector<PolicyPtr>& children() const { return children_; }
+
+ private:
+  std::vector<PolicyPtr> children_;
+};
+
+// The learned classifier: p(small model is sufficient) >= threshold sends
+// the request to `cheap`; below it, to `strong` if given, else abstains.
+// Abstains without a model.
+class ClassifierThreshold final : public Policy {
+ public:
+  ClassifierThreshold(std::string name, double threshold, Target cheap,
+                      std::optional<Target> strong = std::nullopt)
+      : Policy(std::move(name)), threshold_(threshold), cheap_(std::move(cheap)),
+        strong_(std::move(strong)) {}
+
+  bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
+    const double p = request.signals.p_small_ok;
+    if (std::isnan(p)) return abstained("no classifier model loaded", trace);
+    const bool small_ok = p >= threshold_;
+    if (!small_ok && !strong_) {
+      return abstained(absl::StrCat("p=", p, " < ", threshold_), trace);
+    }
+    const ModelIndex m = (small_ok ? cheap_ : *strong_).resolve(request);
+    if (m == kNoModel) return abstained("target has no model", trace);
+    verdict.model = m;
+    verdict.reason.clear();
+    verdict.reason.append(name()).append(":p=").append(p).append(small_ok ? ">=" : "<").append(threshold_);
+    return decided(request, verdict, trace);
+  }
+
+  double threshold() const { return threshold_; }
+
+ private:
+  double threshold_;
+  Target cheap_;
+  std::optional<Target> strong_;
+};
+
+// Complexity and token count to a tier: the first row whose limits the
+// request is within decides ("haiku" for short simple requests, "sonnet"
+// for middling ones, "opus" for the rest).
+class TierTable final : public Policy {
+ public:
+  struct Row {
+    double max_complexity = 1.0;
+    int64_t max_tokens = INT64_MAX;
+    Target target = {};
+  };
+
+  TierTable(std::string name, std::vector<Row> rows)
+      : Policy(std::move(name)), rows_(std::move(rows)) {}
+
+  bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
+    const Signals& s = request.signals;
+    for (size_t i = 0; i < rows_.size(); ++i) {
+      const Row& row = rows_[i];
+      if (s.complexity > row.max_complexity || s.tokens > row.max_tokens) continue;
+      const ModelIndex m = row.target.resolve(request);
+      if (m == kNoModel) continue;
+      verdict.model = m;
+      verdict.reason.clear();
+      verdict.reason.append(name()).append(":row=").append(static_cast<int>(i))
+          .append(",complexity=").append(s.complexity).append(",tokens=").append(s.tokens);
+      return decided(request, verdict, trace);
+    }
+    return abstained("no row matched", trace);
+  }
+
+ private:
+  std::vector<Row> rows_;
+};
+
+// A weighted sum of signals, each in [0, 1], cut into bands: a score below
+// thresholds[0] goes to targets[0], below thresholds[1] to targets[1], ...
+// Signals: "complexity", "p_large" (1 - p_small_ok; needs a model),
+// "reasoning" (hits / 3), "length" (as in complexity), "code", "domain_risk",
+// "task_difficulty".
+class Blend final : public Policy {
+ public:
+  enum class Signal : uint8_t { kComplexity, kPLarge, kReasoning, kLength, kCode, kDomainRisk, kTaskDifficulty };
+  struct Weight {
+    Signal signal;
+    double weight;
+  };
+
+  static bool parse_signal(std::string_view name, Signal& out) {
+    static constexpr std::pair<std::string_view, Signal> kNames[] = {
+        {"complexity", Signal::kComplexity}, {"p_large", Signal::kPLarge},
+        {"reasoning", Signal::kReasoning},   {"length", Signal::kLength},
+        {"code", Signal::kCode},             {"domain_risk", Signal::kDomainRisk},
+        {"task_difficulty", Signal::kTaskDifficulty}};
+    for (const auto& [n, s] : kNames) {
+      if (n == name) return out = s, true;
+    }
+    return false;
+  }
+
+  Blend(std::string name, std::vector<Weight> weights, std::vector<double> thresholds,
+        std::vector<Target> targets)
+      : Policy(std::move(name)), weights_(std::move(weights)),
+        thresholds_(std::move(thresholds)), targets_(std::move(targets)) {}
+
+  bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
+    const Signals& s = request.signals;
+    double score = 0.0;
+    for (const Weight& w : weights_) {
+      double value = 0.0;
+      switch (w.signal) {
+        case Signal::kComplexity: value = s.complexity; break;
+        case Signal::kPLarge:
+          if (std::isnan(s.p_small_ok)) return abstained("p_large needs a classifier model", trace);
+          value = 1.0 - s.p_small_ok;
+          break;
+        case Signal::kReasoning: value = std::min(1.0, s.reasoning_hits / 3.0); break;
+        case Signal::kLength:
+          value = std::min(1.0, std::log2(1.0 + static_cast<double>(s.tokens)) / std::log2(2001.0));
+          break;
+        case Signal::kCode: value = s.has_code ? 1.0 : 0.0; break;
+        case Signal::kDomainRisk: value = SignalExtractor::kDomainRisk[static_cast<int>(s.domain)]; break;
+        case Signal::kTaskDifficulty:
+          value = SignalExtractor::kTaskDifficulty[static_cast<int>(s.task_type)];
+          break;
+      }
+      score += w.weight * value;
+    }
+    size_t band = 0;
+    while (band < thresholds_.size() && score >= thresholds_[band]) ++band;
+    const ModelIndex m = targets_[band].resolve(request);
+    if (m == kNoModel) return abstained("target has no model", trace);
+    verdict.model = m;
+    verdict.reason.clear();
+    verdict.reason.append(name()).append(":score=").append(score).append(",band=").append(static_cast<int>(band));
+    return decided(request, verdict, trace);
+  }
+
+ private:
+  std::vector<Weight> weights_;
+  std::vector<double> thresholds_;  // ascending; targets_.size() == thresholds_.size() + 1
+  std::vector<Target> targets_;
+};
+
+// Conversations: a follow-up ("now fix the bug", "shorter please") stays on
+// the model its session is using (Context::session_model), unless the
+// inner policy sends it to a higher tier: a turn that clearly needs a
+// stronger model gets one. Everything else is the inner policy's decision.
+class StickySession final : public Policy {
+ public:
+  StickySession(std::string name, PolicyPtr inner)
+      : Policy(std::move(name)), inner_(std::move(inner)) {}
+
+  bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
+    const bool decided_inside = inner_->decide(request, verdict, trace);
+    if (!request.signals.is_follow_up || request.context.session_model.empty()) return decided_inside;
+    const ModelIndex current = request.catalog.find(request.context.session_model);
+    if (current == kNoModel) return decided_inside;
+    if (decided_inside && request.catalog[verdict.model].tier > request.catalog[current].tier) {
+      verdict.reason.append(";").append(name()).append(":upgraded");
+      return decided(request, verdict, trace);
+    }
+    verdict.model = current;
+    verdict.reason.clear();
+    verdict.reason.append(name()).append(":follow_up_stays");
+    return decided(request, verdict, trace);
+  }
+
+ private:
+  PolicyPtr inner_;
+};
+
+// When the condition holds, moves the inner decision `by` tiers (negative:
+// cheaper), for instance one tier down for free users at night.
+class ShiftTier final : public Policy {
+ public:
+  ShiftTier(std::string name, Condition when, int by, PolicyPtr inner)
+      : Policy(std::move(name)), when_(std::move(when)), by_(by), inner_(std::move(inner)) {}
+
+  bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
+    if (!inner_->decide(request, verdict, trace)) return false;
+    if (!when_.matches(request)) return true;
+    const Catalog& c = request.catalog;
+    const int tier = std::clamp(c[verdict.model].tier + by_, 0, c.max_tier());
+    const ModelIndex shifted = c.first_of_tier(tier);
+    if (shifted == verdict.model) return true;
+    verdict.model = shifted;
+    verdict.reason.append(";").append(name()).append(":").append(by_);
+    return decided(request, verdict, trace);
+  }
+
+ private:
+  Condition when_;
+  int by_;
+  PolicyPtr inner_;
+};
+
+// Keeps the inner decision's estimated cost within
+// Context::remaining_budget_usd: when it is over, takes the strongest model
+// whose estimate fits, or the cheapest if none does.
+class WithinBudget final : public Policy {
+ public:
+  WithinBudget(std::string name, PolicyPtr inner)
+      : Policy(std::move(name)), inner_(std::move(inner)) {}
+
+  bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
+    if (!inner_->decide(request, verdict, trace)) return false;
+    const std::optional<double>& budget = request.context.remaining_budget_usd;
+    if (!budget || request.cost_usd(verdict.model) <= *budget) return true;
+    ModelIndex fit = request.catalog.cheapest();
+    for (ModelIndex m = verdict.model; m >= 0; --m) {
+      if (request.cost_usd(m) <= *budget) {
+        fit = m;
+        break;
+      }
+    }
+    verdict.model = fit;
+    verdict.reason.append(";").append(name()).append(":over_budget");
+    return decided(request, verdict, trace);
+  }
+
+ private:
+  PolicyPtr inner_;
+};
+
+// Always decides for its target: the last word of a chain.
+class Fixed final : public Policy {
+ public:
+  Fixed(std::string name, Target target)
+      : Policy(std::move(name)), target_(std::move(target)), described_(target_.describe()) {}
+
+  bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
+    const ModelIndex m = target_.resolve(request);
+    if (m == kNoModel) return abstained(absl::StrCat("no model for ", described_), trace);
+    verdict.model = m;
+    verdict.reason.clear();
+    verdict.reason.append(name()).append(":").append(described_);
+    return decided(request, verdict, trace);
+  }
+
+ private:
+  Target target_;
+  std::string described_;
+};
+
+}  // namespace costroute
+
+#endif  // COSTROUTE_POLICY_H_

@@ -1,0 +1,259 @@
+// costroute/router.h: the router a host calls for every request.
+//
+// A Router holds a catalog of models, a policy tree and optionally the
+// learned classifier. route(query, context) computes the request's signals
+// once, asks the policy tree, makes sure the chosen model can take the
+// request (capabilities, context window), and returns a Decision: the
+// model, the fallbacks after it (the next tiers up that can take the
+// request), which policy decided and why, and the estimated cost.
+//
+// Routers are immutable and thread-safe: share one as
+// std::shared_ptr<const Router> and call route() from any number of
+// threads. To change the configuration while serving, publish a new Router
+// through a RouterHandle; readers never see a half-built router.
+//
+// Header-only (costroute::core); load a router from a JSON config with
+// costroute/io.h: load_router().
+//
+// **Example**:
+//
+//   absl::StatusOr<std::shared_ptr<const costroute::Router>> router =
+//       costroute::load_router("models/default.config.json");
+//   if (!router.ok()) return router.status();
+//   costroute::Decision d = (*router)->route("What is 2+2?", {.user_tier = "free"});
+//   backend.call(d.model->name, ...);  // the host makes the call
+#ifndef COSTROUTE_ROUTER_H_
+#define COSTROUTE_ROUTER_H_
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "costroute/catalog.h"
+#include "costroute/context.h"
+#include "costroute/model.h"
+#include "costroute/policy.h"
+#include "costroute/signals.h"
+
+namespace costroute {
+
+struct RouterOptions {
+  // Answer length assumed for cost estimates when the context gives none.
+  int64_t default_output_tokens = 256;
+  // The router's time zone for hour-of-day conditions, as an offset from UTC.
+  int utc_offset_minutes = 0;
+  ComplexityWeights complexity;
+  // Estimates input tokens; the byte heuristic of SignalExtractor if null.
+  std::shared_ptr<const TokenCounter> token_counter = {};
+};
+
+// Most fallbacks a Decision lists.
+inline constexpr int kMaxFallbacks = 8;
+
+// Where to send one request. Pointers and views point into the Router that
+// made the decision: valid while that Router lives.
+struct Decision {
+  const ModelInfo* model = nullptr;  // never null from Router::route
+  int tier = 0;
+  std::string_view policy = {};  // the policy that decided ("premium_tier", ...)
+  Reason reason = {};  // "rule:premium_tier", "classifier:p=0.82>=0.75", ...
+  double estimated_cost_usd = 0.0;
+  std::string_view arm = {};  // experiment arm; empty outside experiments
+  // Capabilities the request needs that no model in the catalog has (the
+  // request then goes to the model chosen, which cannot fully take it).
+  uint32_t unmet_needs = 0;
+  Signals signals = {};
+  Trace trace = {};  // with Context::explain: every policy asked, in order
+
+  std::span<const ModelInfo* const> fallbacks() const {
+    return std::span<const ModelInfo* const>(fallback_models.data(), fallback_count);
+  }
+
+  std::array<const ModelInfo*, kMaxFallbacks> fallback_models{};
+  size_t fallback_count = 0;
+};
+
+// Buffers reused by route(); one per thread. No heap allocation once they
+// have grown to the longest query seen.
+struct RouteScratch {
+  TextScratch text;
+};
+
+class Router {
+ public:
+  // Builds a router. `policy` is the root of the policy tree; `model` is
+  // the learned classifier, optional (ClassifierThreshold abstains without
+  // it). InvalidArgument for a missing policy or a negative option.
+  [[nodiscard]] static absl::StatusOr<std::shared_ptr<const Router>> create(
+      Catalog catalog, PolicyPtr policy, std::shared_ptr<const Model> model = nullptr,
+      RouterOptions options = {}) {
+    if (!policy) return absl::InvalidArgumentError("policy: the router needs a policy tree");
+    if (options.default_output_tokens < 0) {
+      return absl::InvalidArgumentError("default_output_tokens: must be >= 0");
+    }
+    return std::shared_ptr<const Router>(
+        new Router(std::move(catalog), std::move(policy), std::move(model), std::move(options)));
+  }
+
+  // Routes one request. Never fails: any bytes, invalid UTF-8 included, get
+  // a decision. Thread-safe; uses a scratch owned by the calling thread.
+  Decision route(std::string_view query, const Context& context = {}) const {
+    thread_local RouteScratch scratch;
+    return route(query, context, scratch);
+  }
+
+  // As above, with the caller's scratch (one per thread).
+  Decision route(std::string_view query, const Context& context, RouteScratch& scratch) const {
+    Decision d;
+    double p_small_ok = std::numeric_limits<double>::quiet_NaN();
+    if (model_) {
+      p_small_ok = model_->p_small_ok(query, scratch.text);
+      // Signals read the lowercased tokens the vectorizer left behind.
+      if (!model_->vectorizer().options().lowercase) SignalExtractor::prepare(query, scratch.text);
+    } else {
+      SignalExtractor::prepare(query, scratch.text);
+    }
+    d.signals = extractor_.extract(query, context, scratch.text);
+    d.signals.p_small_ok = p_small_ok;
+
+    const Request request{query, context, d.signals, catalog_, hour_of(context),
+                          context.expected_output_tokens.value_or(options_.default_output_tokens)};
+    Verdict verdict;
+    if (!policy_->decide(request, verdict, context.explain ? &d.trace : nullptr)) {
+      // Nothing decided: quality first.
+      verdict.model = catalog_.strongest();
+      verdict.policy = "router";
+      verdict.reason.clear();
+      verdict.reason.append("router:no_policy_decided");
+    }
+
+    // Never send a request to a model that cannot take it.
+    ModelIndex chosen = catalog_.capable_near(verdict.model, d.signals.needs, d.signals.tokens);
+    if (chosen == kNoModel) {
+      chosen = verdict.model;
+      uint32_t offered = 0;
+      for (const ModelInfo& m : catalog_.models()) offered |= m.capabilities;
+      d.unmet_needs = d.signals.needs & ~offered;
+      verdict.reason.append(";filter:no_capable_model");
+    } else if (chosen != verdict.model) {
+      verdict.reason.append(";filter:capability_or_context");
+    }
+    const ModelInfo& model = catalog_[chosen];
+    d.model = &model;
+    d.tier = model.tier;
+    d.policy = verdict.policy;
+    d.reason = verdict.reason;
+    d.estimated_cost_usd = request.cost_usd(chosen);
+
+    // Fallbacks: the cheapest capable model of each tier above.
+    for (int tier = model.tier + 1; d.fallback_count < kMaxFallbacks;) {
+      const ModelIndex next = catalog_.cheapest_capable(tier, d.signals.needs, d.signals.tokens);
+      if (next == kNoModel) break;
+      d.fallback_models[d.fallback_count++] = &catalog_[next];
+      tier = catalog_[next].tier + 1;
+    }
+    return d;
+  }
+
+  const Catalog& catalog() const { return catalog_; }
+  const Policy& policy() const { return *policy_; }
+  const Model* model() const { return model_.get(); }
+  const RouterOptions& options() const { return options_; }
+
+ private:
+  Router(Catalog catalog, PolicyPtr policy, std::shared_ptr<const Model> model, RouterOptions options)
+      : catalog_(std::move(catalog)), policy_(std::move(policy)), model_(std::move(model)),
+        options_(std::move(options)), extractor_(options_.complexity, options_.token_counter) {}
+
+  int hour_of(const Context& context) const {
+    const int64_t ms = context.request_time_ms
+                           ? *context.request_time_ms
+                           : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    const int64_t minutes = ms / 60000 + options_.utc_offset_minutes;
+    return static_cast<int>(((minutes / 60) % 24 + 24) % 24);
+  }
+
+  Catalog catalog_;
+  PolicyPtr policy_;
+  std::shared_ptr<const Model> model_;
+  RouterOptions options_;
+  SignalExtractor extractor_;
+};
+
+// Publishes a Router to many threads and lets the host swap in a new one
+// (a new config or model) while they route. Thread-safe.
+//
+//   costroute::RouterHandle handle(*std::move(router));
+//   // each serving thread:
+//   costroute::RouterHandle::Reader reader(handle);
+//   costroute::Decision d = reader.route(query, context);
+//   // a control thread, any time:
+//   handle.swap(*costroute::load_router("new.config.json"));
+class RouterHandle {
+ public:
+  explicit RouterHandle(std::shared_ptr<const Router> router) : current_(std::move(router)) {}
+
+  // Publishes `next`; routes already under way finish on the old router.
+  void swap(std::shared_ptr<const Router> next) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    current_ = std::move(next);
+    version_.fetch_add(1, std::memory_order_release);
+  }
+
+  // The current router, kept alive while the caller holds it.
+  std::shared_ptr<const Router> get() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return current_;
+  }
+
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
+  // One thread's view of the handle. Routing through it costs one atomic
+  // load and no reference counting; it picks up a swapped router on its
+  // next call (a short lock, once per swap). Not thread-safe: one Reader
+  // per thread. A Decision stays valid until the Reader's next call.
+  class Reader {
+   public:
+    explicit Reader(const RouterHandle& handle)
+        : handle_(&handle), version_(handle.version()), router_(handle.get()) {}
+
+    const Router& router() {
+      const uint64_t now = handle_->version();
+      if (now != version_) {
+        router_ = handle_->get();
+        version_ = now;
+      }
+      return *router_;
+    }
+
+    Decision route(std::string_view query, const Context& context = {}) {
+      return router().route(query, context, scratch_);
+    }
+
+   private:
+    const RouterHandle* handle_;
+    uint64_t version_;
+    std::shared_ptr<const Router> router_;
+    RouteScratch scratch_;
+  };
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Router> current_;
+  std::atomic<uint64_t> version_{0};
+};
+
+}  // namespace costroute
+
+#endif  // COSTROUTE_ROUTER_H_

@@ -1,0 +1,212 @@
+// costroute route: one decision per request, with any router config.
+//
+// Reads JSONL requests ({"id", "query", "user_id", "user_tier", "task_type",
+// "modality", "requested_model", ...}, docs/cli.md) and prints one JSON line
+// per request: {"id", "model", "tier", "policy", "reason", "fallbacks",
+// "estimated_cost_usd", "arm", ...}. With --format table, a readable table
+// and the estimated cost against always using the strongest model.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "costroute/internal/status_macros.h"
+#include "io/json_writer.h"
+
+namespace costroute::cli {
+namespace {
+
+// A request's context, owning the strings the Context views.
+struct OwnedContext {
+  std::string user_id, session_id, user_tier, task_type, domain, requested_model, trace_id,
+      session_model;
+  std::vector<std::string> turns;
+  std::vector<std::string_view> turn_views;
+  std::vector<std::pair<std::string, std::string>> tags;
+  std::vector<Tag> tag_views;
+  Context context;
+};
+
+absl::Status read_context(const JsonlReader& in, bool explain, OwnedContext& out) {
+  out = OwnedContext{};
+  Context& c = out.context;
+  auto text = [&](std::string_view field, std::string& into, std::string_view& view) -> absl::Status {
+    if (!in.has_field(field)) return absl::OkStatus();
+    COSTROUTE_ASSIGN_OR_RETURN(std::string_view s, in.string_field(field));
+    into = std::string(s);
+    view = into;
+    return absl::OkStatus();
+  };
+  COSTROUTE_RETURN_IF_ERROR(text("user_id", out.user_id, c.user_id));
+  COSTROUTE_RETURN_IF_ERROR(text("session_id", out.session_id, c.session_id));
+  COSTROUTE_RETURN_IF_ERROR(text("user_tier", out.user_tier, c.user_tier));
+  COSTROUTE_RETURN_IF_ERROR(text("task_type", out.task_type, c.task_type));
+  COSTROUTE_RETURN_IF_ERROR(text("domain", out.domain, c.domain));
+  COSTROUTE_RETURN_IF_ERROR(text("requested_model", out.requested_model, c.requested_model));
+  COSTROUTE_RETURN_IF_ERROR(text("trace_id", out.trace_id, c.trace_id));
+  COSTROUTE_RETURN_IF_ERROR(text("session_model", out.session_model, c.session_model));
+  if (in.has_field("modality")) {
+    COSTROUTE_ASSIGN_OR_RETURN(std::string_view modality, in.string_field("modality"));
+    if (modality == "image") {
+      c.images = 1;
+    } else if (modality == "audio") {
+      c.audio_clips = 1;
+    } else if (modality != "text") {
+      return in.error("field \"modality\": expected \"text\", \"image\" or \"audio\"");
+    }
+  }
+  auto count = [&](std::string_view field, int& into) -> absl::Status {
+    if (!in.has_field(field)) return absl::OkStatus();
+    COSTROUTE_ASSIGN_OR_RETURN(double n, in.number_field(field));
+    if (!(n >= 0 && n <= 1e6) || n != static_cast<int>(n)) {
+      return in.error(absl::StrCat("field \"", internal::to_absl(field), "\": expected a whole number >= 0"));
+    }
+    into = static_cast<int>(n);
+    return absl::OkStatus();
+  };
+  COSTROUTE_RETURN_IF_ERROR(count("images", c.images));
+  COSTROUTE_RETURN_IF_ERROR(count("audio_clips", c.audio_clips));
+  if (in.has_field("remaining_budget_usd")) {
+    COSTROUTE_ASSIGN_OR_RETURN(double budget, in.number_field("remaining_budget_usd"));
+    c.remaining_budget_usd = budget;
+  }
+  if (in.has_field("expected_output_tokens")) {
+    int tokens = 0;
+    COSTROUTE_RETURN_IF_ERROR(count("expected_output_tokens", tokens));
+    c.expected_output_tokens = tokens;
+  }
+  if (in.has_field("request_time_ms")) {
+    COSTROUTE_ASSIGN_OR_RETURN(double ms, in.number_field("request_time_ms"));
+    c.request_time_ms = static_cast<int64_t>(ms);
+  }
+  if (in.has_field("earlier_turns")) {
+    COSTROUTE_ASSIGN_OR_RETURN(out.turns, in.string_array_field("earlier_turns"));
+    for (const std::string& t : out.turns) out.turn_views.push_back(t);
+    c.earlier_turns = out.turn_views;
+  }
+  if (in.has_field("tags")) {
+    COSTROUTE_ASSIGN_OR_RETURN(auto tags, in.string_map_field("tags"));
+    out.tags = std::move(tags);
+    for (const auto& [k, v] : out.tags) out.tag_views.push_back(Tag{k, v});
+    c.tags = out.tag_views;
+  }
+  c.explain = explain;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status route_command(const Args& args) {
+  COSTROUTE_ASSIGN_OR_RETURN(
+      Flags flags, Flags::parse(args, {"config", "data", "model", "format"}, {"explain"}));
+  COSTROUTE_ASSIGN_OR_RETURN(std::string config_path, flags.required("config"));
+  const std::string data_path = flags.get("data").value_or("-");
+  const std::string format = flags.get("format").value_or("jsonl");
+  if (format != "jsonl" && format != "table") {
+    return absl::InvalidArgumentError("--format: expected jsonl or table");
+  }
+  std::shared_ptr<const Model> model;
+  if (auto model_path = flags.get("model")) {
+    COSTROUTE_ASSIGN_OR_RETURN(Model m, load_model(*model_path));
+    model = std::make_shared<const Model>(std::move(m));
+  }
+  COSTROUTE_ASSIGN_OR_RETURN(std::shared_ptr<const Router> router, load_router(config_path, model));
+  COSTROUTE_ASSIGN_OR_RETURN(JsonlReader in, JsonlReader::open(data_path));
+  const bool table = format == "table";
+  const bool explain = flags.has("explain");
+  const ModelInfo& strongest = router->catalog()[router->catalog().strongest()];
+
+  Output out;
+  OwnedContext owned;
+  internal::JsonWriter w;
+  double total = 0.0, baseline = 0.0;
+  size_t n = 0;
+  std::vector<size_t> per_tier(static_cast<size_t>(router->catalog().max_tier()) + 1, 0);
+  if (table) {
+    out.buffer() += absl::StrFormat("%-5s %-24s %-4s %-48s %10s  %s\n", "id", "model", "tier",
+                                    "reason", "est. USD", "query");
+  }
+  while (true) {
+    COSTROUTE_ASSIGN_OR_RETURN(bool more, in.next());
+    if (!more) break;
+    COSTROUTE_ASSIGN_OR_RETURN(std::string id, record_id(in));
+    COSTROUTE_ASSIGN_OR_RETURN(std::string_view query, in.string_field("query"));
+    COSTROUTE_RETURN_IF_ERROR(read_context(in, explain, owned));
+    const Decision d = router->route(query, owned.context);
+    const int64_t out_tokens =
+        owned.context.expected_output_tokens.value_or(router->options().default_output_tokens);
+    total += d.estimated_cost_usd;
+    baseline += strongest.cost_usd(d.signals.tokens, out_tokens);
+    ++per_tier[static_cast<size_t>(d.tier)];
+    ++n;
+    if (table) {
+      // The first 60 bytes, cut at a code point boundary, on one line.
+      size_t cut = std::min<size_t>(query.size(), 60);
+      while (cut < query.size() && cut > 0 && (static_cast<unsigned char>(query[cut]) & 0xC0) == 0x80) --cut;
+      std::string shown(query.substr(0, cut));
+      for (char& ch : shown) ch = (ch == '\n' || ch == '\t' || ch == '\r') ? ' ' : ch;
+      const std::string bare_id = id.size() >= 2 && id.front() == '"' ? id.substr(1, id.size() - 2) : id;
+      out.buffer() += absl::StrFormat("%-5s %-24s %-4d %-48s %10.6f  %s%s\n", bare_id, d.model->name,
+                                      d.tier, internal::to_absl(d.reason.view()), d.estimated_cost_usd,
+                                      shown, cut < query.size() ? "..." : "");
+      out.maybe_flush();
+      continue;
+    }
+    w.clear();
+    w.begin_object().key("id").raw(id).key("model").value(d.model->name).key("tier").value(d.tier)
+        .key("policy").value(d.policy).key("reason").value(d.reason.view());
+    w.key("fallbacks").begin_array();
+    for (const ModelInfo* f : d.fallbacks()) w.value(f->name);
+    w.end_array();
+    w.key("estimated_cost_usd").value(d.estimated_cost_usd);
+    w.key("arm");
+    if (d.arm.empty()) {
+      w.null();
+    } else {
+      w.value(d.arm);
+    }
+    const Signals& s = d.signals;
+    w.key("signals").begin_object()
+        .key("tokens").value(s.tokens).key("task_type").value(name_of(s.task_type))
+        .key("domain").value(name_of(s.domain)).key("script").value(name_of(s.script))
+        .key("complexity").value(s.complexity).key("reasoning_hits").value(s.reasoning_hits)
+        .key("has_code").value(s.has_code).key("follow_up").value(s.is_follow_up)
+        .key("p_small_ok");
+    if (std::isnan(s.p_small_ok)) {
+      w.null();
+    } else {
+      w.value(s.p_small_ok);
+    }
+    w.end_object();
+    if (d.unmet_needs != 0) w.key("unmet_needs").value(capability_names(d.unmet_needs));
+    if (explain) {
+      w.key("trace").begin_array();
+      for (const TraceStep& step : d.trace) {
+        w.begin_object().key("policy").value(step.policy).key("outcome").value(step.outcome).end_object();
+      }
+      w.end_array();
+    }
+    w.end_object();
+    out.buffer() += w.str();
+    out.buffer() += '\n';
+    out.maybe_flush();
+  }
+  if (table && n > 0) {
+    std::string tiers;
+    for (size_t t = 0; t < per_tier.size(); ++t) {
+      absl::StrAppend(&tiers, t ? ", " : "", "tier ", t, ": ", per_tier[t]);
+    }
+    out.buffer() += absl::StrFormat(
+        "\n%d requests (%s)\nestimated cost: $%.6f routed vs $%.6f always %s: %.1f%% saved\n"
+        "(estimates from token counts and list prices; routing quality is measured by "
+        "`costroute eval`)\n",
+        n, tiers, total, baseline, strongest.name, baseline > 0 ? 100.0 * (1.0 - total / baseline) : 0.0);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace costroute::cli
