@@ -303,7 +303,7 @@ class SignalExtractor {
       if (domain[d] > best_score) best = d, best_score = domain[d];
     }
     // One weak cue is not enough evidence to leave "general".
-    return best_score >= 1.5 ? static_cast<Domain>(best) : Domain::kGeneral;
+    return best_score >= 2.0 ? static_cast<Domain>(best) : Domain::kGeneral;
   }
 
   ComplexityWeights weights_;

@@ -1,0 +1,99 @@
+#include <string>
+
+#include "catch.h"
+#include "costroute/io.h"
+
+namespace {
+
+std::string config_with(const std::string& models, const std::string& policies,
+                        const std::string& extra = "") {
+  return R"({"format": "costroute.config/1", "models": )" + models + R"(, "policies": )" + policies +
+         extra + "}";
+}
+
+const std::string kModels = R"([
+  {"name": "small", "tier": 0, "usd_per_mtok_in": 0.2, "usd_per_mtok_out": 0.6, "capabilities": ["text"]},
+  {"name": "big", "tier": 1, "usd_per_mtok_in": 10, "usd_per_mtok_out": 30, "capabilities": ["text", "vision"]}])";
+
+std::string error_of(const std::string& json) {
+  auto router = costroute::parse_router(json, "c.json");
+  REQUIRE(!router.ok());
+  CHECK(router.status().code() == absl::StatusCode::kInvalidArgument);
+  return std::string(router.status().message());
+}
+
+}  // namespace
+
+TEST_CASE("a config with every policy type loads") {
+  const std::string policies = R"([
+    {"type": "sticky_session", "policy": {"type": "within_budget", "policy": {"type": "shift_tier",
+      "when": {"hours": [22, 6], "user_tier": ["free"]}, "by": -1, "policy": {"type": "first_of", "policies": [
+        {"type": "rule", "name": "vision", "when": {"has_image": true}, "route_to": "capable:vision"},
+        {"type": "rule", "name": "all_fields", "when": {"task_type": ["code"], "domain": ["legal"],
+          "script": ["latin"], "has_question": true, "has_code": true, "has_audio": false, "follow_up": false,
+          "requested_model": false, "min_tokens": 1, "max_tokens": 9, "min_reasoning_hits": 0,
+          "min_complexity": 0.1, "max_complexity": 0.9, "tags": {"feature": "x"}}, "route_to": "model:big"},
+        {"type": "classifier", "threshold": 0.7, "cheap": "cheapest", "strong": "strongest"},
+        {"type": "blend", "weights": {"complexity": 1.0, "reasoning": 0.5}, "thresholds": [0.5],
+         "route_to": ["tier:0", "tier:1"]},
+        {"type": "tier_table", "rows": [{"max_complexity": 0.3, "max_tokens": 100, "route_to": "tier:0"},
+                                        {"route_to": "strongest"}]},
+        {"type": "fixed", "route_to": "requested"}]}}}}])";
+  auto router = costroute::parse_router(config_with(kModels, policies));
+  REQUIRE(router.ok());
+  CHECK((*router)->catalog().size() == 2);
+  const auto d = (*router)->route("hello world, this is a plain request");
+  CHECK(d.model->name == "small");
+  CHECK(d.policy == "blend");
+}
+
+TEST_CASE("config errors are all reported at once, each with its JSON path") {
+  const std::string bad_models = R"([
+    {"name": "small", "tier": -1, "usd_per_mtok_in": 0.2, "usd_per_mtok_out": 0.6},
+    {"tier": 1, "usd_per_mtok_in": "ten", "usd_per_mtok_out": 30, "capabilities": ["text", "telepathy"]}])";
+  CHECK(error_of(config_with(bad_models, "[]")) ==
+        "c.json: models[0].tier: expected a whole number in [0, 1000]; models[1].name: missing; "
+        "models[1].usd_per_mtok_in: expected a number in [0, 1e+06]; models[1].capabilities[1]: "
+        "unknown capability \"telepathy\" (expected text, vision, audio, code, long_context, tools)");
+  const std::string bad_policies = R"([
+    {"type": "rule", "when": {"user_tier": ["premium"]}, "route_to": "model:nope"},
+    {"type": "classifier", "threshold": 1.5, "cheap": "cheapest"},
+    {"type": "rule", "when": {"task_type": ["juggling"], "colour": "red"}, "route_to": "tier:7"},
+    {"type": "telepathy"},
+    {"type": "rule", "when": {}, "route_to": "capable:audio"},
+    {"type": "blend", "weights": {"complexity": 1}, "thresholds": [0.5, 0.4], "route_to": ["cheapest"]}])";
+  const std::string message = error_of(config_with(kModels, bad_policies));
+  CHECK(message.find("policies[0].route_to: \"model:nope\": no model named \"nope\" in models") != std::string::npos);
+  CHECK(message.find("policies[1].threshold: expected a number in [0, 1]") != std::string::npos);
+  CHECK(message.find("policies[2].when.colour: unknown field") != std::string::npos);
+  CHECK(message.find("policies[2].when.task_type[0]: unknown task_type \"juggling\"") != std::string::npos);
+  CHECK(message.find("policies[2].route_to: \"tier:7\": expected tier:N with N in [0, 1]") != std::string::npos);
+  CHECK(message.find("policies[3].type: unknown policy type \"telepathy\"") != std::string::npos);
+  CHECK(message.find("policies[4].route_to: \"capable:audio\": no model at tier >= 0 has audio") != std::string::npos);
+  CHECK(message.find("policies[5].thresholds[1]: thresholds must be ascending") != std::string::npos);
+  CHECK(message.rfind("c.json: ", 0) == 0);
+  CHECK(message.find('\n') == std::string::npos);
+}
+
+TEST_CASE("config files with the wrong format, missing parts or broken JSON are refused") {
+  CHECK(error_of(R"({"format": "costroute.config/9", "models": [], "policies": []})").find(
+            "c.json: format: unknown config format \"costroute.config/9\"; this build reads "
+            "costroute.config/1") == 0);
+  CHECK(error_of(R"({"models": [{"name": "a", "tier": 0, "usd_per_mtok_in": 1, "usd_per_mtok_out": 1}],
+                     "policies": [{"type": "fixed", "route_to": "cheapest"}]})") ==
+        "c.json: format: missing; write \"format\": \"costroute.config/1\"");
+  CHECK(error_of(R"({"format": "costroute.config/1"})") == "c.json: models: missing; policies: missing");
+  CHECK(error_of(R"({"format": "costroute.config/1", "models": )").find("c.json: not valid JSON") == 0);
+  CHECK(error_of("[]") == "c.json: expected an object, got array");
+}
+
+TEST_CASE("a config's classifier file is read beside it, and a missing one is an error") {
+  auto ok = costroute::load_router(COSTROUTE_SOURCE_DIR "/models/default.config.json");
+  REQUIRE(ok.ok());
+  CHECK((*ok)->model() != nullptr);
+  const std::string json = config_with(kModels, R"([{"type": "fixed", "route_to": "cheapest"}])",
+                                       R"(, "classifier": {"model": "missing.json"})");
+  const std::string message = error_of(json);
+  CHECK(message == "c.json: classifier.model: ./missing.json: cannot open: No such file or directory");
+  CHECK(costroute::load_router("/nonexistent/c.json").status().code() == absl::StatusCode::kNotFound);
+}

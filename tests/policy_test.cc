@@ -1,0 +1,283 @@
+#include "costroute/policy.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catch.h"
+
+namespace {
+
+using costroute::Condition;
+using costroute::Target;
+
+costroute::Catalog catalog() {
+  auto c = costroute::Catalog::create({
+      {.name = "small", .tier = 0, .usd_per_mtok_in = 0.2, .usd_per_mtok_out = 0.6},
+      {.name = "mid", .tier = 1, .usd_per_mtok_in = 1, .usd_per_mtok_out = 2,
+       .capabilities = costroute::kText | costroute::kCode},
+      {.name = "big", .tier = 2, .usd_per_mtok_in = 10, .usd_per_mtok_out = 30,
+       .capabilities = costroute::kText | costroute::kCode | costroute::kVision},
+  });
+  REQUIRE(c.ok());
+  return *std::move(c);
+}
+
+// Decides one request with `policy`; returns the model's name or "" if it
+// abstained.
+struct Harness {
+  costroute::Catalog cat = catalog();
+  costroute::Signals signals;
+  costroute::Context context;
+  int hour = 12;
+  costroute::Verdict verdict;
+  costroute::Trace trace;
+
+  std::string decide(const costroute::Policy& policy) {
+    const costroute::Request request{"query", context, signals, cat, hour, 100};
+    verdict = {};
+    trace.clear();
+    if (!policy.decide(request, verdict, &trace)) return "";
+    return cat[verdict.model].name;
+  }
+  std::string reason() const { return std::string(verdict.reason.view()); }
+};
+
+costroute::Rule rule(Condition c, Target t) { return costroute::Rule("r", std::move(c), std::move(t)); }
+
+}  // namespace
+
+TEST_CASE("a rule decides for its target only when every condition holds") {
+  Harness h;
+  Condition c;
+  c.user_tiers = {"premium", "enterprise"};
+  c.task_types = Condition::bit(costroute::TaskType::kCode);
+  const auto r = rule(c, Target::strongest());
+  h.context.user_tier = "premium";
+  h.signals.task_type = costroute::TaskType::kCode;
+  CHECK(h.decide(r) == "big");
+  CHECK(h.reason() == "rule:r");
+  CHECK(h.verdict.policy == "r");
+  h.signals.task_type = costroute::TaskType::kChat;
+  CHECK(h.decide(r).empty());
+  CHECK(h.trace.back().outcome == "abstained: condition not met");
+  h.signals.task_type = costroute::TaskType::kCode;
+  h.context.user_tier = "free";
+  CHECK(h.decide(r).empty());
+}
+
+TEST_CASE("each condition field is checked") {
+  Harness h;
+  auto check = [&](Condition c, auto set_true, auto set_false) {
+    const auto r = rule(std::move(c), Target::cheapest());
+    set_true();
+    CHECK(h.decide(r) == "small");
+    set_false();
+    CHECK(h.decide(r).empty());
+  };
+  Condition c;
+  c.domains = Condition::bit(costroute::Domain::kLegal);
+  check(c, [&] { h.signals.domain = costroute::Domain::kLegal; }, [&] { h.signals.domain = costroute::Domain::kGeneral; });
+  c = {};
+  c.scripts = Condition::bit(costroute::Script::kCyrillic);
+  check(c, [&] { h.signals.script = costroute::Script::kCyrillic; }, [&] { h.signals.script = costroute::Script::kLatin; });
+  c = {};
+  c.has_question = false;
+  check(c, [&] { h.signals.has_question = false; }, [&] { h.signals.has_question = true; });
+  c = {};
+  c.has_code = true;
+  check(c, [&] { h.signals.has_code = true; }, [&] { h.signals.has_code = false; });
+  c = {};
+  c.has_image = true;
+  check(c, [&] { h.context.images = 1; }, [&] { h.context.images = 0; });
+  c = {};
+  c.has_audio = true;
+  check(c, [&] { h.context.audio_clips = 1; }, [&] { h.context.audio_clips = 0; });
+  c = {};
+  c.follow_up = true;
+  check(c, [&] { h.signals.is_follow_up = true; }, [&] { h.signals.is_follow_up = false; });
+  c = {};
+  c.requested_model = true;
+  check(c, [&] { h.context.requested_model = "x"; }, [&] { h.context.requested_model = {}; });
+  c = {};
+  c.min_tokens = 10;
+  c.max_tokens = 20;
+  check(c, [&] { h.signals.tokens = 10; }, [&] { h.signals.tokens = 21; });
+  check(c, [&] { h.signals.tokens = 20; }, [&] { h.signals.tokens = 9; });
+  c = {};
+  c.min_reasoning_hits = 2;
+  check(c, [&] { h.signals.reasoning_hits = 2; }, [&] { h.signals.reasoning_hits = 1; });
+  c = {};
+  c.min_complexity = 0.3;
+  c.max_complexity = 0.6;
+  check(c, [&] { h.signals.complexity = 0.3; }, [&] { h.signals.complexity = 0.61; });
+  c = {};
+  c.tags = {{"feature", "autocomplete"}};
+  const costroute::Tag tags[] = {{"feature", "autocomplete"}};
+  const costroute::Tag other[] = {{"feature", "chat"}};
+  check(c, [&] { h.context.tags = tags; }, [&] { h.context.tags = other; });
+}
+
+TEST_CASE("hour windows include their start, exclude their end, and wrap midnight") {
+  Harness h;
+  Condition night;
+  night.hours = std::make_pair(22, 6);
+  const auto r = rule(night, Target::cheapest());
+  for (int hour : {22, 23, 0, 5}) {
+    h.hour = hour;
+    CHECK(h.decide(r) == "small");
+  }
+  for (int hour : {6, 12, 21}) {
+    h.hour = hour;
+    CHECK(h.decide(r).empty());
+  }
+  Condition day;
+  day.hours = std::make_pair(9, 17);
+  const auto d = rule(day, Target::cheapest());
+  h.hour = 9;
+  CHECK(h.decide(d) == "small");
+  h.hour = 17;
+  CHECK(h.decide(d).empty());
+}
+
+TEST_CASE("targets resolve to catalog models; requested and capable targets may find none") {
+  Harness h;
+  CHECK(h.decide(rule({}, Target::cheapest())) == "small");
+  CHECK(h.decide(rule({}, Target::at_tier(1))) == "mid");
+  CHECK(h.decide(rule({}, Target::named("mid"))) == "mid");
+  CHECK(h.decide(rule({}, Target::capable(costroute::kCode))) == "mid");
+  CHECK(h.decide(rule({}, Target::capable(costroute::kCode, 2))) == "big");
+  CHECK(h.decide(rule({}, Target::capable(costroute::kAudio))).empty());
+  CHECK(h.decide(rule({}, Target::requested())).empty());
+  h.context.requested_model = "mid";
+  CHECK(h.decide(rule({}, Target::requested())) == "mid");
+  h.context.requested_model = "unknown-model";
+  CHECK(h.decide(rule({}, Target::requested())).empty());
+}
+
+TEST_CASE("first_of asks children in order and the first decision wins; the trace records abstentions") {
+  Harness h;
+  Condition never;
+  never.min_tokens = 1000000;
+  std::vector<costroute::PolicyPtr> children;
+  children.push_back(std::make_unique<costroute::Rule>("never", never, Target::strongest()));
+  children.push_back(std::make_unique<costroute::Rule>("second", Condition{}, Target::at_tier(1)));
+  children.push_back(std::make_unique<costroute::Rule>("third", Condition{}, Target::cheapest()));
+  const costroute::FirstOf chain("chain", std::move(children));
+  CHECK(h.decide(chain) == "mid");
+  REQUIRE(h.trace.size() == 2);
+  CHECK(h.trace[0].policy == "never");
+  CHECK(h.trace[0].outcome == "abstained: condition not met");
+  CHECK(h.trace[1].policy == "second");
+  CHECK(h.trace[1].outcome == "decided: mid (rule:second)");
+  const costroute::FirstOf empty("empty", {});
+  CHECK(h.decide(empty).empty());
+}
+
+TEST_CASE("the classifier sends p >= threshold to the cheap model and abstains below or without a model") {
+  Harness h;
+  const costroute::ClassifierThreshold c("classifier", 0.75, Target::cheapest());
+  h.signals.p_small_ok = 0.75;
+  CHECK(h.decide(c) == "small");
+  CHECK(h.reason() == "classifier:p=0.75>=0.75");
+  h.signals.p_small_ok = 0.7499;
+  CHECK(h.decide(c).empty());
+  h.signals.p_small_ok = std::numeric_limits<double>::quiet_NaN();
+  CHECK(h.decide(c).empty());
+  CHECK(h.trace.back().outcome == "abstained: no classifier model loaded");
+  const costroute::ClassifierThreshold both("classifier", 0.75, Target::cheapest(), Target::strongest());
+  h.signals.p_small_ok = 0.2;
+  CHECK(h.decide(both) == "big");
+  CHECK(h.reason() == "classifier:p=0.20<0.75");
+}
+
+TEST_CASE("the tier table takes the first row whose limits hold, boundaries included") {
+  Harness h;
+  const costroute::TierTable table(
+      "tier_table", {{.max_complexity = 0.3, .max_tokens = 500, .target = Target::at_tier(0)},
+                     {.max_complexity = 0.7, .target = Target::at_tier(1)},
+                     {.target = Target::at_tier(2)}});
+  h.signals.complexity = 0.3;
+  h.signals.tokens = 500;
+  CHECK(h.decide(table) == "small");
+  h.signals.tokens = 501;
+  CHECK(h.decide(table) == "mid");
+  h.signals.tokens = 10;
+  h.signals.complexity = 0.31;
+  CHECK(h.decide(table) == "mid");
+  h.signals.complexity = 0.7;
+  CHECK(h.decide(table) == "mid");
+  h.signals.complexity = 0.71;
+  CHECK(h.decide(table) == "big");
+  CHECK(h.reason() == "tier_table:row=2,complexity=0.71,tokens=10");
+}
+
+TEST_CASE("a blend weighs signals and cuts the score into bands") {
+  Harness h;
+  using S = costroute::Blend::Signal;
+  const costroute::Blend blend("blend", {{S::kComplexity, 0.5}, {S::kPLarge, 0.5}}, {0.3, 0.6},
+                               {Target::at_tier(0), Target::at_tier(1), Target::at_tier(2)});
+  h.signals.complexity = 0.2;
+  h.signals.p_small_ok = 0.9;  // score 0.5*0.2 + 0.5*0.1 = 0.15
+  CHECK(h.decide(blend) == "small");
+  h.signals.complexity = 0.5;
+  h.signals.p_small_ok = 0.5;  // 0.5
+  CHECK(h.decide(blend) == "mid");
+  h.signals.complexity = 0.9;
+  h.signals.p_small_ok = 0.1;  // 0.9
+  CHECK(h.decide(blend) == "big");
+  h.signals.p_small_ok = std::numeric_limits<double>::quiet_NaN();
+  CHECK(h.decide(blend).empty());
+}
+
+TEST_CASE("a follow-up stays on its session's model unless the inner policy wants a stronger tier") {
+  Harness h;
+  auto sticky = [](Target inner) {
+    return costroute::StickySession("session", std::make_unique<costroute::Fixed>("inner", inner));
+  };
+  h.context.session_model = "mid";
+  h.signals.is_follow_up = true;
+  CHECK(h.decide(sticky(Target::cheapest())) == "mid");
+  CHECK(h.reason() == "session:follow_up_stays");
+  CHECK(h.decide(sticky(Target::strongest())) == "big");
+  CHECK(h.reason() == "inner:strongest;session:upgraded");
+  h.signals.is_follow_up = false;
+  CHECK(h.decide(sticky(Target::cheapest())) == "small");
+  h.signals.is_follow_up = true;
+  h.context.session_model = "gone-model";
+  CHECK(h.decide(sticky(Target::cheapest())) == "small");
+}
+
+TEST_CASE("shift_tier moves a decision when its condition holds, clamped to the catalog") {
+  Harness h;
+  Condition night;
+  night.hours = std::make_pair(0, 6);
+  const costroute::ShiftTier down("off_peak", night, -1,
+                                  std::make_unique<costroute::Fixed>("inner", Target::strongest()));
+  h.hour = 3;
+  CHECK(h.decide(down) == "mid");
+  CHECK(h.reason() == "inner:strongest;off_peak:-1");
+  h.hour = 12;
+  CHECK(h.decide(down) == "big");
+  const costroute::ShiftTier way_down("x", {}, -5, std::make_unique<costroute::Fixed>("inner", Target::strongest()));
+  CHECK(h.decide(way_down) == "small");
+}
+
+TEST_CASE("within_budget keeps the estimate under the remaining budget") {
+  Harness h;
+  h.signals.tokens = 1000;  // 100 output tokens: big 0.013, mid 0.0012, small 0.00026 USD
+  const costroute::WithinBudget budget("budget",
+                                       std::make_unique<costroute::Fixed>("inner", Target::strongest()));
+  CHECK(h.decide(budget) == "big");
+  h.context.remaining_budget_usd = 0.005;
+  CHECK(h.decide(budget) == "mid");
+  CHECK(h.reason() == "inner:strongest;budget:over_budget");
+  h.context.remaining_budget_usd = 0.0;
+  CHECK(h.decide(budget) == "small");
+}
+
+TEST_CASE("reasons are cut at their capacity rather than allocating") {
+  costroute::Reason r;
+  for (int i = 0; i < 50; ++i) r.append("abcdef");
+  CHECK(r.view().size() == costroute::Reason::kCapacity);
+}

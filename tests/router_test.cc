@@ -1,0 +1,222 @@
+#include "costroute/router.h"
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catch.h"
+#include "costroute/io.h"
+#include "test_util.h"
+
+namespace {
+
+std::shared_ptr<const costroute::Router> default_router() {
+  static const auto router = [] {
+    auto r = costroute::load_router(COSTROUTE_SOURCE_DIR "/models/default.config.json");
+    REQUIRE(r.ok());
+    return *r;
+  }();
+  return router;
+}
+
+std::string model_for(std::string_view query, const costroute::Context& context = {}) {
+  return default_router()->route(query, context).model->name;
+}
+
+std::string policy_for(std::string_view query, const costroute::Context& context = {}) {
+  return std::string(default_router()->route(query, context).policy);
+}
+
+constexpr const char* kCheap = "mixtral-8x7b-instruct";
+constexpr const char* kMid = "gpt-3.5-turbo-1106";
+constexpr const char* kStrong = "gpt-4-1106-preview";
+
+}  // namespace
+
+TEST_CASE("premium users always get the strongest model") {
+  CHECK(model_for("What is the capital of France?", {.user_tier = "premium"}) == kStrong);
+  CHECK(model_for("hi", {.user_tier = "enterprise"}) == kStrong);
+  CHECK(policy_for("hi", {.user_tier = "premium"}) == "premium_tier");
+}
+
+TEST_CASE("an explicit model request is honoured when the catalog has the model") {
+  CHECK(model_for("hi", {.requested_model = kMid}) == kMid);
+  CHECK(policy_for("hi", {.requested_model = kMid}) == "explicit_request");
+  CHECK(policy_for("hi", {.requested_model = "claude-9"}) != "explicit_request");
+}
+
+TEST_CASE("image input goes to a vision-capable model") {
+  const auto d = default_router()->route("What is in this photo?", {.images = 1});
+  CHECK(d.model->name == "gpt-4-vision-preview");
+  CHECK(d.policy == "image_input");
+}
+
+TEST_CASE("medical and legal requests get the strongest model") {
+  CHECK(policy_for("My patient has acute kidney injury; adjust the antibiotic dose?") == "high_stakes_domain");
+  CHECK(model_for("Is the landlord liable under the lease contract if the tenant sues in court?") == kStrong);
+}
+
+TEST_CASE("classification, sentiment, extraction and translation go to the cheapest model") {
+  for (const char* query : {"Classify this email as spam or not spam: cheap pills",
+                            "What is the sentiment of: 'I hated the ending'",
+                            "Extract the phone numbers from: call 555-0100 or 555-0199",
+                            "Translate 'where is the station' into Spanish"}) {
+    CHECK(model_for(query) == kCheap);
+    CHECK(policy_for(query) == "simple_task");
+  }
+}
+
+TEST_CASE("short queries without a question go to the cheapest model") {
+  CHECK(policy_for("thanks a lot") == "short_no_question");
+  CHECK(model_for("ok") == kCheap);
+}
+
+TEST_CASE("reasoning keywords send a request to the strongest model") {
+  CHECK(policy_for("Why do prices rise? Explain and compare two theories.") == "reasoning");
+  CHECK(model_for("Analyze and justify the tradeoffs of both designs") == kStrong);
+}
+
+TEST_CASE("code generation goes to a code-capable model of tier 1 or above") {
+  const auto d = default_router()->route("Write a Python function that merges two sorted lists");
+  CHECK(d.policy == "code_generation");
+  CHECK(d.model->name == kMid);
+  CHECK((d.model->capabilities & costroute::kCode) != 0);
+}
+
+TEST_CASE("decisions carry fallbacks up the tiers, a reason and a cost estimate") {
+  const auto d = default_router()->route("hi");
+  CHECK(d.model->name == kCheap);
+  REQUIRE(d.fallbacks().size() == 2);
+  CHECK(d.fallbacks()[0]->name == kMid);
+  CHECK(d.fallbacks()[1]->name == kStrong);
+  CHECK(d.reason.view() == "rule:short_no_question");
+  CHECK(d.estimated_cost_usd == Approx((1 * 0.6 + 300 * 0.6) / 1e6));
+  const auto top = default_router()->route("hi", {.user_tier = "premium"});
+  CHECK(top.fallbacks().empty());
+  const auto vision = default_router()->route("look", {.images = 1});
+  CHECK(vision.fallbacks().empty());  // nothing above tier 2
+}
+
+TEST_CASE("a request no model can take goes to its model with the unmet needs flagged") {
+  const auto d = default_router()->route("transcribe this", {.audio_clips = 1});
+  CHECK(d.unmet_needs == costroute::kAudio);
+  CHECK(d.reason.view().find("filter:no_capable_model") != std::string_view::npos);
+}
+
+TEST_CASE("a request longer than a model's context window goes to a model that can take it") {
+  std::string long_query = "Classify this text as sports, politics or other: ";
+  while (long_query.size() < 200000) long_query += "lorem ipsum dolor sit amet ";
+  const auto d = default_router()->route(long_query);
+  CHECK(d.signals.tokens > 32768);
+  CHECK(d.model->context_window >= d.signals.tokens);
+  CHECK(d.reason.view().find("filter:capability_or_context") != std::string_view::npos);
+}
+
+TEST_CASE("the classifier decides when no rule does, and the tier table after it") {
+  const auto d = default_router()->route("Who wrote the novel Moby Dick?");
+  CHECK(d.policy == "classifier");
+  CHECK(d.signals.p_small_ok >= 0.75);
+  CHECK(d.model->name == kCheap);
+}
+
+TEST_CASE("a follow-up stays on the session's model") {
+  const std::string_view turns[] = {"Write a long product description for hiking boots."};
+  const auto d = default_router()->route("now make it shorter", {.earlier_turns = turns, .session_model = kStrong});
+  CHECK(d.model->name == kStrong);
+  CHECK(d.policy == "session");
+}
+
+TEST_CASE("explain mode records every policy asked, in order") {
+  const auto d = default_router()->route("Who wrote the novel Moby Dick?", {.explain = true});
+  REQUIRE(d.trace.size() >= 9);
+  CHECK(d.trace[0].policy == "explicit_request");
+  CHECK(d.trace[0].outcome == "abstained: condition not met");
+  CHECK(d.trace.back().policy == "classifier");
+  CHECK(d.trace.back().outcome.rfind("decided: mixtral-8x7b-instruct (classifier:p=", 0) == 0);
+  CHECK(default_router()->route("hi").trace.empty());
+}
+
+TEST_CASE("any bytes are routed, invalid UTF-8 and empty queries included") {
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  for (const std::string& q : {bytes, std::string(), std::string("\xff\xfe"), std::string(1 << 20, 'a')}) {
+    const auto d = default_router()->route(q);
+    CHECK(d.model != nullptr);
+  }
+}
+
+TEST_CASE("a router without a classifier model routes with rules and tables alone") {
+  auto router = costroute::load_router(COSTROUTE_SOURCE_DIR "/models/default.config.json");
+  REQUIRE(router.ok());
+  auto catalog = costroute::Catalog::create((*router)->catalog().models());
+  std::vector<costroute::PolicyPtr> chain;
+  chain.push_back(std::make_unique<costroute::ClassifierThreshold>("classifier", 0.5, costroute::Target::cheapest()));
+  chain.push_back(std::make_unique<costroute::Fixed>("default", costroute::Target::at_tier(1)));
+  auto bare = costroute::Router::create(*std::move(catalog),
+                                        std::make_unique<costroute::FirstOf>("policies", std::move(chain)));
+  REQUIRE(bare.ok());
+  const auto d = (*bare)->route("Who wrote Moby Dick?");
+  CHECK(std::isnan(d.signals.p_small_ok));
+  CHECK(d.model->name == kMid);
+  CHECK(d.policy == "default");
+}
+
+TEST_CASE("routing makes no heap allocation once warm") {
+  const auto router = default_router();
+  costroute::RouteScratch scratch;
+  const std::vector<std::string> queries = {
+      "Who wrote the novel Moby Dick?", "Classify this: win a free phone now",
+      "Write a Python function that merges two sorted lists",
+      "Why do prices rise? Explain and compare two theories.", "hi"};
+  for (const auto& q : queries) router->route(q, {}, scratch);
+  costroute::testing::AllocationCounter counter;
+  size_t tiers = 0;
+  for (int i = 0; i < 20; ++i) {
+    for (const auto& q : queries) tiers += static_cast<size_t>(router->route(q, {.user_tier = "free"}, scratch).tier);
+  }
+  CHECK(counter.count() == 0);
+  CHECK(tiers > 0);
+}
+
+TEST_CASE("a router swapped in while threads route is picked up, and every decision comes from a whole router") {
+  auto first = costroute::load_router(COSTROUTE_SOURCE_DIR "/models/default.config.json");
+  REQUIRE(first.ok());
+  const std::string config = costroute::testing::read_file(COSTROUTE_SOURCE_DIR "/models/default.config.json");
+  // The second router sends everything to one model: "gpt-3.5-turbo-1106".
+  const std::string everything_mid = R"({"format": "costroute.config/1", "models": [
+      {"name": "only-mid", "tier": 0, "usd_per_mtok_in": 1, "usd_per_mtok_out": 2}],
+      "policies": [{"type": "fixed", "route_to": "cheapest"}]})";
+  auto second = costroute::parse_router(everything_mid);
+  REQUIRE(second.ok());
+  costroute::RouterHandle handle(*first);
+  std::atomic<bool> stop{false};
+  std::atomic<int> saw_second{0};
+  std::atomic<int> inconsistent{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      costroute::RouterHandle::Reader reader(handle);
+      while (!stop.load()) {
+        const auto d = reader.route("Who wrote the novel Moby Dick?");
+        const bool from_second = d.model->name == "only-mid";
+        // A decision from the second router has its catalog and its policy.
+        if (from_second && d.policy != "fixed") ++inconsistent;
+        if (!from_second && d.model->name != kCheap) ++inconsistent;
+        if (from_second) {
+          ++saw_second;
+          return;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  handle.swap(*second);
+  for (int i = 0; i < 2000 && saw_second.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  stop = true;
+  for (auto& t : threads) t.join();
+  CHECK(saw_second.load() == 2);
+  CHECK(inconsistent.load() == 0);
+  CHECK(handle.version() == 1);
+  CHECK(config.find("costroute.config/1") != std::string::npos);
+}
