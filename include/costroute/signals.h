@@ -158,6 +158,15 @@ class SignalExtractor {
     }
     cue_start_.push_back(static_cast<uint32_t>(cues_.size()));
     cue_table_ = internal::TermTable(phrases, internal::TermTable::Filter::kAllTerms);
+    // First words of two-word cues: only after one of them is a bigram worth
+    // hashing.
+    phrase_starts_.assign(kPhraseStartBits / 64, 0);
+    for (const std::string& phrase : phrases) {
+      const size_t space = phrase.find(' ');
+      if (space == std::string::npos) continue;
+      const uint64_t bit = internal::hash_token(std::string_view(phrase).substr(0, space)) & (kPhraseStartBits - 1);
+      phrase_starts_[bit >> 6] |= uint64_t{1} << (bit & 63);
+    }
   }
 
   const ComplexityWeights& weights() const { return weights_; }
@@ -208,7 +217,7 @@ class SignalExtractor {
         const int32_t column = cue_table_.find(hashes[i], tokens, i, 1, /*padded=*/true);
         if (column != internal::TermTable::kNotFound) apply(column, i);
       }
-      if (i + 1 < tokens.size()) {
+      if (i + 1 < tokens.size() && starts_phrase(hashes[i])) {
         const uint64_t h = internal::combine_hash(hashes[i], hashes[i + 1]);
         if (cue_table_.may_contain(h)) {
           const int32_t column = cue_table_.find(h, tokens, i, 2, /*padded=*/true);
@@ -306,8 +315,15 @@ class SignalExtractor {
     return best_score >= 2.0 ? static_cast<Domain>(best) : Domain::kGeneral;
   }
 
+  static constexpr uint64_t kPhraseStartBits = 4096;
+  bool starts_phrase(uint64_t token_hash) const {
+    const uint64_t bit = token_hash & (kPhraseStartBits - 1);
+    return (phrase_starts_[bit >> 6] >> (bit & 63)) & 1;
+  }
+
   ComplexityWeights weights_;
   std::shared_ptr<const TokenCounter> counter_;
+  std::vector<uint64_t> phrase_starts_;
   std::vector<internal::Cue> cues_;
   std::vector<uint32_t> cue_start_;
   internal::TermTable cue_table_;

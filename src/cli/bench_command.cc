@@ -1,13 +1,17 @@
-// costroute bench: scoring speed on the user's own queries, in process.
+// costroute bench: scoring (--model) or routing (--config) speed on the
+// user's own queries, in process.
 //
 // p50_ns / p99_ns time one query at a time (each call between two clock
 // reads, so they include one clock read, reported as timer_overhead_ns);
-// batch_qps scores the whole set back to back on one thread.
+// batch_qps runs the whole set back to back on one thread; threads_qps on
+// --threads threads at once (default: one per core).
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -31,13 +35,26 @@ double percentile(std::vector<double>& sorted, double q) {
 }  // namespace
 
 absl::Status bench_command(const Args& args) {
-  COSTROUTE_ASSIGN_OR_RETURN(Flags flags,
-                             Flags::parse(args, {"model", "data", "min-seconds"}, {}));
-  COSTROUTE_ASSIGN_OR_RETURN(std::string model_path, flags.required("model"));
+  COSTROUTE_ASSIGN_OR_RETURN(
+      Flags flags, Flags::parse(args, {"model", "config", "data", "min-seconds", "threads"}, {}));
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
   COSTROUTE_ASSIGN_OR_RETURN(double min_seconds, flags.number("min-seconds", 2.0));
   if (min_seconds <= 0.0) return absl::InvalidArgumentError("--min-seconds: expected > 0");
-  COSTROUTE_ASSIGN_OR_RETURN(Model model, load_model(model_path));
+  COSTROUTE_ASSIGN_OR_RETURN(
+      int64_t threads,
+      flags.integer("threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
+  if (!flags.has("model") && !flags.has("config")) {
+    return absl::InvalidArgumentError("missing --model (to time scoring) or --config (to time routing)");
+  }
+  std::shared_ptr<const Model> model;
+  if (auto path = flags.get("model")) {
+    COSTROUTE_ASSIGN_OR_RETURN(Model m, load_model(*path));
+    model = std::make_shared<const Model>(std::move(m));
+  }
+  std::shared_ptr<const Router> router;
+  if (auto path = flags.get("config")) {
+    COSTROUTE_ASSIGN_OR_RETURN(router, load_router(*path, model));
+  }
   COSTROUTE_ASSIGN_OR_RETURN(JsonlReader in, JsonlReader::open(data_path));
   std::vector<std::string> queries;
   while (true) {
@@ -48,9 +65,19 @@ absl::Status bench_command(const Args& args) {
   }
   if (queries.empty()) return absl::InvalidArgumentError(data_path + ": no records");
 
-  TextScratch scratch;
-  double sink = 0.0;  // keeps the scores alive
-  for (const std::string& q : queries) sink += model.p_small_ok(q, scratch);
+  // What is timed: routing with the config, else scoring with the model.
+  struct Worker {
+    std::shared_ptr<const Router> router;
+    std::shared_ptr<const Model> model;
+    RouteScratch scratch;
+    double run(const std::string& q) {
+      if (router) return static_cast<double>(router->route(q, {}, scratch).tier);
+      return model->p_small_ok(q, scratch.text);
+    }
+  };
+  Worker worker{router, model, {}};
+  double sink = 0.0;  // keeps the results alive
+  for (const std::string& q : queries) sink += worker.run(q);
 
   // Latency, one query at a time.
   const double half_ns = min_seconds * 0.5e9;
@@ -60,7 +87,7 @@ absl::Status bench_command(const Args& args) {
   do {
     for (const std::string& q : queries) {
       const Clock::time_point t0 = Clock::now();
-      sink += model.p_small_ok(q, scratch);
+      sink += worker.run(q);
       const Clock::time_point t1 = Clock::now();
       samples.push_back(elapsed_ns(t0, t1));
     }
@@ -80,15 +107,40 @@ absl::Status bench_command(const Args& args) {
   }
   std::sort(overhead.begin(), overhead.end());
 
-  // Throughput, whole passes back to back.
+  // Throughput on one thread, whole passes back to back.
   size_t scored = 0;
   const Clock::time_point batch_start = Clock::now();
   double batch_ns = 0.0;
   do {
-    for (const std::string& q : queries) sink += model.p_small_ok(q, scratch);
+    for (const std::string& q : queries) sink += worker.run(q);
     scored += queries.size();
     batch_ns = elapsed_ns(batch_start, Clock::now());
   } while (batch_ns < half_ns);
+
+  // Throughput on `threads` threads at once, each with its own scratch.
+  std::atomic<size_t> done{0};
+  std::vector<std::thread> pool;
+  std::atomic<double> thread_sink{0.0};
+  const Clock::time_point threads_start = Clock::now();
+  for (int64_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      Worker mine{router, model, {}};
+      size_t count = 0;
+      double local = 0.0;
+      const Clock::time_point begin = Clock::now();
+      for (size_t i = static_cast<size_t>(t) * 7919 % queries.size();
+           elapsed_ns(begin, Clock::now()) < half_ns * 0.5; ) {
+        for (int k = 0; k < 256; ++k, ++count) {
+          local += mine.run(queries[i]);
+          if (++i == queries.size()) i = 0;
+        }
+      }
+      done += count;
+      thread_sink.store(thread_sink.load() + local);
+    });
+  }
+  for (std::thread& t : pool) t.join();
+  const double threads_ns = elapsed_ns(threads_start, Clock::now());
 
   std::vector<size_t> lengths;
   for (const std::string& q : queries) lengths.push_back(q.size());
@@ -98,18 +150,23 @@ absl::Status bench_command(const Args& args) {
 
   internal::JsonWriter w;
   w.begin_object()
+      .key("timed").value(router ? "route" : "score")
       .key("n_queries").value(queries.size())
-      .key("median_query_bytes").value(lengths[lengths.size() / 2])
-      .key("features").value(model.vectorizer().num_features())
-      .key("p50_ns").value(percentile(samples, 0.50))
+      .key("median_query_bytes").value(lengths[lengths.size() / 2]);
+  if (model || (router && router->model())) {
+    w.key("features").value((model ? model.get() : router->model())->vectorizer().num_features());
+  }
+  w.key("p50_ns").value(percentile(samples, 0.50))
       .key("p99_ns").value(percentile(samples, 0.99))
       .key("mean_ns").value(mean)
       .key("latency_samples").value(samples.size())
       .key("timer_overhead_ns").value(percentile(overhead, 0.5))
       .key("batch_qps").value(static_cast<double>(scored) / (batch_ns * 1e-9))
-      .key("model_bytes").value(model.memory_bytes())
-      .key("peak_rss_bytes").value(static_cast<int64_t>(usage.ru_maxrss) * 1024)
-      .key("checksum").value(sink)
+      .key("threads").value(static_cast<int64_t>(threads))
+      .key("threads_qps").value(static_cast<double>(done.load()) / (threads_ns * 1e-9));
+  if (model) w.key("model_bytes").value(model->memory_bytes());
+  w.key("peak_rss_bytes").value(static_cast<int64_t>(usage.ru_maxrss) * 1024)
+      .key("checksum").value(sink + thread_sink.load())
       .end_object();
   std::printf("%s\n", w.str().c_str());
   return absl::OkStatus();

@@ -21,7 +21,8 @@ commands:
   route     --config CONFIG.json [--data REQUESTS.jsonl] [--model MODEL.json]
             [--format jsonl|table] [--explain]
   score     --model MODEL.json --data IN.jsonl
-  bench     --model MODEL.json --data IN.jsonl [--min-seconds 2]
+  bench     --model MODEL.json | --config CONFIG.json --data IN.jsonl
+            [--min-seconds 2] [--threads N]
   tokenize  --data IN.jsonl [--no-lowercase]
   signals   --data IN.jsonl
 

@@ -106,6 +106,15 @@ inline void count_ascii(unsigned char b, TextShape& t) {
   }
 }
 
+// Bits set in a 16-bit mask. std::popcount becomes a libgcc call on
+// x86-64 without -mpopcnt; this stays inline everywhere.
+inline uint32_t popcount16(uint32_t x) {
+  x = x - ((x >> 1) & 0x5555u);
+  x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+  x = (x + (x >> 4)) & 0x0F0Fu;
+  return (x + (x >> 8)) & 0x1Fu;
+}
+
 inline TextShape measure_shape(std::string_view text) {
   TextShape t;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
@@ -118,12 +127,12 @@ inline TextShape measure_shape(std::string_view text) {
     const __m128i shifted = _mm_sub_epi8(v, _mm_set1_epi8(static_cast<char>(lo + 128)));
     return _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(-128 + count)));
   };
-  auto count = [](__m128i mask) { return std::popcount(static_cast<uint32_t>(_mm_movemask_epi8(mask))); };
+  auto count = [](__m128i mask) { return popcount16(static_cast<uint32_t>(_mm_movemask_epi8(mask))); };
   for (; n - i >= 16; i += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
     const uint32_t high = static_cast<uint32_t>(_mm_movemask_epi8(v));
     any_other = any_other || high != 0;
-    t.ascii_bytes += 16 - std::popcount(high);
+    t.ascii_bytes += 16 - popcount16(high);
     t.digits += count(in_range(v, '0', 10));
     t.letters[kScriptLatin] += count(in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26));
     t.question_marks += count(eq(v, '?'));
