@@ -179,7 +179,8 @@ TEST_CASE("routing makes no heap allocation once warm") {
   CHECK(tiers > 0);
 }
 
-TEST_CASE("a router swapped in while threads route is picked up, and every decision comes from a whole router") {
+TEST_CASE("a router swapped in while threads route is picked up, and every decision comes from a whole router",
+          "[concurrency]") {
   auto first = costroute::load_router(COSTROUTE_SOURCE_DIR "/models/default.config.json");
   REQUIRE(first.ok());
   const std::string config = costroute::testing::read_file(COSTROUTE_SOURCE_DIR "/models/default.config.json");
