@@ -202,8 +202,7 @@ absl::Status route_command(const Args& args) {
     }
     out.buffer() += absl::StrFormat(
         "\n%d requests (%s)\nestimated cost: $%.6f routed vs $%.6f always %s: %.1f%% saved\n"
-        "(estimates from token counts and list prices; routing quality is measured by "
-        "`costroute eval`)\n",
+        "(estimates from token counts and list prices; they say nothing of answer quality)\n",
         n, tiers, total, baseline, strongest.name, baseline > 0 ? 100.0 * (1.0 - total / baseline) : 0.0);
   }
   return absl::OkStatus();
