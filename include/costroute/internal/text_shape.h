@@ -93,67 +93,64 @@ inline bool is_letter(int32_t cp) {
   }
 }
 
-// Counts for one ASCII byte (the scalar path, and the tail of the SIMD one).
-inline void count_ascii(unsigned char b, TextShape& t) {
-  ++t.ascii_bytes;
-  if (b >= '0' && b <= '9') ++t.digits;
-  if ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') ++t.letters[kScriptLatin];
-  switch (b) {
-    case '?': ++t.question_marks; break;
-    case '{': case '}': case ';': case '<': case '>': ++t.code_symbols; break;
-    case '+': case '*': case '/': case '^': case '=': case '%': ++t.math_operators; break;
-    default: break;
-  }
-}
-
-// Bits set in a 16-bit mask. std::popcount becomes a libgcc call on
-// x86-64 without -mpopcnt; this stays inline everywhere.
-inline uint32_t popcount16(uint32_t x) {
-  x = x - ((x >> 1) & 0x5555u);
-  x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
-  x = (x + (x >> 4)) & 0x0F0Fu;
-  return (x + (x >> 8)) & 0x1Fu;
-}
-
 inline TextShape measure_shape(std::string_view text) {
   TextShape t;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   size_t i = 0;
-  bool any_other = false;
+  uint32_t high_bytes = 0;  // bytes >= 0x80
 #if defined(__SSE2__)
+  // Per-lane counters: a compare yields -1 per match, and subtracting it
+  // counts; lanes are summed every 255 blocks, before a byte can overflow.
   auto eq = [](__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
-  auto in_range = [](__m128i v, char lo, char count) {
-    const __m128i shifted = _mm_sub_epi8(v, _mm_set1_epi8(static_cast<char>(lo + 128)));
-    return _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(-128 + count)));
+  auto lane_sum = [](__m128i counts) {
+    const __m128i sums = _mm_sad_epu8(counts, _mm_setzero_si128());
+    return static_cast<uint32_t>(_mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4));
   };
-  auto count = [](__m128i mask) { return popcount16(static_cast<uint32_t>(_mm_movemask_epi8(mask))); };
-  for (; n - i >= 16; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-    const uint32_t high = static_cast<uint32_t>(_mm_movemask_epi8(v));
-    any_other = any_other || high != 0;
-    t.ascii_bytes += 16 - popcount16(high);
-    t.digits += count(in_range(v, '0', 10));
-    t.letters[kScriptLatin] += count(in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26));
-    t.question_marks += count(eq(v, '?'));
-    t.code_symbols += count(_mm_or_si128(_mm_or_si128(_mm_or_si128(eq(v, '{'), eq(v, '}')), eq(v, ';')),
-                                         _mm_or_si128(eq(v, '<'), eq(v, '>'))));
-    t.math_operators += count(_mm_or_si128(
-        _mm_or_si128(_mm_or_si128(eq(v, '+'), eq(v, '*')), _mm_or_si128(eq(v, '/'), eq(v, '^'))),
-        _mm_or_si128(eq(v, '='), eq(v, '%'))));
+  while (n - i >= 16) {
+    __m128i high = _mm_setzero_si128(), digits = high, questions = high, code = high, math = high;
+    for (int block = 0; block < 255 && n - i >= 16; ++block, i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+      high = _mm_sub_epi8(high, _mm_cmplt_epi8(v, _mm_setzero_si128()));
+      const __m128i shifted = _mm_sub_epi8(v, _mm_set1_epi8(static_cast<char>('0' + 128)));
+      digits = _mm_sub_epi8(digits, _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(-128 + 10))));
+      questions = _mm_sub_epi8(questions, eq(v, '?'));
+      code = _mm_sub_epi8(code, _mm_or_si128(_mm_or_si128(_mm_or_si128(eq(v, '{'), eq(v, '}')), eq(v, ';')),
+                                             _mm_or_si128(eq(v, '<'), eq(v, '>'))));
+      math = _mm_sub_epi8(math, _mm_or_si128(_mm_or_si128(_mm_or_si128(eq(v, '+'), eq(v, '*')),
+                                                          _mm_or_si128(eq(v, '/'), eq(v, '^'))),
+                                             _mm_or_si128(eq(v, '='), eq(v, '%'))));
+    }
+    high_bytes += lane_sum(high);
+    t.digits += lane_sum(digits);
+    t.question_marks += lane_sum(questions);
+    t.code_symbols += lane_sum(code);
+    t.math_operators += lane_sum(math);
   }
 #endif
-  for (size_t k = i; k < n; ++k) {
-    if (s[k] < 0x80) {
-      count_ascii(s[k], t);
-    } else {
-      any_other = true;
+  for (; i < n; ++i) {
+    const unsigned char b = s[i];
+    if (b >= 0x80) {
+      ++high_bytes;
+      continue;
+    }
+    if (b >= '0' && b <= '9') ++t.digits;
+    switch (b) {
+      case '?': ++t.question_marks; break;
+      case '{': case '}': case ';': case '<': case '>': ++t.code_symbols; break;
+      case '+': case '*': case '/': case '^': case '=': case '%': ++t.math_operators; break;
+      default: break;
     }
   }
+  t.ascii_bytes = static_cast<uint32_t>(n) - high_bytes;
+  const bool any_other = high_bytes > 0;
   // Code points outside ASCII: rare in most traffic, so only when present.
+  // The script matters only when some letters are not Latin; ASCII letters
+  // are counted here, with them.
   if (any_other) {
     for (size_t k = 0; k < n;) {
       if (s[k] < 0x80) {
+        if (((s[k] | 0x20) >= 'a') && ((s[k] | 0x20) <= 'z')) ++t.letters[kScriptLatin];
         ++k;
         continue;
       }
