@@ -107,11 +107,39 @@ printf '%s\n' '{"query":"only one class","label_small_ok":1}' >"$dir/oneclass.js
 expect_error 1 "costroute train: labels: every example has label 1; training needs examples of both 0 and 1" \
   "$costroute" train --data "$dir/oneclass.jsonl" --out "$dir/x.json"
 printf '%s\n' '{"query":"no label"}' >"$dir/nolabel.jsonl"
-expect_error 1 "costroute train: $dir/nolabel.jsonl:1: missing field \"label_small_ok\"" \
+expect_error 1 "costroute train: $dir/nolabel.jsonl:1: missing field \"label_small_ok\" (or \"label\", or a \"quality\" map)" \
   "$costroute" train --data "$dir/nolabel.jsonl" --out "$dir/x.json"
 : >"$dir/empty.jsonl"
 expect_error 1 "costroute train: $dir/empty.jsonl: no records" \
   "$costroute" train --data "$dir/empty.jsonl" --out "$dir/x.json"
+
+# eval on routing-format data
+{
+  for i in $(seq 1 20); do
+    echo "{\"id\":\"e$i\",\"query\":\"what is the capital of country $i\",\"quality\":{\"s\":1,\"l\":1},\"meta\":{\"small\":\"s\",\"large\":\"l\"},\"cost_small\":0.1,\"cost_large\":1}"
+    echo "{\"id\":\"h$i\",\"query\":\"prove theorem $i step by step and explain why\",\"quality\":{\"s\":0,\"l\":1},\"meta\":{\"small\":\"s\",\"large\":\"l\"},\"cost_small\":0.1,\"cost_large\":1}"
+  done
+} >"$dir/routing.jsonl"
+"$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --json --plot "$dir/curve.svg" >"$dir/eval" 2>"$dir/err" ||
+  fail "eval exited $?: $(cat "$dir/err")"
+for field in '"n":40' savings_at_max_drop apgr cpt50 cpt80 auc threshold '"random":{' '"oracle":{'; do
+  grep -q "$field" "$dir/eval" || fail "eval --json lacks $field: $(cat "$dir/eval")"
+done
+grep -q '"savings_at_max_drop":0.4[0-9]*' "$dir/eval" || fail "eval: expected the router to save 45%: $(cat "$dir/eval")"
+grep -q "</svg>" "$dir/curve.svg" || fail "eval --plot wrote no SVG"
+"$costroute" eval --cv 4 --data "$dir/routing.jsonl" --max-features 50 >"$dir/eval_cv" 2>"$dir/err" ||
+  fail "eval --cv exited $?: $(cat "$dir/err")"
+grep -q "^router" "$dir/eval_cv" || fail "eval --cv printed no table: $(cat "$dir/eval_cv")"
+expect_error 1 "costroute eval: missing --model (or --cv K to train and score by cross validation)" \
+  "$costroute" eval --data "$dir/routing.jsonl"
+expect_error 1 "costroute eval: --model and --cv exclude each other: --cv trains its own models" \
+  "$costroute" eval --model "$dir/m.json" --cv 5 --data "$dir/routing.jsonl"
+printf '%s\n' '{"query":"x","quality":{"s":1},"meta":{"small":"s","large":"l"},"cost_small":0.1,"cost_large":1}' >"$dir/noq.jsonl"
+expect_error 1 "costroute eval: $dir/noq.jsonl:1: field \"quality\": no score for l (named by meta.large)" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/noq.jsonl"
+printf '%s\n' '{"query":"x","quality":{"s":1,"l":1},"meta":{"small":"s","large":"l"}}' >"$dir/nocost.jsonl"
+expect_error 1 "costroute eval: $dir/nocost.jsonl:1: missing field \"cost_small\" (or pass --cost-small)" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/nocost.jsonl"
 
 if [ "$failures" -gt 0 ]; then
   echo "$failures CLI check(s) failed" >&2

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "costroute/eval.h"
 #include "costroute/io.h"
 
 namespace costroute::cli {
@@ -21,10 +22,18 @@ absl::Status bench_command(const Args& args);
 absl::Status tokenize_command(const Args& args);
 absl::Status signals_command(const Args& args);
 absl::Status route_command(const Args& args);
+absl::Status eval_command(const Args& args);
+
+// Writes `text` to `path`, replacing it. Unavailable on failure.
+[[nodiscard]] absl::Status write_file(const std::string& path, const std::string& text);
 
 // The "id" of the current record as JSON (a string or number, re-encoded),
 // or its line number when it has none. Other id types are an error.
 [[nodiscard]] absl::StatusOr<std::string> record_id(const JsonlReader& in);
+
+// An Evaluation as one JSON object (the eval --json contract) or a table.
+std::string evaluation_json(const Evaluation& e);
+std::string evaluation_table(const Evaluation& e);
 
 // Writes `text` to standard output in large blocks.
 class Output {

@@ -12,8 +12,8 @@ namespace costroute::cli {
 using internal::to_absl;
 
 absl::StatusOr<Flags> Flags::parse(const std::vector<std::string>& args,
-                                   std::initializer_list<std::string_view> value_flags,
-                                   std::initializer_list<std::string_view> switches) {
+                                   std::span<const std::string_view> value_flags,
+                                   std::span<const std::string_view> switches) {
   Flags flags;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];

@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,9 +19,14 @@ namespace costroute::cli {
 class Flags {
  public:
   [[nodiscard]] static absl::StatusOr<Flags> parse(
-      const std::vector<std::string>& args,
-      std::initializer_list<std::string_view> value_flags,
-      std::initializer_list<std::string_view> switches);
+      const std::vector<std::string>& args, std::span<const std::string_view> value_flags,
+      std::span<const std::string_view> switches);
+  [[nodiscard]] static absl::StatusOr<Flags> parse(
+      const std::vector<std::string>& args, std::initializer_list<std::string_view> value_flags,
+      std::initializer_list<std::string_view> switches) {
+    return parse(args, std::span<const std::string_view>(value_flags.begin(), value_flags.size()),
+                 std::span<const std::string_view>(switches.begin(), switches.size()));
+  }
 
   bool has(std::string_view name) const;
   std::optional<std::string> get(std::string_view name) const;

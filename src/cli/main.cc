@@ -21,6 +21,8 @@ commands:
   route     --config CONFIG.json [--data REQUESTS.jsonl] [--model MODEL.json]
             [--format jsonl|table] [--explain]
   score     --model MODEL.json --data IN.jsonl
+  eval      --model MODEL.json | --cv K [training flags] --data TEST.jsonl
+            [--max-quality-drop 0.03] [--json] [--plot FILE.svg]
   bench     --model MODEL.json | --config CONFIG.json --data IN.jsonl
             [--min-seconds 2] [--threads N]
   tokenize  --data IN.jsonl [--no-lowercase]
@@ -42,6 +44,7 @@ constexpr Command kCommands[] = {
     {"tokenize", costroute::cli::tokenize_command},
     {"signals", costroute::cli::signals_command},
     {"route", costroute::cli::route_command},
+    {"eval", costroute::cli::eval_command},
 };
 
 }  // namespace

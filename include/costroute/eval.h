@@ -1,0 +1,116 @@
+// costroute/eval.h: how much a router saves, and at what quality, on
+// labelled outcomes.
+//
+// The data are per-prompt outcomes of a cheap ("small") and a strong
+// ("large") model: each prompt's quality under both (a 0/1 correctness or a
+// judge's score) and cost under both, with the router's p(small is
+// sufficient). A threshold t sends a prompt to the small model when
+// p >= t; sweeping t traces the router's cost-quality curve, from
+// always-strong to always-small. Beside it, two references give every
+// number its floor and ceiling: the random mixture (sending a random share
+// to the strong model, a straight line) and the oracle (which knows every
+// outcome).
+//
+// Metrics (RouteLLM's, Ong et al. 2024, "RouteLLM: Learning to Route LLMs
+// with Preference Data"):
+//   savings at a maximum quality drop d: 1 - cost / cost(always strong), for
+//     the cheapest point whose mean quality is >= (1 - d) * Q(always strong);
+//   PGR (performance gap recovered) at a point: (Q - Q_small) / (Q_large -
+//     Q_small);
+//   APGR: the area under PGR against the share of strong calls (trapezoids
+//     over the curve's points, from share 0 to 1); random scores 0.5;
+//   CPT(x): the least share of strong calls at which PGR >= x;
+//   AUC: ROC AUC of p(small ok) against "small was at least as good".
+//
+// Compiled (costroute::costroute).
+//
+// **Example**:
+//
+//   std::vector<costroute::Outcome> data = ...;  // p, qualities and costs
+//   costroute::Evaluation e = costroute::evaluate(data, {.max_quality_drop = 0.03});
+//   // e.router.savings_at_max_drop, e.random..., e.oracle...
+#ifndef COSTROUTE_EVAL_H_
+#define COSTROUTE_EVAL_H_
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace costroute {
+
+// One prompt's outcome under both models, and the router's score for it.
+struct Outcome {
+  double p_small_ok = 0.0;
+  double quality_small = 0.0;
+  double quality_large = 0.0;
+  double cost_small = 0.0;
+  double cost_large = 1.0;
+
+  bool small_ok() const { return quality_small >= quality_large; }
+};
+
+// One point of a cost-quality curve.
+struct CurvePoint {
+  // Prompts with p >= threshold go to the small model; +inf: none do.
+  double threshold = 0.0;
+  double strong_share = 1.0;  // share of prompts sent to the strong model
+  double cost = 0.0;          // total cost
+  double quality = 0.0;       // mean quality
+  double pgr = 0.0;           // performance gap recovered
+};
+
+// The metrics of one routing strategy.
+struct RoutingMetrics {
+  double savings_at_max_drop = 0.0;  // 1 - cost / cost(always strong)
+  double quality_drop = 0.0;         // relative drop at that point
+  double strong_share = 1.0;         // at that point
+  // The router's threshold at that point (nullopt for random and oracle).
+  std::optional<double> threshold;
+  double apgr = 0.0;
+  double cpt50 = 1.0;
+  double cpt80 = 1.0;
+  double auc = 0.5;
+  std::vector<CurvePoint> curve;  // strong share from 1 down to 0
+};
+
+struct EvalOptions {
+  // Largest relative quality drop allowed: (Q_large - Q) / Q_large <= this.
+  double max_quality_drop = 0.03;
+};
+
+struct Evaluation {
+  size_t n = 0;
+  double quality_small = 0.0;  // mean, always small
+  double quality_large = 0.0;  // mean, always strong
+  double cost_small = 0.0;     // total, always small
+  double cost_large = 0.0;     // total, always strong
+  double max_quality_drop = 0.03;
+  RoutingMetrics router;
+  RoutingMetrics random;
+  RoutingMetrics oracle;
+};
+
+// Evaluates a router's scores on `outcomes`. An empty input gives n = 0 and
+// zero savings; when both models have the same mean quality, PGR-based
+// metrics are NaN.
+Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& options = {});
+
+// The router's curve alone, and its metrics at `threshold` (a fixed
+// operating point, as a deployed router would run).
+CurvePoint point_at_threshold(std::span<const Outcome> outcomes, double threshold);
+
+// ROC AUC of p_small_ok for small_ok(); ties count one half. 0.5 when only
+// one class is present.
+double roc_auc(std::span<const Outcome> outcomes);
+
+// An SVG picture of the cost-quality curves: mean quality against cost
+// relative to always-strong, with the router, random and oracle, the
+// router's operating point and the band of allowed quality drop. `title`
+// names the data.
+std::string cost_quality_svg(const Evaluation& evaluation, const std::string& title);
+
+}  // namespace costroute
+
+#endif  // COSTROUTE_EVAL_H_

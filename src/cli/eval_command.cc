@@ -1,0 +1,129 @@
+// costroute eval: the cost-quality curve of a router on labelled outcomes,
+// with the random mixture and the oracle beside it (include/costroute/eval.h
+// defines every metric).
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/training_flags.h"
+#include "costroute/eval.h"
+#include "costroute/internal/status_macros.h"
+#include "io/json_writer.h"
+
+namespace costroute::cli {
+namespace {
+
+void write_metrics(internal::JsonWriter& w, const RoutingMetrics& m) {
+  w.key("savings_at_max_drop").value(m.savings_at_max_drop);
+  w.key("quality_drop").value(m.quality_drop);
+  w.key("strong_share").value(m.strong_share);
+  w.key("apgr").value(m.apgr);
+  w.key("cpt50").value(m.cpt50);
+  w.key("cpt80").value(m.cpt80);
+  w.key("auc").value(m.auc);
+  w.key("threshold");
+  if (m.threshold) {
+    w.value(*m.threshold);
+  } else {
+    w.null();
+  }
+}
+
+std::string percent(double x) { return std::isnan(x) ? "-" : absl::StrFormat("%.1f%%", 100 * x); }
+
+}  // namespace
+
+absl::Status write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return absl::UnavailableError(absl::StrCat(path, ": cannot write"));
+  return absl::OkStatus();
+}
+
+std::string evaluation_json(const Evaluation& e) {
+  internal::JsonWriter w;
+  w.begin_object();
+  w.key("n").value(e.n);
+  w.key("max_quality_drop").value(e.max_quality_drop);
+  w.key("quality_small").value(e.quality_small);
+  w.key("quality_large").value(e.quality_large);
+  write_metrics(w, e.router);
+  w.key("random").begin_object();
+  write_metrics(w, e.random);
+  w.end_object();
+  w.key("oracle").begin_object();
+  write_metrics(w, e.oracle);
+  w.end_object();
+  w.end_object();
+  return w.take();
+}
+
+std::string evaluation_table(const Evaluation& e) {
+  std::string out = absl::StrFormat(
+      "%d prompts; mean quality: small %.4g, strong %.4g; allowed drop %.1f%%\n\n", e.n, e.quality_small,
+      e.quality_large, 100 * e.max_quality_drop);
+  absl::StrAppend(&out, absl::StrFormat("%-8s %10s %8s %8s %8s %8s %8s %10s\n", "", "savings", "drop",
+                                        "strong", "APGR", "CPT50", "CPT80", "AUC"));
+  for (const auto& [name, m] : {std::pair{"router", &e.router}, std::pair{"random", &e.random},
+                                std::pair{"oracle", &e.oracle}}) {
+    absl::StrAppend(&out, absl::StrFormat("%-8s %10s %8s %8s %8.3f %8s %8s %10.3f\n", name,
+                                          percent(m->savings_at_max_drop), percent(m->quality_drop),
+                                          percent(m->strong_share), m->apgr, percent(m->cpt50),
+                                          percent(m->cpt80), m->auc));
+  }
+  if (e.router.threshold) {
+    absl::StrAppend(&out, absl::StrFormat("\nthreshold: p_small_ok >= %.6g goes to the small model\n",
+                                          *e.router.threshold));
+  }
+  return out;
+}
+
+absl::Status eval_command(const Args& args) {
+  std::vector<std::string_view> value_flags = {"model", "data", "max-quality-drop", "plot", "title", "cv",
+                                               "seed", "label", "weight-field", "cost-small", "cost-large"};
+  value_flags.insert(value_flags.end(), kTrainValueFlags.begin(), kTrainValueFlags.end());
+  std::vector<std::string_view> switches = {"json"};
+  switches.insert(switches.end(), kTrainSwitches.begin(), kTrainSwitches.end());
+  COSTROUTE_ASSIGN_OR_RETURN(Flags flags, Flags::parse(args, value_flags, switches));
+  COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
+  COSTROUTE_ASSIGN_OR_RETURN(double max_drop, flags.number("max-quality-drop", 0.03));
+  if (max_drop < 0.0 || max_drop > 1.0) {
+    return absl::InvalidArgumentError("--max-quality-drop: expected a number in [0, 1]");
+  }
+  COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 0, 0, 1000000));
+  COSTROUTE_ASSIGN_OR_RETURN(int64_t seed, flags.integer("seed", 1, 0, INT64_MAX));
+  if (folds == 0 && !flags.has("model")) {
+    return absl::InvalidArgumentError("missing --model (or --cv K to train and score by cross validation)");
+  }
+  if (folds > 0 && flags.has("model")) {
+    return absl::InvalidArgumentError("--model and --cv exclude each other: --cv trains its own models");
+  }
+  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/true));
+  COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(flags.list("data"), read));
+
+  std::vector<double> scores(records.size());
+  if (folds > 0) {
+    COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
+    COSTROUTE_ASSIGN_OR_RETURN(scores, cross_validated_scores(records, options, static_cast<int>(folds),
+                                                              static_cast<uint64_t>(seed)));
+  } else {
+    COSTROUTE_ASSIGN_OR_RETURN(Model model, load_model(*flags.get("model")));
+    TextScratch scratch;
+    for (size_t i = 0; i < records.size(); ++i) scores[i] = model.p_small_ok(records[i].query, scratch);
+  }
+  const Evaluation e = evaluate(outcomes(records, scores), {.max_quality_drop = max_drop});
+
+  if (auto plot = flags.get("plot")) {
+    COSTROUTE_RETURN_IF_ERROR(write_file(*plot, cost_quality_svg(e, flags.get("title").value_or(data_path))));
+  }
+  const std::string text = flags.has("json") ? evaluation_json(e) + "\n" : evaluation_table(e);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return absl::OkStatus();
+}
+
+}  // namespace costroute::cli

@@ -1,0 +1,207 @@
+#include "cli/training_flags.h"
+
+#include "absl/strings/str_cat.h"
+#include "costroute/internal/status_macros.h"
+#include "costroute/io.h"
+
+namespace costroute::cli {
+namespace {
+
+// "5" is a number of documents, "0.5" a fraction, as in scikit-learn.
+absl::StatusOr<DocumentFrequency> document_frequency(const Flags& flags, std::string_view name,
+                                                     DocumentFrequency fallback) {
+  const auto text = flags.get(name);
+  if (!text) return fallback;
+  if (text->find_first_of(".eE") == std::string::npos) {
+    COSTROUTE_ASSIGN_OR_RETURN(int64_t count, flags.integer(name, 0, 0, INT32_MAX));
+    return DocumentFrequency::documents(static_cast<int>(count));
+  }
+  COSTROUTE_ASSIGN_OR_RETURN(double share, flags.number(name, 0.0));
+  if (share < 0.0 || share > 1.0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", internal::to_absl(name), ": a fraction must be in [0, 1]"));
+  }
+  return DocumentFrequency::fraction(share);
+}
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
+  TrainOptions o;
+  VectorizerOptions& v = o.vectorizer;
+  if (flags.get("max-features") == "none") {
+    v.max_features = 0;
+  } else {
+    COSTROUTE_ASSIGN_OR_RETURN(int64_t mf, flags.integer("max-features", 5000, 1, INT32_MAX));
+    v.max_features = static_cast<int>(mf);
+  }
+  COSTROUTE_ASSIGN_OR_RETURN(auto ngram, flags.pair("ngram", {1, 2}));
+  v.ngram_min = ngram.first;
+  v.ngram_max = ngram.second;
+  COSTROUTE_ASSIGN_OR_RETURN(v.min_df, document_frequency(flags, "min-df", v.min_df));
+  COSTROUTE_ASSIGN_OR_RETURN(v.max_df, document_frequency(flags, "max-df", v.max_df));
+  v.sublinear_tf = flags.has("sublinear-tf");
+  v.binary = flags.has("binary");
+  COSTROUTE_ASSIGN_OR_RETURN(o.C, flags.number("C", 1.0));
+  COSTROUTE_ASSIGN_OR_RETURN(int64_t max_iter, flags.integer("max-iter", o.max_iterations, 1, 1000000));
+  o.max_iterations = static_cast<int>(max_iter);
+  COSTROUTE_ASSIGN_OR_RETURN(o.tolerance, flags.number("tol", o.tolerance));
+  if (auto cw = flags.get("class-weight")) {
+    if (*cw != "balanced" && *cw != "none") {
+      return absl::InvalidArgumentError("--class-weight: expected balanced or none");
+    }
+    o.balanced_class_weight = *cw == "balanced";
+  }
+  return o;
+}
+
+absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes) {
+  ReadOptions r;
+  r.label_field = flags.get("label");
+  r.weight_field = flags.get("weight-field");
+  r.need_outcomes = need_outcomes;
+  if (flags.has("cost-small")) {
+    COSTROUTE_ASSIGN_OR_RETURN(double c, flags.number("cost-small", 0.0));
+    r.cost_small = c;
+  }
+  if (flags.has("cost-large")) {
+    COSTROUTE_ASSIGN_OR_RETURN(double c, flags.number("cost-large", 1.0));
+    r.cost_large = c;
+  }
+  return r;
+}
+
+absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std::string>& paths,
+                                                          const ReadOptions& options) {
+  std::vector<LabelledRecord> records;
+  for (const std::string& path : paths) {
+    COSTROUTE_ASSIGN_OR_RETURN(JsonlReader in, JsonlReader::open(path));
+    const size_t before = records.size();
+    while (true) {
+      COSTROUTE_ASSIGN_OR_RETURN(bool more, in.next());
+      if (!more) break;
+      LabelledRecord r;
+      COSTROUTE_ASSIGN_OR_RETURN(std::string_view query, in.string_field("query"));
+      r.query = std::string(query);
+      const bool has_quality = in.has_field("quality");
+      if (has_quality) {
+        COSTROUTE_ASSIGN_OR_RETURN(std::string_view small, in.string_field("meta.small"));
+        COSTROUTE_ASSIGN_OR_RETURN(std::string_view large, in.string_field("meta.large"));
+        COSTROUTE_ASSIGN_OR_RETURN(auto quality, in.number_map_field("quality"));
+        bool found_small = false, found_large = false;
+        for (const auto& [model, q] : quality) {
+          if (model == small) r.quality_small = q, found_small = true;
+          if (model == large) r.quality_large = q, found_large = true;
+        }
+        if (!found_small || !found_large) {
+          return in.error(absl::StrCat("field \"quality\": no score for ",
+                                       internal::to_absl(found_small ? large : small),
+                                       " (named by meta.", found_small ? "large" : "small", ")"));
+        }
+      }
+      if (options.label_field) {
+        COSTROUTE_ASSIGN_OR_RETURN(r.label, in.label_field(*options.label_field));
+      } else if (in.has_field("label_small_ok")) {
+        COSTROUTE_ASSIGN_OR_RETURN(r.label, in.label_field("label_small_ok"));
+      } else if (in.has_field("label")) {
+        COSTROUTE_ASSIGN_OR_RETURN(r.label, in.label_field("label"));
+      } else if (has_quality) {
+        r.label = r.quality_small >= r.quality_large ? 1 : 0;
+      } else {
+        return in.error("missing field \"label_small_ok\" (or \"label\", or a \"quality\" map)");
+      }
+      if (!has_quality) {
+        r.quality_small = r.label;
+        r.quality_large = 1.0;
+      }
+      if (options.weight_field) {
+        COSTROUTE_ASSIGN_OR_RETURN(r.weight, in.number_field(*options.weight_field));
+        if (!(r.weight >= 0.0)) {
+          return in.error(absl::StrCat("field \"", *options.weight_field, "\": expected a weight >= 0"));
+        }
+      }
+      if (options.need_outcomes) {
+        for (auto [field, into, fallback] :
+             {std::tuple{"cost_small", &r.cost_small, options.cost_small},
+              std::tuple{"cost_large", &r.cost_large, options.cost_large}}) {
+          if (in.has_field(field)) {
+            COSTROUTE_ASSIGN_OR_RETURN(*into, in.number_field(field));
+          } else if (fallback) {
+            *into = *fallback;
+          } else {
+            return in.error(absl::StrCat("missing field \"", field, "\" (or pass --", field[5] == 's' ? "cost-small" : "cost-large", ")"));
+          }
+        }
+      }
+      records.push_back(std::move(r));
+    }
+    if (records.size() == before) return absl::InvalidArgumentError(absl::StrCat(path, ": no records"));
+  }
+  return records;
+}
+
+TrainingSet training_set(const std::vector<LabelledRecord>& records, const std::vector<size_t>& rows) {
+  TrainingSet data;
+  bool weighted = false;
+  for (size_t i : rows) weighted = weighted || records[i].weight != 1.0;
+  for (size_t i : rows) {
+    data.queries.push_back(records[i].query);
+    data.labels.push_back(records[i].label);
+    if (weighted) data.weights.push_back(records[i].weight);
+  }
+  return data;
+}
+
+std::vector<int> assign_folds(size_t n, int k, uint64_t seed) {
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  uint64_t state = seed;
+  for (size_t i = n; i > 1; --i) {  // Fisher-Yates with our own generator
+    const size_t j = static_cast<size_t>(splitmix64(state) % i);
+    std::swap(order[i - 1], order[j]);
+  }
+  std::vector<int> fold(n);
+  for (size_t r = 0; r < n; ++r) fold[order[r]] = static_cast<int>(r % static_cast<size_t>(k));
+  return fold;
+}
+
+absl::StatusOr<std::vector<double>> cross_validated_scores(const std::vector<LabelledRecord>& records,
+                                                           const TrainOptions& options, int folds,
+                                                           uint64_t seed) {
+  if (folds < 2 || static_cast<size_t>(folds) > records.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--cv: expected between 2 and the number of records (", records.size(), ")"));
+  }
+  const std::vector<int> fold = assign_folds(records.size(), folds, seed);
+  std::vector<double> scores(records.size());
+  for (int f = 0; f < folds; ++f) {
+    std::vector<size_t> train_rows, test_rows;
+    for (size_t i = 0; i < records.size(); ++i) (fold[i] == f ? test_rows : train_rows).push_back(i);
+    absl::StatusOr<TrainResult> trained = train(training_set(records, train_rows), options);
+    if (!trained.ok()) {
+      return absl::Status(trained.status().code(),
+                          absl::StrCat("fold ", f + 1, " of ", folds, ": ", trained.status().message()));
+    }
+    TextScratch scratch;
+    for (size_t i : test_rows) scores[i] = trained->model.p_small_ok(records[i].query, scratch);
+  }
+  return scores;
+}
+
+std::vector<Outcome> outcomes(const std::vector<LabelledRecord>& records, const std::vector<double>& scores) {
+  std::vector<Outcome> out(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    out[i] = Outcome{scores[i], records[i].quality_small, records[i].quality_large, records[i].cost_small,
+                     records[i].cost_large};
+  }
+  return out;
+}
+
+}  // namespace costroute::cli

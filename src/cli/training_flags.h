@@ -1,0 +1,74 @@
+// Private: the flags that set up training, shared by train, eval --cv and
+// calibrate, and the labelled data they read.
+#ifndef COSTROUTE_SRC_CLI_TRAINING_FLAGS_H_
+#define COSTROUTE_SRC_CLI_TRAINING_FLAGS_H_
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cli/flags.h"
+#include "costroute/eval.h"
+#include "costroute/train.h"
+
+namespace costroute::cli {
+
+// Flags with a value that train_options reads.
+inline constexpr std::array<std::string_view, 8> kTrainValueFlags = {
+    "max-features", "ngram", "C", "class-weight", "min-df", "max-df", "max-iter", "tol"};
+inline constexpr std::array<std::string_view, 2> kTrainSwitches = {"sublinear-tf", "binary"};
+
+// Training settings from --max-features, --ngram, --C, ... (docs/cli.md).
+[[nodiscard]] absl::StatusOr<TrainOptions> train_options(const Flags& flags);
+
+// One labelled record: the query, whether the small model was good enough,
+// and, for evaluation, both models' quality and cost.
+struct LabelledRecord {
+  std::string query;
+  int label = 0;
+  double weight = 1.0;
+  double quality_small = 0.0;
+  double quality_large = 0.0;
+  double cost_small = 0.0;
+  double cost_large = 1.0;
+};
+
+struct ReadOptions {
+  std::optional<std::string> label_field;   // else label_small_ok, label, or the qualities
+  std::optional<std::string> weight_field;  // per-record weight
+  bool need_outcomes = false;               // qualities and costs are required
+  std::optional<double> cost_small;         // when records have no cost_small
+  std::optional<double> cost_large;         // when records have no cost_large
+};
+
+// Reads labelled JSONL (shared/data/README.md's routing format, or just
+// "query" and a 0/1 label). The label is --label's field, else
+// label_small_ok, else label, else quality[meta.small] >= quality[meta.large].
+// Qualities come from the "quality" map (keys named by meta.small and
+// meta.large); without it the small model's quality is the label and the
+// strong model's 1. Errors name file, line and field.
+[[nodiscard]] absl::StatusOr<std::vector<LabelledRecord>> read_labelled(
+    const std::vector<std::string>& paths, const ReadOptions& options);
+
+// Reads the record options (--label, --weight-field, --cost-small,
+// --cost-large) from flags.
+[[nodiscard]] absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes);
+
+TrainingSet training_set(const std::vector<LabelledRecord>& records, const std::vector<size_t>& rows);
+
+// Deterministic K-fold assignment: fold of each record, from a seeded
+// shuffle (the same on every platform).
+std::vector<int> assign_folds(size_t n, int k, uint64_t seed);
+
+// Out-of-fold p(small ok): for each fold, trains on the others and scores it.
+[[nodiscard]] absl::StatusOr<std::vector<double>> cross_validated_scores(
+    const std::vector<LabelledRecord>& records, const TrainOptions& options, int folds, uint64_t seed);
+
+std::vector<Outcome> outcomes(const std::vector<LabelledRecord>& records, const std::vector<double>& scores);
+
+}  // namespace costroute::cli
+
+#endif  // COSTROUTE_SRC_CLI_TRAINING_FLAGS_H_

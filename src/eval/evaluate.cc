@@ -1,0 +1,228 @@
+// Cost-quality curves and RouteLLM's metrics; include/costroute/eval.h has
+// the definitions.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "costroute/eval.h"
+
+namespace costroute {
+namespace {
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+struct Totals {
+  size_t n = 0;
+  double quality_small = 0.0;  // sums
+  double quality_large = 0.0;
+  double cost_small = 0.0;
+  double cost_large = 0.0;
+};
+
+Totals totals_of(std::span<const Outcome> outcomes) {
+  Totals t;
+  t.n = outcomes.size();
+  for (const Outcome& o : outcomes) {
+    t.quality_small += o.quality_small;
+    t.quality_large += o.quality_large;
+    t.cost_small += o.cost_small;
+    t.cost_large += o.cost_large;
+  }
+  return t;
+}
+
+double pgr(double quality, double q_small, double q_large) {
+  if (q_large == q_small) return std::numeric_limits<double>::quiet_NaN();
+  return (quality - q_small) / (q_large - q_small);
+}
+
+// Walks prompts from the strong to the small model in `order`; a point is
+// recorded after each group (ends[k] is one past the group's last index).
+std::vector<CurvePoint> sweep(std::span<const Outcome> outcomes, const std::vector<size_t>& order,
+                              const std::vector<size_t>& ends, const std::vector<double>& thresholds,
+                              const Totals& t) {
+  std::vector<CurvePoint> curve;
+  const double n = static_cast<double>(t.n);
+  double cost = t.cost_large;
+  double quality_sum = t.quality_large;
+  curve.push_back({kInfinity, 1.0, cost, quality_sum / n, 0.0});
+  size_t i = 0;
+  for (size_t g = 0; g < ends.size(); ++g) {
+    for (; i < ends[g]; ++i) {
+      const Outcome& o = outcomes[order[i]];
+      cost += o.cost_small - o.cost_large;
+      quality_sum += o.quality_small - o.quality_large;
+    }
+    curve.push_back({thresholds[g], static_cast<double>(t.n - ends[g]) / n, cost, quality_sum / n, 0.0});
+  }
+  const double qs = t.quality_small / n, ql = t.quality_large / n;
+  for (CurvePoint& p : curve) p.pgr = pgr(p.quality, qs, ql);
+  return curve;
+}
+
+// Savings, APGR and CPT of a curve whose points run from all-strong to
+// all-small.
+void fill_metrics(const Totals& t, double max_drop, RoutingMetrics& m) {
+  const double ql = t.quality_large / static_cast<double>(t.n);
+  const double target = ql - max_drop * std::fabs(ql);
+  const CurvePoint* best = nullptr;
+  for (const CurvePoint& p : m.curve) {
+    if (p.quality < target - 1e-12 * std::fabs(target)) continue;
+    if (!best || p.cost < best->cost || (p.cost == best->cost && p.quality > best->quality)) best = &p;
+  }
+  m.savings_at_max_drop = t.cost_large > 0 ? 1.0 - best->cost / t.cost_large : 0.0;
+  m.quality_drop = ql != 0.0 ? (ql - best->quality) / std::fabs(ql) : 0.0;
+  m.strong_share = best->strong_share;
+  if (!std::isnan(best->threshold)) {
+    // "Nothing to the small model" as a usable threshold: just above the
+    // highest score.
+    m.threshold = best->threshold != kInfinity || m.curve.size() < 2
+                      ? best->threshold
+                      : std::nextafter(m.curve[1].threshold, kInfinity);
+  }
+  // Area under PGR against the strong share, from 0 to 1.
+  m.apgr = 0.0;
+  for (size_t k = 0; k + 1 < m.curve.size(); ++k) {
+    const CurvePoint& a = m.curve[k];
+    const CurvePoint& b = m.curve[k + 1];
+    m.apgr += (a.strong_share - b.strong_share) * (a.pgr + b.pgr) / 2.0;
+  }
+  auto cpt = [&](double x) {
+    double least = 1.0;
+    bool defined = false;
+    for (const CurvePoint& p : m.curve) {
+      if (std::isnan(p.pgr)) continue;
+      defined = true;
+      if (p.pgr >= x - 1e-12) least = std::min(least, p.strong_share);
+    }
+    return defined ? least : std::numeric_limits<double>::quiet_NaN();
+  };
+  m.cpt50 = cpt(0.5);
+  m.cpt80 = cpt(0.8);
+}
+
+}  // namespace
+
+double roc_auc(std::span<const Outcome> outcomes) {
+  std::vector<size_t> order(outcomes.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return outcomes[a].p_small_ok < outcomes[b].p_small_ok; });
+  double rank_sum = 0.0;  // ranks (1-based, ties averaged) of the positives
+  size_t positives = 0;
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j < order.size() && outcomes[order[j]].p_small_ok == outcomes[order[i]].p_small_ok) ++j;
+    const double average_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0;
+    for (size_t k = i; k < j; ++k) {
+      if (outcomes[order[k]].small_ok()) {
+        rank_sum += average_rank;
+        ++positives;
+      }
+    }
+    i = j;
+  }
+  const size_t negatives = outcomes.size() - positives;
+  if (positives == 0 || negatives == 0) return 0.5;
+  const double p = static_cast<double>(positives);
+  return (rank_sum - p * (p + 1.0) / 2.0) / (p * static_cast<double>(negatives));
+}
+
+CurvePoint point_at_threshold(std::span<const Outcome> outcomes, double threshold) {
+  const Totals t = totals_of(outcomes);
+  CurvePoint p{threshold, 0.0, 0.0, 0.0, 0.0};
+  if (t.n == 0) return p;
+  size_t strong = 0;
+  double quality = 0.0;
+  for (const Outcome& o : outcomes) {
+    const bool small = o.p_small_ok >= threshold;
+    p.cost += small ? o.cost_small : o.cost_large;
+    quality += small ? o.quality_small : o.quality_large;
+    strong += small ? 0 : 1;
+  }
+  const double n = static_cast<double>(t.n);
+  p.quality = quality / n;
+  p.strong_share = static_cast<double>(strong) / n;
+  p.pgr = pgr(p.quality, t.quality_small / n, t.quality_large / n);
+  return p;
+}
+
+Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& options) {
+  Evaluation e;
+  e.max_quality_drop = options.max_quality_drop;
+  const Totals t = totals_of(outcomes);
+  e.n = t.n;
+  if (t.n == 0) return e;
+  const double n = static_cast<double>(t.n);
+  e.quality_small = t.quality_small / n;
+  e.quality_large = t.quality_large / n;
+  e.cost_small = t.cost_small;
+  e.cost_large = t.cost_large;
+
+  // The router: highest p first; prompts with equal p move together.
+  std::vector<size_t> order(t.n);
+  std::iota(order.begin(), order.end(), 0);
+  auto p_of = [&](size_t i) {
+    const double p = outcomes[i].p_small_ok;
+    return std::isnan(p) ? -kInfinity : p;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p_of(a) > p_of(b); });
+  std::vector<size_t> ends;
+  std::vector<double> thresholds;
+  for (size_t i = 0; i < t.n;) {
+    size_t j = i;
+    while (j < t.n && p_of(order[j]) == p_of(order[i])) ++j;
+    ends.push_back(j);
+    thresholds.push_back(p_of(order[i]));
+    i = j;
+  }
+  e.router.curve = sweep(outcomes, order, ends, thresholds, t);
+  fill_metrics(t, options.max_quality_drop, e.router);
+  e.router.auc = roc_auc(outcomes);
+
+  // The oracle: prompts where the small model loses least (per unit of cost
+  // saved) move first, one at a time.
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const Outcome& x = outcomes[a];
+    const Outcome& y = outcomes[b];
+    const double gain_x = x.quality_small - x.quality_large;
+    const double gain_y = y.quality_small - y.quality_large;
+    if (gain_x != gain_y) return gain_x > gain_y;
+    return (x.cost_large - x.cost_small) > (y.cost_large - y.cost_small);
+  });
+  ends.clear();
+  thresholds.clear();
+  for (size_t i = 1; i <= t.n; ++i) {
+    ends.push_back(i);
+    thresholds.push_back(std::numeric_limits<double>::quiet_NaN());
+  }
+  e.oracle.curve = sweep(outcomes, order, ends, thresholds, t);
+  fill_metrics(t, options.max_quality_drop, e.oracle);
+  e.oracle.threshold.reset();
+  bool both = false;
+  for (const Outcome& o : outcomes) both = both || o.small_ok() != outcomes[0].small_ok();
+  e.oracle.auc = both ? 1.0 : 0.5;
+
+  // Random: the straight line between always-strong and always-small.
+  const double qs = e.quality_small, ql = e.quality_large;
+  e.random.curve = {{kInfinity, 1.0, t.cost_large, ql, pgr(ql, qs, ql)},
+                    {std::numeric_limits<double>::quiet_NaN(), 0.0, t.cost_small, qs, pgr(qs, qs, ql)}};
+  double share = 0.0;  // least strong share within the allowed drop
+  if (ql > qs) share = std::clamp(1.0 - options.max_quality_drop * std::fabs(ql) / (ql - qs), 0.0, 1.0);
+  const double cost = t.cost_small + share * (t.cost_large - t.cost_small);
+  const double quality = qs + share * (ql - qs);
+  e.random.savings_at_max_drop = t.cost_large > 0 ? 1.0 - cost / t.cost_large : 0.0;
+  e.random.quality_drop = ql != 0.0 ? (ql - quality) / std::fabs(ql) : 0.0;
+  e.random.strong_share = share;
+  const bool defined = ql != qs;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  e.random.apgr = defined ? 0.5 : nan;
+  e.random.cpt50 = defined ? 0.5 : nan;
+  e.random.cpt80 = defined ? 0.8 : nan;
+  e.random.auc = 0.5;
+  return e;
+}
+
+}  // namespace costroute

@@ -1,0 +1,121 @@
+#include "costroute/eval.h"
+
+#include <cmath>
+#include <vector>
+
+#include "catch.h"
+
+namespace {
+
+// Four prompts, worked out by hand in the comments below.
+std::vector<costroute::Outcome> four() {
+  return {{.p_small_ok = 0.9, .quality_small = 1, .quality_large = 1, .cost_small = 0.1, .cost_large = 1},
+          {.p_small_ok = 0.8, .quality_small = 0, .quality_large = 1, .cost_small = 0.1, .cost_large = 1},
+          {.p_small_ok = 0.8, .quality_small = 1, .quality_large = 0, .cost_small = 0.1, .cost_large = 1},
+          {.p_small_ok = 0.2, .quality_small = 0, .quality_large = 1, .cost_small = 0.1, .cost_large = 1}};
+}
+
+}  // namespace
+
+TEST_CASE("the router's curve sweeps thresholds over distinct scores, tied prompts moving together") {
+  const auto data = four();
+  const costroute::Evaluation e = costroute::evaluate(data);
+  CHECK(e.n == 4);
+  CHECK(e.quality_small == 0.5);
+  CHECK(e.quality_large == 0.75);
+  REQUIRE(e.router.curve.size() == 4);  // all strong, then p >= 0.9, 0.8, 0.2
+  CHECK(e.router.curve[0].strong_share == 1.0);
+  CHECK(e.router.curve[1].threshold == 0.9);
+  CHECK(e.router.curve[2].threshold == 0.8);
+  CHECK(e.router.curve[2].strong_share == 0.25);
+  CHECK(e.router.curve[2].cost == Approx(1.3));
+  CHECK(e.router.curve[2].quality == Approx(0.75));
+  CHECK(e.router.curve[3].pgr == Approx(0.0));
+}
+
+TEST_CASE("savings, APGR, CPT and AUC match a hand-computed case, ties included") {
+  const costroute::Evaluation e = costroute::evaluate(four(), {.max_quality_drop = 0.03});
+  // Quality may fall to 0.7275; the cheapest point that keeps it costs 1.3 of 4.
+  CHECK(e.router.savings_at_max_drop == Approx(1 - 1.3 / 4));
+  CHECK(e.router.quality_drop == Approx(0.0));
+  CHECK(e.router.strong_share == 0.25);
+  REQUIRE(e.router.threshold.has_value());
+  CHECK(*e.router.threshold == 0.8);
+  // PGR 1, 1, 1, 0 at shares 1, .75, .25, 0: 0.25 + 0.5 + 0.125.
+  CHECK(e.router.apgr == Approx(0.875));
+  CHECK(e.router.cpt50 == 0.25);
+  CHECK(e.router.cpt80 == 0.25);
+  // Positives score 0.9 and 0.8, negatives 0.8 and 0.2: 3 wins and a tie of 4.
+  CHECK(e.router.auc == Approx(0.875));
+}
+
+TEST_CASE("the random mixture is the straight line between always-strong and always-small") {
+  const costroute::Evaluation e = costroute::evaluate(four(), {.max_quality_drop = 0.03});
+  // Strong share >= 1 - 0.03 * 0.75 / 0.25 = 0.91; cost 0.4 + 0.91 * 3.6.
+  CHECK(e.random.strong_share == Approx(0.91));
+  CHECK(e.random.savings_at_max_drop == Approx(1 - (0.4 + 0.91 * 3.6) / 4));
+  CHECK(e.random.apgr == 0.5);
+  CHECK(e.random.cpt50 == 0.5);
+  CHECK(e.random.cpt80 == 0.8);
+  CHECK(e.random.auc == 0.5);
+  CHECK(!e.random.threshold.has_value());
+}
+
+TEST_CASE("the oracle moves the prompts the small model answers best first") {
+  const costroute::Evaluation e = costroute::evaluate(four(), {.max_quality_drop = 0.03});
+  // Order: prompt 2 (small better), 0 (equal), then 1 and 3 (small worse).
+  REQUIRE(e.oracle.curve.size() == 5);
+  CHECK(e.oracle.curve[1].quality == Approx(1.0));
+  CHECK(e.oracle.curve[2].quality == Approx(1.0));
+  CHECK(e.oracle.curve[3].quality == Approx(0.75));
+  CHECK(e.oracle.savings_at_max_drop == Approx(1 - 1.3 / 4));
+  // PGR 1, 2, 2, 1, 0 at shares 1, .75, .5, .25, 0.
+  CHECK(e.oracle.apgr == Approx(0.375 + 0.5 + 0.375 + 0.125));
+  CHECK(e.oracle.cpt50 == 0.25);
+  CHECK(e.oracle.auc == 1.0);
+}
+
+TEST_CASE("a threshold that sends nothing to the small model sits just above the highest score") {
+  std::vector<costroute::Outcome> data = {
+      {.p_small_ok = 0.9, .quality_small = 0, .quality_large = 1, .cost_small = 0.1, .cost_large = 1},
+      {.p_small_ok = 0.1, .quality_small = 1, .quality_large = 1, .cost_small = 0.1, .cost_large = 1}};
+  const costroute::Evaluation e = costroute::evaluate(data, {.max_quality_drop = 0.03});
+  CHECK(e.router.savings_at_max_drop == 0.0);
+  REQUIRE(e.router.threshold.has_value());
+  CHECK(*e.router.threshold > 0.9);
+  CHECK(*e.router.threshold < 0.9 + 1e-15);
+  CHECK(costroute::point_at_threshold(data, *e.router.threshold).strong_share == 1.0);
+}
+
+TEST_CASE("point_at_threshold routes p >= threshold to the small model") {
+  const auto p = costroute::point_at_threshold(four(), 0.8);
+  CHECK(p.strong_share == 0.25);
+  CHECK(p.cost == Approx(1.3));
+  CHECK(p.quality == Approx(0.75));
+  CHECK(p.pgr == Approx(1.0));
+}
+
+TEST_CASE("degenerate data: nothing to evaluate, or no quality gap") {
+  CHECK(costroute::evaluate({}).n == 0);
+  std::vector<costroute::Outcome> same = {{.p_small_ok = 0.3, .quality_small = 1, .quality_large = 1},
+                                          {.p_small_ok = 0.7, .quality_small = 1, .quality_large = 1}};
+  const costroute::Evaluation e = costroute::evaluate(same);
+  CHECK(std::isnan(e.router.apgr));
+  CHECK(std::isnan(e.random.apgr));
+  CHECK(e.router.auc == 0.5);  // one class only
+  CHECK(e.router.savings_at_max_drop == Approx(1.0));  // costs 0 vs 1 each
+}
+
+TEST_CASE("the SVG picture has labelled axes, the three curves and the operating point") {
+  const costroute::Evaluation e = costroute::evaluate(four());
+  const std::string svg = costroute::cost_quality_svg(e, "four <prompts>");
+  CHECK(svg.rfind("<svg", 0) == 0);
+  CHECK(svg.find("four &lt;prompts&gt;") != std::string::npos);
+  CHECK(svg.find("cost, relative to always using the strong model") != std::string::npos);
+  CHECK(svg.find("mean quality") != std::string::npos);
+  CHECK(svg.find("router (saves 67.5%)") != std::string::npos);
+  CHECK(svg.find("random (saves") != std::string::npos);
+  CHECK(svg.find("oracle (saves") != std::string::npos);
+  CHECK(svg.find("<circle") != std::string::npos);
+  CHECK(svg.find("</svg>") != std::string::npos);
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""An independent numpy implementation of `costroute eval`'s metrics.
+
+Usage: eval_reference.py COSTROUTE_BINARY SHARED_DIR MODEL.json
+
+For every routing set in SHARED_DIR/data/routing, and for a model built here
+whose scores tie on almost every prompt, scores the prompts with
+`costroute score`, computes savings at a 3% (and 10%) quality drop, APGR,
+CPT(50%), CPT(80%), AUC and the threshold, for the router, random and
+oracle, with numpy, and requires `costroute eval --json` to agree to 1e-9.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+TOLERANCE = 1e-9
+
+
+def load(path):
+    rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    qs = np.array([r["quality"][r["meta"]["small"]] for r in rows], dtype=float)
+    ql = np.array([r["quality"][r["meta"]["large"]] for r in rows], dtype=float)
+    cs = np.array([r["cost_small"] for r in rows], dtype=float)
+    cl = np.array([r["cost_large"] for r in rows], dtype=float)
+    return qs, ql, cs, cl
+
+
+def scores(binary, model, data):
+    out = subprocess.run([binary, "score", "--model", model, "--data", data], capture_output=True, text=True,
+                         check=True)
+    return np.array([json.loads(line)["p_small_ok"] for line in out.stdout.splitlines()])
+
+
+def curve_metrics(share, cost, quality, thresholds, qs_mean, ql_mean, total_large, drop):
+    """Metrics of a curve given as arrays ordered from all-strong to all-small."""
+    pgr = (quality - qs_mean) / (ql_mean - qs_mean)
+    target = ql_mean - drop * abs(ql_mean)
+    ok = quality >= target - 1e-12 * abs(target)
+    candidates = np.flatnonzero(ok)
+    best_cost = cost[candidates].min()
+    tied = candidates[cost[candidates] == best_cost]
+    best = tied[np.argmax(quality[tied])]
+    # Trapezoids over the strong share, which decreases along the curve.
+    apgr = float(np.sum((share[:-1] - share[1:]) * (pgr[:-1] + pgr[1:]) / 2))
+    cpt = lambda x: float(share[pgr >= x - 1e-12].min()) if np.any(pgr >= x - 1e-12) else 1.0
+    return {"savings_at_max_drop": 1 - cost[best] / total_large, "quality_drop": (ql_mean - quality[best]) / abs(ql_mean),
+            "strong_share": share[best], "apgr": apgr, "cpt50": cpt(0.5), "cpt80": cpt(0.8),
+            "threshold": thresholds[best] if thresholds is not None else None}
+
+
+def reference(p, qs, ql, cs, cl, drop):
+    n = len(p)
+    qs_mean, ql_mean, total_large = qs.mean(), ql.mean(), cl.sum()
+    # Router: distinct scores from high to low; each step sends every prompt
+    # with p >= that score to the small model.
+    levels = np.unique(p)[::-1]
+    share = [1.0]
+    cost = [total_large]
+    quality = [ql_mean]
+    thresholds = [math.inf]
+    for t in levels:
+        small = p >= t
+        share.append((~small).sum() / n)
+        cost.append(np.where(small, cs, cl).sum())
+        quality.append(np.where(small, qs, ql).mean())
+        thresholds.append(t)
+    router = curve_metrics(np.array(share), np.array(cost), np.array(quality), thresholds, qs_mean, ql_mean,
+                           total_large, drop)
+    if router["threshold"] == math.inf:
+        router["threshold"] = float(np.nextafter(levels[0], math.inf))
+    # AUC by pairs: P(p of an ok prompt > p of a not-ok prompt) + ties / 2.
+    ok = qs >= ql
+    pos, neg = p[ok], p[~ok]
+    if len(pos) and len(neg):
+        greater = (pos[:, None] > neg[None, :]).sum()
+        ties = (pos[:, None] == neg[None, :]).sum()
+        router["auc"] = (greater + ties / 2) / (len(pos) * len(neg))
+    else:
+        router["auc"] = 0.5
+    # Oracle: prompts move to the small model by quality lost, least first
+    # (ties: most cost saved first, then input order).
+    order = sorted(range(n), key=lambda i: (-(qs[i] - ql[i]), -(cl[i] - cs[i]), i))
+    small = np.zeros(n, dtype=bool)
+    share, cost, quality = [1.0], [total_large], [ql_mean]
+    running_cost, running_quality = total_large, ql.sum()
+    for i in order:
+        running_cost += cs[i] - cl[i]
+        running_quality += qs[i] - ql[i]
+        share.append(1 - (len(share)) / n)
+        cost.append(running_cost)
+        quality.append(running_quality / n)
+    oracle = curve_metrics(np.array(share), np.array(cost), np.array(quality), None, qs_mean, ql_mean,
+                           total_large, drop)
+    oracle["auc"] = 1.0 if ok.any() and (~ok).any() else 0.5
+    # Random: the straight line.
+    s = min(1.0, max(0.0, 1 - drop * abs(ql_mean) / (ql_mean - qs_mean))) if ql_mean > qs_mean else 0.0
+    c = cs.sum() + s * (total_large - cs.sum())
+    q = qs_mean + s * (ql_mean - qs_mean)
+    random = {"savings_at_max_drop": 1 - c / total_large, "quality_drop": (ql_mean - q) / abs(ql_mean),
+              "strong_share": s, "apgr": 0.5, "cpt50": 0.5, "cpt80": 0.8, "auc": 0.5, "threshold": None}
+    return {"n": n, "router": router, "random": random, "oracle": oracle}
+
+
+def compare(name, got, want):
+    bad = []
+    for part in ("router", "random", "oracle"):
+        ours = got if part == "router" else got[part]
+        for key, value in want[part].items():
+            mine = ours[key]
+            if value is None or mine is None:
+                if value is not mine:
+                    bad.append(f"{part}.{key}: costroute {mine} numpy {value}")
+            elif abs(mine - value) > TOLERANCE * max(1.0, abs(value)):
+                bad.append(f"{part}.{key}: costroute {mine!r} numpy {value!r}")
+    if got["n"] != want["n"]:
+        bad.append(f"n: {got['n']} vs {want['n']}")
+    if bad:
+        sys.exit(f"{name}: costroute eval disagrees with numpy:\n  " + "\n  ".join(bad))
+    print(f"{name}: all metrics agree (router savings {got['savings_at_max_drop']:.4f}, apgr {got['apgr']:.4f}, "
+          f"auc {got['auc']:.4f})")
+
+
+def main():
+    binary, shared, model = sys.argv[1], sys.argv[2], sys.argv[3]
+    routing = os.path.join(shared, "data", "routing")
+    with tempfile.TemporaryDirectory() as tmp:
+        # A model whose scores tie on nearly every prompt: two rare terms.
+        tied = os.path.join(tmp, "tied.json")
+        with open(tied, "w") as f:
+            json.dump({"format": "costroute.model/1",
+                       "vectorizer": {"lowercase": True, "ngram_range": [1, 1], "norm": "l2"},
+                       "intercept": 0.25, "vocabulary": ["answer", "dollars"], "idf": [1.0, 1.0],
+                       "coef": [1.5, -2.0]}, f)
+        for set_name in ("routellm_mt_bench", "arena_bench_v1", "routellm_gsm8k", "routellm_mmlu"):
+            data = os.path.join(routing, set_name + ".jsonl")
+            qs, ql, cs, cl = load(data)
+            for m, label in ((model, "default model"), (tied, "tied scores")):
+                p = scores(binary, m, data)
+                for drop in (0.03, 0.10):
+                    out = subprocess.run([binary, "eval", "--model", m, "--data", data, "--json",
+                                          "--max-quality-drop", str(drop)], capture_output=True, text=True, check=True)
+                    compare(f"{set_name}, {label}, drop {drop}", json.loads(out.stdout),
+                            reference(p, qs, ql, cs, cl, drop))
+
+
+if __name__ == "__main__":
+    main()
