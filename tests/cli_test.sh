@@ -141,6 +141,46 @@ printf '%s\n' '{"query":"x","quality":{"s":1,"l":1},"meta":{"small":"s","large":
 expect_error 1 "costroute eval: $dir/nocost.jsonl:1: missing field \"cost_small\" (or pass --cost-small)" \
   "$costroute" eval --model "$dir/m.json" --data "$dir/nocost.jsonl"
 
+# calibrate: a threshold with confidence intervals, written into a config
+cp "$dir/m.json" "$dir/model.json"
+cat >"$dir/config.json" <<'JSON'
+{"format": "costroute.config/1",
+ "models": [{"name": "small", "tier": 0, "usd_per_mtok_in": 0.1, "usd_per_mtok_out": 0.1},
+            {"name": "large", "tier": 1, "usd_per_mtok_in": 1, "usd_per_mtok_out": 1}],
+ "classifier": {"model": "model.json"},
+ "policies": [{"type": "classifier", "threshold": 0.5, "cheap": "cheapest"}, {"type": "fixed", "route_to": "strongest"}]}
+JSON
+mkdir -p "$dir/written"
+"$costroute" calibrate --data "$dir/routing.jsonl" --cv 4 --max-features 50 --bootstrap 200 \
+  --config "$dir/config.json" --out "$dir/written/calibrated.json" --json >"$dir/cal" 2>"$dir/err" ||
+  fail "calibrate exited $?: $(cat "$dir/err")"
+grep -q '"reliable":true' "$dir/cal" || fail "calibrate on separable data: $(cat "$dir/cal")"
+grep -q '"model": "../model.json"' "$dir/written/calibrated.json" || fail "calibrate did not rebase the classifier path"
+echo '{"query":"what is the capital of country 3"}' | "$costroute" route --config "$dir/written/calibrated.json" >/dev/null ||
+  fail "the calibrated config does not load"
+"$costroute" calibrate --data "$dir/routing.jsonl" --cv 4 --max-features 50 --bootstrap 50 --strong-share 0.5 \
+  --json >"$dir/cal_share" || fail "calibrate --strong-share failed"
+grep -q '"strong_share":0.5,' "$dir/cal_share" || fail "calibrate --strong-share: $(cat "$dir/cal_share")"
+# No signal: the labels have nothing to do with the queries.
+python3 -c '
+import json, random
+random.seed(7)
+for i in range(60):
+    ok = random.random() < 0.5
+    print(json.dumps({"query": "note %d %s" % (i, random.choice(["alpha", "beta", "gamma"])),
+                      "quality": {"s": 1 if ok else 0, "l": 1}, "meta": {"small": "s", "large": "l"},
+                      "cost_small": 0.1, "cost_large": 1}))' >"$dir/noise.jsonl"
+"$costroute" calibrate --data "$dir/noise.jsonl" --cv 3 --bootstrap 200 --config "$dir/config.json" \
+  --out "$dir/written/noise.json" >"$dir/cal_noise" 2>"$dir/err"
+[ $? = 1 ] || fail "calibrate on noise should refuse to write the config"
+grep -q "NOT reliably better than a random share" "$dir/err" || fail "calibrate on noise: $(cat "$dir/err")"
+grep -q "NO SAVINGS ATTRIBUTABLE TO THE ROUTER" "$dir/cal_noise" || fail "calibrate on noise claims savings: $(cat "$dir/cal_noise")"
+[ ! -e "$dir/written/noise.json" ] || fail "calibrate on noise wrote the config"
+expect_error 1 "costroute calibrate: give one target: --max-quality-drop, --strong-share or --max-cost" \
+  "$costroute" calibrate --data "$dir/routing.jsonl" --strong-share 0.5 --max-cost 0.5
+expect_error 1 "costroute calibrate: --config and --out go together: the threshold is written into a copy" \
+  "$costroute" calibrate --data "$dir/routing.jsonl" --config "$dir/config.json"
+
 if [ "$failures" -gt 0 ]; then
   echo "$failures CLI check(s) failed" >&2
   exit 1

@@ -97,3 +97,30 @@ TEST_CASE("a config's classifier file is read beside it, and a missing one is an
   CHECK(message == "c.json: classifier.model: ./missing.json: cannot open: No such file or directory");
   CHECK(costroute::load_router("/nonexistent/c.json").status().code() == absl::StatusCode::kNotFound);
 }
+
+TEST_CASE("edit_config replaces a classifier's threshold and keeps the config loadable") {
+  const std::string json = config_with(kModels, R"([
+      {"type": "classifier", "name": "first", "threshold": 0.5, "cheap": "cheapest"},
+      {"type": "classifier", "name": "second", "threshold": 0.6, "cheap": "cheapest"},
+      {"type": "fixed", "route_to": "strongest"}])");
+  auto edited = costroute::edit_config(json, {.threshold = 0.8125, .policy_name = "second"});
+  REQUIRE(edited.ok());
+  CHECK(edited->find("\"threshold\": 0.5") != std::string::npos);
+  CHECK(edited->find("\"threshold\": 0.8125") != std::string::npos);
+  CHECK(edited->find("0.6") == std::string::npos);
+  CHECK(costroute::parse_router(*edited).ok());
+  auto first = costroute::edit_config(json, {.threshold = 0.25});
+  REQUIRE(first.ok());
+  CHECK(first->find("\"threshold\": 0.25") != std::string::npos);
+  CHECK(costroute::edit_config(json, {.threshold = 0.3, .policy_name = "third"}).status().message() ==
+        "no classifier policy named \"third\"");
+  CHECK(costroute::edit_config(json, {.threshold = 1.5}).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("edit_config keeps a relative classifier path pointing at the same file from another directory") {
+  const std::string json = config_with(kModels, R"([{"type": "fixed", "route_to": "cheapest"}])",
+                                       R"(, "classifier": {"model": "m.json"})");
+  auto edited = costroute::edit_config(json, {.from_dir = "/a/b", .to_dir = "/a/c/d"});
+  REQUIRE(edited.ok());
+  CHECK(edited->find("\"model\": \"../../b/m.json\"") != std::string::npos);
+}

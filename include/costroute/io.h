@@ -88,6 +88,25 @@ inline constexpr std::string_view kConfigFormat = "costroute.config/1";
     std::string_view json, std::string_view source = "config", std::string_view base_dir = ".",
     std::shared_ptr<const Model> model = nullptr);
 
+// Changes to a router config, for tools that tune one (costroute calibrate).
+struct ConfigEdits {
+  // The new threshold of a classifier policy: the one named policy_name, or
+  // the first if that is empty.
+  std::optional<double> threshold = {};
+  std::string policy_name = {};
+  // When the edited config is written to another directory: the two
+  // directories, so that a relative "classifier": {"model": ...} path keeps
+  // naming the same file.
+  std::string from_dir = {};
+  std::string to_dir = {};
+};
+
+// The config text with `edits` applied, re-encoded readably (the input's
+// layout and number spellings are not kept). NotFound if there is no such
+// classifier policy; InvalidArgument for bad JSON or a threshold outside
+// [0, 1]. The result is not validated as a router: load it to check.
+[[nodiscard]] absl::StatusOr<std::string> edit_config(std::string_view config_json, const ConfigEdits& edits);
+
 // Reads JSON Lines one record at a time. Blank lines are skipped; every other
 // line must be one JSON object. Errors carry "FILE:LINE:" so the user can
 // find the record. Not thread-safe; move-only.

@@ -23,6 +23,7 @@ absl::Status tokenize_command(const Args& args);
 absl::Status signals_command(const Args& args);
 absl::Status route_command(const Args& args);
 absl::Status eval_command(const Args& args);
+absl::Status calibrate_command(const Args& args);
 
 // Writes `text` to `path`, replacing it. Unavailable on failure.
 [[nodiscard]] absl::Status write_file(const std::string& path, const std::string& text);

@@ -23,6 +23,9 @@ commands:
   score     --model MODEL.json --data IN.jsonl
   eval      --model MODEL.json | --cv K [training flags] --data TEST.jsonl
             [--max-quality-drop 0.03] [--json] [--plot FILE.svg]
+  calibrate --data DATA.jsonl [--model MODEL.json | --cv 5 [training flags]]
+            [--max-quality-drop D | --strong-share S | --max-cost C]
+            [--config IN.json --out OUT.json] [--bootstrap 1000] [--json]
   bench     --model MODEL.json | --config CONFIG.json --data IN.jsonl
             [--min-seconds 2] [--threads N]
   tokenize  --data IN.jsonl [--no-lowercase]
@@ -45,6 +48,7 @@ constexpr Command kCommands[] = {
     {"signals", costroute::cli::signals_command},
     {"route", costroute::cli::route_command},
     {"eval", costroute::cli::eval_command},
+    {"calibrate", costroute::cli::calibrate_command},
 };
 
 }  // namespace

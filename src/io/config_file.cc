@@ -19,6 +19,7 @@
 #include "costroute/internal/status_macros.h"
 #include "costroute/io.h"
 #include "io/json_util.h"
+#include "io/json_writer.h"
 
 namespace costroute {
 namespace {
@@ -667,6 +668,144 @@ absl::StatusOr<std::shared_ptr<const Router>> load_router(const std::string& pat
   const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   const std::string dir = std::filesystem::path(path).parent_path().string();
   return parse_router(text, path, dir.empty() ? "." : dir, std::move(model));
+}
+
+}  // namespace costroute
+
+namespace costroute {
+namespace {
+
+// Re-encodes a parsed config readably: two-space indents, one member per
+// line, arrays of numbers and strings on one line, applying ConfigEdits.
+class ConfigPrinter {
+ public:
+  explicit ConfigPrinter(const ConfigEdits& edits) : edits_(edits) {}
+
+  void print(element value, int depth) {
+    switch (value.type()) {
+      case simdjson::dom::element_type::OBJECT: {
+        simdjson::dom::object object = value.get_object().value_unsafe();
+        const bool target = is_target(object);
+        out_ += "{";
+        bool first = true;
+        for (simdjson::dom::key_value_pair entry : object) {
+          out_ += first ? "\n" : ",\n";
+          first = false;
+          out_.append(2 * (depth + 1), ' ');
+          internal::append_json_string(out_, entry.key);
+          out_ += ": ";
+          if (target && entry.key == "threshold") {
+            internal::append_json_number(out_, *edits_.threshold);
+            replaced_ = true;
+          } else if (depth == 1 && in_classifier_ && entry.key == "model" && !edits_.to_dir.empty() &&
+                     entry.value.is_string()) {
+            internal::append_json_string(out_, rebased(entry.value.get_string().value_unsafe()));
+          } else if (depth == 0 && entry.key == "classifier") {
+            in_classifier_ = true;
+            print(entry.value, depth + 1);
+            in_classifier_ = false;
+          } else {
+            print(entry.value, depth + 1);
+          }
+        }
+        if (!first) {
+          out_ += "\n";
+          out_.append(2 * depth, ' ');
+        }
+        out_ += "}";
+        break;
+      }
+      case simdjson::dom::element_type::ARRAY: {
+        simdjson::dom::array array = value.get_array().value_unsafe();
+        bool scalars = true;
+        for (element item : array) scalars = scalars && !item.is_object() && !item.is_array();
+        out_ += "[";
+        bool first = true;
+        for (element item : array) {
+          if (scalars) {
+            out_ += first ? "" : ", ";
+          } else {
+            out_ += first ? "\n" : ",\n";
+            out_.append(2 * (depth + 1), ' ');
+          }
+          first = false;
+          print(item, depth + 1);
+        }
+        if (!scalars && !first) {
+          out_ += "\n";
+          out_.append(2 * depth, ' ');
+        }
+        out_ += "]";
+        break;
+      }
+      case simdjson::dom::element_type::STRING:
+        internal::append_json_string(out_, value.get_string().value_unsafe());
+        break;
+      case simdjson::dom::element_type::INT64:
+        out_ += std::to_string(value.get_int64().value_unsafe());
+        break;
+      case simdjson::dom::element_type::UINT64:
+        out_ += std::to_string(value.get_uint64().value_unsafe());
+        break;
+      case simdjson::dom::element_type::DOUBLE:
+        internal::append_json_number(out_, value.get_double().value_unsafe());
+        break;
+      case simdjson::dom::element_type::BOOL:
+        out_ += value.get_bool().value_unsafe() ? "true" : "false";
+        break;
+      case simdjson::dom::element_type::NULL_VALUE:
+        out_ += "null";
+        break;
+    }
+  }
+
+  std::string& text() { return out_; }
+  bool replaced() const { return replaced_; }
+
+ private:
+  bool is_target(simdjson::dom::object object) {
+    if (replaced_ || !edits_.threshold) return false;
+    std::string_view type, name;
+    if (object.at_key("type").get(type) != simdjson::SUCCESS || type != "classifier") return false;
+    if (object.at_key("name").get(name) != simdjson::SUCCESS) name = "classifier";
+    return edits_.policy_name.empty() || name == edits_.policy_name;
+  }
+
+  std::string rebased(std::string_view path) const {
+    namespace fs = std::filesystem;
+    if (fs::path(path).is_absolute()) return std::string(path);
+    const fs::path file = fs::absolute(fs::path(edits_.from_dir.empty() ? "." : edits_.from_dir) / path);
+    return fs::relative(file, fs::absolute(edits_.to_dir)).generic_string();
+  }
+
+  const ConfigEdits& edits_;
+  bool replaced_ = false;
+  bool in_classifier_ = false;
+  std::string out_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> edit_config(std::string_view config_json, const ConfigEdits& edits) {
+  if (edits.threshold && !(*edits.threshold >= 0.0 && *edits.threshold <= 1.0)) {
+    return absl::InvalidArgumentError("threshold: expected a number in [0, 1]");
+  }
+  simdjson::dom::parser parser;
+  element root;
+  const simdjson::padded_string padded(config_json);
+  if (const auto error = parser.parse(padded).get(root); error != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(internal::describe_parse_error(error, config_json));
+  }
+  ConfigPrinter printer(edits);
+  printer.print(root, 0);
+  if (edits.threshold && !printer.replaced()) {
+    return absl::NotFoundError(
+        edits.policy_name.empty()
+            ? std::string("no classifier policy with a threshold in the config")
+            : absl::StrCat("no classifier policy named \"", edits.policy_name, "\""));
+  }
+  printer.text() += "\n";
+  return std::move(printer.text());
 }
 
 }  // namespace costroute
