@@ -107,7 +107,7 @@ TEST_CASE("edit_config replaces a classifier's threshold and keeps the config lo
   REQUIRE(edited.ok());
   CHECK(edited->find("\"threshold\": 0.5") != std::string::npos);
   CHECK(edited->find("\"threshold\": 0.8125") != std::string::npos);
-  CHECK(edited->find("0.6") == std::string::npos);
+  CHECK(edited->find("\"threshold\": 0.6") == std::string::npos);
   CHECK(costroute::parse_router(*edited).ok());
   auto first = costroute::edit_config(json, {.threshold = 0.25});
   REQUIRE(first.ok());
