@@ -154,3 +154,23 @@ TEST_CASE("JsonlReader reports a missing file") {
   auto in = costroute::JsonlReader::open("/nonexistent/in.jsonl");
   CHECK(in.status().code() == absl::StatusCode::kNotFound);
 }
+
+TEST_CASE("context features survive a save and load, and bad ones are refused with their path") {
+  auto v = costroute::Vectorizer::create({}, {"ab"}, {1.0});
+  REQUIRE(v.ok());
+  auto model = costroute::Model::create(*v, {0.5}, 0.1, {},
+                                        {{.field = "meta.subset", .values = {"law", "math"}, .coef = {-1.0 / 3, 2.5}}});
+  REQUIRE(model.ok());
+  auto loaded = costroute::parse_model(costroute::model_to_json(*model));
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->context_features().size() == 1);
+  CHECK(loaded->context_features()[0].field == "meta.subset");
+  CHECK(loaded->context_features()[0].values == std::vector<std::string>{"law", "math"});
+  CHECK(loaded->context_features()[0].coef == std::vector<double>{-1.0 / 3, 2.5});
+  std::string json = costroute::model_to_json(*model);
+  json.replace(json.find("\"law\",\"math\""), 12, "\"math\",\"law\"");
+  CHECK(error_of(json) == "m.json: context_features[0].values: not sorted and unique at [1]");
+  json = costroute::model_to_json(*model);
+  json.replace(json.find("2.5]"), 4, "\"x\"]");
+  CHECK(error_of(json) == "m.json: context_features[0].coef[1]: expected a number, got string");
+}

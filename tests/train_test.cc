@@ -158,3 +158,36 @@ TEST_CASE("training rejects inconsistent input, naming the field") {
   CHECK(costroute::train(costroute::TrainingSet{}).status().message() ==
         "queries: no training examples");
 }
+
+TEST_CASE("context fields are learned one-hot beside the text; unseen and missing values add nothing") {
+  costroute::TrainingSet data;
+  for (int i = 0; i < 40; ++i) {
+    const bool law = i % 2 == 0;
+    data.queries.push_back(i % 4 < 2 ? "what does this mean" : "tell me about this");
+    data.labels.push_back(law ? 0 : 1);
+    data.context.push_back({law ? "law" : "math"});
+  }
+  costroute::TrainOptions options;
+  options.vectorizer.ngram_max = 1;
+  options.context_fields = {"meta.subset"};
+  auto result = costroute::train(data, options);
+  REQUIRE(result.ok());
+  const auto& features = result->model.context_features();
+  REQUIRE(features.size() == 1);
+  CHECK(features[0].field == "meta.subset");
+  CHECK(features[0].values == std::vector<std::string>{"law", "math"});
+  CHECK(features[0].coef[0] < 0.0);
+  CHECK(features[0].coef[1] > 0.0);
+  costroute::TextScratch scratch;
+  const std::string_view math[] = {"math"}, law[] = {"law"}, unseen[] = {"poetry"};
+  const double p_math = result->model.p_small_ok("what does this mean", math, scratch);
+  const double p_law = result->model.p_small_ok("what does this mean", law, scratch);
+  const double p_unseen = result->model.p_small_ok("what does this mean", unseen, scratch);
+  const double p_none = result->model.p_small_ok("what does this mean", scratch);
+  CHECK(p_math > 0.8);
+  CHECK(p_law < 0.2);
+  CHECK(p_unseen == p_none);
+  data.context.pop_back();
+  CHECK(costroute::train(data, options).status().message() ==
+        "context: expected 40 rows (one per query) for the context fields, got 39");
+}

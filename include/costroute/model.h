@@ -21,8 +21,10 @@
 #ifndef COSTROUTE_MODEL_H_
 #define COSTROUTE_MODEL_H_
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,15 +43,36 @@ namespace costroute {
 // {"n_examples", "10000"}, {"C", "1"}. Keys are unique and kept in order.
 using Provenance = std::vector<std::pair<std::string, std::string>>;
 
+// A categorical fact the host knows about a request, learned beside the
+// text: the product feature that sent it, the MMLU subject, the user's
+// tier. One-hot encoded: each value seen in training has a weight; a value
+// never seen, or no value, adds nothing.
+struct ContextFeature {
+  // The field's name: a dotted JSON path in data files ("meta.subset"); at
+  // routing time a Context field ("user_tier", "task_type", "domain") or
+  // else the Context tag of that name.
+  std::string field = {};
+  std::vector<std::string> values = {};  // sorted, unique
+  std::vector<double> coef = {};         // one per value
+
+  // The weight of `value`, or 0 for an unknown or empty one.
+  double weight(std::string_view value) const {
+    if (value.empty()) return 0.0;
+    const auto it = std::lower_bound(values.begin(), values.end(), value,
+                                     [](const std::string& a, std::string_view b) { return a < b; });
+    return it != values.end() && *it == value ? coef[static_cast<size_t>(it - values.begin())] : 0.0;
+  }
+};
+
 class Model {
  public:
   // Validates and builds a model. `coef` has one weight per vocabulary
   // column. Errors (InvalidArgument) name the field: "coef: expected 5000
   // values, got 12", "coef[3]: not a finite number", "intercept: not a
-  // finite number".
+  // finite number", "context_features[0].values: not sorted and unique".
   [[nodiscard]] static absl::StatusOr<Model> create(
       Vectorizer vectorizer, std::vector<double> coef, double intercept,
-      Provenance provenance = {}) {
+      Provenance provenance = {}, std::vector<ContextFeature> context_features = {}) {
     if (coef.size() != vectorizer.num_features()) {
       return absl::InvalidArgumentError(
           absl::StrCat("coef: expected ", vectorizer.num_features(),
@@ -64,8 +87,25 @@ class Model {
     if (!std::isfinite(intercept)) {
       return absl::InvalidArgumentError("intercept: not a finite number");
     }
+    for (size_t f = 0; f < context_features.size(); ++f) {
+      const ContextFeature& c = context_features[f];
+      const std::string where = absl::StrCat("context_features[", f, "]");
+      if (c.field.empty()) return absl::InvalidArgumentError(where + ".field: empty");
+      if (c.coef.size() != c.values.size()) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ".coef: expected ", c.values.size(),
+                                                       " values (one per value), got ", c.coef.size()));
+      }
+      for (size_t i = 0; i < c.values.size(); ++i) {
+        if (i > 0 && !(c.values[i - 1] < c.values[i])) {
+          return absl::InvalidArgumentError(absl::StrCat(where, ".values: not sorted and unique at [", i, "]"));
+        }
+        if (!std::isfinite(c.coef[i])) {
+          return absl::InvalidArgumentError(absl::StrCat(where, ".coef[", i, "]: not a finite number"));
+        }
+      }
+    }
     return Model(std::move(vectorizer), std::move(coef), intercept,
-                 std::move(provenance));
+                 std::move(provenance), std::move(context_features));
   }
 
   // p(the small model is sufficient) for `query`, in [0, 1]. Never fails:
@@ -76,6 +116,14 @@ class Model {
     return probability(decision_function(vectorizer_.transform(query, scratch)));
   }
 
+  // As above, with the values of the model's context features, in the order
+  // of context_features() (missing or unknown values add nothing; extra
+  // values are ignored).
+  double p_small_ok(std::string_view query, std::span<const std::string_view> context,
+                    TextScratch& scratch) const {
+    return probability(decision_function(vectorizer_.transform(query, scratch), context));
+  }
+
   // As above, with a scratch owned by the calling thread.
   double p_small_ok(std::string_view query) const {
     thread_local TextScratch scratch;
@@ -83,11 +131,16 @@ class Model {
   }
 
   // The logit z = w . x + b of a TF-IDF row, summed in scikit-learn's order:
-  // from 0.0 over the row as stored, intercept last.
-  double decision_function(const SparseRow& row) const {
+  // from 0.0 over the row as stored, then the context features' weights in
+  // their order, intercept last.
+  double decision_function(const SparseRow& row,
+                           std::span<const std::string_view> context = {}) const {
     double dot = 0.0;
     for (size_t k = 0; k < row.size(); ++k) {
       dot += internal::fp_barrier(row.values[k] * coef_[row.columns[k]]);
+    }
+    for (size_t f = 0; f < context_features_.size() && f < context.size(); ++f) {
+      dot += context_features_[f].weight(context[f]);
     }
     return dot + intercept_;
   }
@@ -99,6 +152,7 @@ class Model {
   const std::vector<double>& coef() const { return coef_; }
   double intercept() const { return intercept_; }
   const Provenance& provenance() const { return provenance_; }
+  const std::vector<ContextFeature>& context_features() const { return context_features_; }
 
   // Approximate bytes held, for memory reports.
   size_t memory_bytes() const {
@@ -107,16 +161,18 @@ class Model {
 
  private:
   Model(Vectorizer vectorizer, std::vector<double> coef, double intercept,
-        Provenance provenance)
+        Provenance provenance, std::vector<ContextFeature> context_features)
       : vectorizer_(std::move(vectorizer)),
         coef_(std::move(coef)),
         intercept_(intercept),
-        provenance_(std::move(provenance)) {}
+        provenance_(std::move(provenance)),
+        context_features_(std::move(context_features)) {}
 
   Vectorizer vectorizer_;
   std::vector<double> coef_;
   double intercept_;
   Provenance provenance_;
+  std::vector<ContextFeature> context_features_;
 };
 
 }  // namespace costroute

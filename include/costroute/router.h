@@ -38,6 +38,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "costroute/catalog.h"
 #include "costroute/context.h"
 #include "costroute/model.h"
@@ -97,6 +98,10 @@ class Router {
       Catalog catalog, PolicyPtr policy, std::shared_ptr<const Model> model = nullptr,
       RouterOptions options = {}) {
     if (!policy) return absl::InvalidArgumentError("policy: the router needs a policy tree");
+    if (model && model->context_features().size() > kMaxContextFeatures) {
+      return absl::InvalidArgumentError(absl::StrCat("model: more than ", kMaxContextFeatures,
+                                                     " context features"));
+    }
     if (options.default_output_tokens < 0) {
       return absl::InvalidArgumentError("default_output_tokens: must be >= 0");
     }
@@ -116,7 +121,12 @@ class Router {
     Decision d;
     double p_small_ok = std::numeric_limits<double>::quiet_NaN();
     if (model_) {
-      p_small_ok = model_->p_small_ok(query, scratch.text);
+      // The model's context features, from the matching Context fields or tags.
+      std::array<std::string_view, kMaxContextFeatures> context_values;
+      const auto& features = model_->context_features();
+      for (size_t f = 0; f < features.size(); ++f) context_values[f] = context_value(context, features[f].field);
+      p_small_ok = model_->p_small_ok(
+          query, std::span<const std::string_view>(context_values.data(), features.size()), scratch.text);
       // Signals read the lowercased tokens the vectorizer left behind.
       if (!model_->vectorizer().options().lowercase) SignalExtractor::prepare(query, scratch.text);
     } else {
@@ -162,6 +172,21 @@ class Router {
       tier = catalog_[next].tier + 1;
     }
     return d;
+  }
+
+  // Most context features a router's model may have.
+  static constexpr size_t kMaxContextFeatures = 16;
+
+  // A model's context feature from the request: the Context field of that
+  // name ("user_tier", "task_type", "domain", "user_id", "session_id"), or
+  // else the Context tag of that name ("meta.subset", "feature").
+  static std::string_view context_value(const Context& context, std::string_view field) {
+    if (field == "user_tier") return context.user_tier;
+    if (field == "task_type") return context.task_type;
+    if (field == "domain") return context.domain;
+    if (field == "user_id") return context.user_id;
+    if (field == "session_id") return context.session_id;
+    return context.tag(field);
   }
 
   const Catalog& catalog() const { return catalog_; }

@@ -42,6 +42,9 @@ struct TrainingSet {
   // Empty, or one non-negative weight per query (for instance how much
   // quality is at stake on it). Multiplies the class weights.
   std::vector<double> weights = {};
+  // Empty, or per query the values of TrainOptions::context_fields, in that
+  // order ("" for a missing value).
+  std::vector<std::vector<std::string>> context = {};
 };
 
 struct TrainOptions {
@@ -54,6 +57,9 @@ struct TrainOptions {
   // Stop when every gradient component is within this fraction of the
   // largest component at the start.
   double tolerance = 1e-9;
+  // Categorical fields learned beside the text (ContextFeature), one-hot
+  // encoded from the values seen in TrainingSet::context.
+  std::vector<std::string> context_fields = {};
   // Threads for the solver; 0: one per core. The result does not depend on
   // the number of threads.
   int threads = 0;

@@ -120,8 +120,7 @@ absl::Status calibrate_command(const Args& args) {
   std::vector<double> scores(records.size());
   if (auto model_path = flags.get("model")) {
     COSTROUTE_ASSIGN_OR_RETURN(Model model, load_model(*model_path));
-    TextScratch scratch;
-    for (size_t i = 0; i < records.size(); ++i) scores[i] = model.p_small_ok(records[i].query, scratch);
+    COSTROUTE_RETURN_IF_ERROR(score_with_model(model, flags.list("data"), read, records, scores));
   } else {
     COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
     COSTROUTE_ASSIGN_OR_RETURN(scores, cross_validated_scores(records, options, static_cast<int>(folds),

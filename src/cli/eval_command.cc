@@ -113,8 +113,7 @@ absl::Status eval_command(const Args& args) {
                                                               static_cast<uint64_t>(seed)));
   } else {
     COSTROUTE_ASSIGN_OR_RETURN(Model model, load_model(*flags.get("model")));
-    TextScratch scratch;
-    for (size_t i = 0; i < records.size(); ++i) scores[i] = model.p_small_ok(records[i].query, scratch);
+    COSTROUTE_RETURN_IF_ERROR(score_with_model(model, flags.list("data"), read, records, scores));
   }
   const Evaluation e = evaluate(outcomes(records, scores), {.max_quality_drop = max_drop});
 

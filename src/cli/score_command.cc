@@ -1,6 +1,7 @@
 // costroute score: one {"id", "p_small_ok"} line per input record, in order.
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/training_flags.h"
 #include "costroute/internal/status_macros.h"
 #include "io/json_writer.h"
 
@@ -12,6 +13,9 @@ absl::Status score_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
   COSTROUTE_ASSIGN_OR_RETURN(Model model, load_model(model_path));
   COSTROUTE_ASSIGN_OR_RETURN(JsonlReader in, JsonlReader::open(data_path));
+  // The model's context fields, read from each record ("meta.subset").
+  std::vector<std::string> fields;
+  for (const ContextFeature& c : model.context_features()) fields.push_back(c.field);
   TextScratch scratch;
   Output out;
   while (true) {
@@ -19,7 +23,8 @@ absl::Status score_command(const Args& args) {
     if (!more) break;
     COSTROUTE_ASSIGN_OR_RETURN(std::string id, record_id(in));
     COSTROUTE_ASSIGN_OR_RETURN(std::string_view query, in.string_field("query"));
-    const double p = model.p_small_ok(query, scratch);
+    COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> context, context_values(in, fields));
+    const double p = model.p_small_ok(query, views(context), scratch);
     std::string& line = out.buffer();
     line += "{\"id\":";
     line += id;

@@ -53,6 +53,7 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
   COSTROUTE_ASSIGN_OR_RETURN(int64_t max_iter, flags.integer("max-iter", o.max_iterations, 1, 1000000));
   o.max_iterations = static_cast<int>(max_iter);
   COSTROUTE_ASSIGN_OR_RETURN(o.tolerance, flags.number("tol", o.tolerance));
+  o.context_fields = flags.list("context-fields");
   if (auto cw = flags.get("class-weight")) {
     if (*cw != "balanced" && *cw != "none") {
       return absl::InvalidArgumentError("--class-weight: expected balanced or none");
@@ -65,6 +66,7 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
 absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes) {
   ReadOptions r;
   r.label_field = flags.get("label");
+  r.context_fields = flags.list("context-fields");
   r.weight_field = flags.get("weight-field");
   r.need_outcomes = need_outcomes;
   if (flags.has("cost-small")) {
@@ -140,6 +142,7 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
           }
         }
       }
+      COSTROUTE_ASSIGN_OR_RETURN(r.context, context_values(in, options.context_fields));
       records.push_back(std::move(r));
     }
     if (records.size() == before) return absl::InvalidArgumentError(absl::StrCat(path, ": no records"));
@@ -155,6 +158,7 @@ TrainingSet training_set(const std::vector<LabelledRecord>& records, const std::
     data.queries.push_back(records[i].query);
     data.labels.push_back(records[i].label);
     if (weighted) data.weights.push_back(records[i].weight);
+    if (!records[i].context.empty()) data.context.push_back(records[i].context);
   }
   return data;
 }
@@ -190,9 +194,43 @@ absl::StatusOr<std::vector<double>> cross_validated_scores(const std::vector<Lab
                           absl::StrCat("fold ", f + 1, " of ", folds, ": ", trained.status().message()));
     }
     TextScratch scratch;
-    for (size_t i : test_rows) scores[i] = trained->model.p_small_ok(records[i].query, scratch);
+    for (size_t i : test_rows) {
+      scores[i] = trained->model.p_small_ok(records[i].query, views(records[i].context), scratch);
+    }
   }
   return scores;
+}
+
+absl::StatusOr<std::vector<std::string>> context_values(const JsonlReader& in,
+                                                        const std::vector<std::string>& fields) {
+  std::vector<std::string> values;
+  for (const std::string& field : fields) {
+    if (!in.has_field(field)) {
+      values.emplace_back();
+      continue;
+    }
+    COSTROUTE_ASSIGN_OR_RETURN(std::string value, in.category_field(field));
+    values.push_back(std::move(value));
+  }
+  return values;
+}
+
+absl::Status score_with_model(const Model& model, const std::vector<std::string>& paths, ReadOptions read,
+                              std::vector<LabelledRecord>& records, std::vector<double>& scores) {
+  if (!model.context_features().empty() && read.context_fields.empty()) {
+    for (const ContextFeature& c : model.context_features()) read.context_fields.push_back(c.field);
+    COSTROUTE_ASSIGN_OR_RETURN(records, read_labelled(paths, read));
+  }
+  scores.resize(records.size());
+  TextScratch scratch;
+  for (size_t i = 0; i < records.size(); ++i) {
+    scores[i] = model.p_small_ok(records[i].query, views(records[i].context), scratch);
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string_view> views(const std::vector<std::string>& values) {
+  return std::vector<std::string_view>(values.begin(), values.end());
 }
 
 std::vector<Outcome> outcomes(const std::vector<LabelledRecord>& records, const std::vector<double>& scores) {

@@ -12,13 +12,14 @@
 #include "absl/status/statusor.h"
 #include "cli/flags.h"
 #include "costroute/eval.h"
+#include "costroute/io.h"
 #include "costroute/train.h"
 
 namespace costroute::cli {
 
 // Flags with a value that train_options reads.
-inline constexpr std::array<std::string_view, 8> kTrainValueFlags = {
-    "max-features", "ngram", "C", "class-weight", "min-df", "max-df", "max-iter", "tol"};
+inline constexpr std::array<std::string_view, 9> kTrainValueFlags = {
+    "max-features", "ngram", "C", "class-weight", "min-df", "max-df", "max-iter", "tol", "context-fields"};
 inline constexpr std::array<std::string_view, 2> kTrainSwitches = {"sublinear-tf", "binary"};
 
 // Training settings from --max-features, --ngram, --C, ... (docs/cli.md).
@@ -34,6 +35,7 @@ struct LabelledRecord {
   double quality_large = 0.0;
   double cost_small = 0.0;
   double cost_large = 1.0;
+  std::vector<std::string> context;  // values of ReadOptions::context_fields ("" if absent)
 };
 
 struct ReadOptions {
@@ -42,6 +44,7 @@ struct ReadOptions {
   bool need_outcomes = false;               // qualities and costs are required
   std::optional<double> cost_small;         // when records have no cost_small
   std::optional<double> cost_large;         // when records have no cost_large
+  std::vector<std::string> context_fields;  // dotted paths of categorical fields
 };
 
 // Reads labelled JSONL (shared/data/README.md's routing format, or just
@@ -68,6 +71,19 @@ std::vector<int> assign_folds(size_t n, int k, uint64_t seed);
     const std::vector<LabelledRecord>& records, const TrainOptions& options, int folds, uint64_t seed);
 
 std::vector<Outcome> outcomes(const std::vector<LabelledRecord>& records, const std::vector<double>& scores);
+
+// The values of `fields` in the reader's current record ("" where absent).
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> context_values(const JsonlReader& in,
+                                                                      const std::vector<std::string>& fields);
+
+// Scores `records` (read from `paths` with `read`) with `model`, reading the
+// model's context fields from the same files when it has any.
+[[nodiscard]] absl::Status score_with_model(const Model& model, const std::vector<std::string>& paths,
+                                            ReadOptions read, std::vector<LabelledRecord>& records,
+                                            std::vector<double>& scores);
+
+// Views of `values`, for Model::p_small_ok.
+std::vector<std::string_view> views(const std::vector<std::string>& values);
 
 }  // namespace costroute::cli
 

@@ -112,14 +112,14 @@ absl::StatusOr<std::vector<double>> number_array(const Fields& fields,
   COSTROUTE_ASSIGN_OR_RETURN(element value, fields.get(name));
   simdjson::dom::array array;
   if (value.get_array().get(array) != simdjson::SUCCESS) {
-    return wrong_type(name, "an array of numbers", value);
+    return wrong_type(fields.path_of(name), "an array of numbers", value);
   }
   std::vector<double> out;
   out.reserve(array.size());
   for (element item : array) {
     double d;
     if (item.get_double().get(d) != simdjson::SUCCESS) {
-      return wrong_type(absl::StrCat(to_absl(name), "[", out.size(), "]"),
+      return wrong_type(absl::StrCat(fields.path_of(name), "[", out.size(), "]"),
                         "a number", item);
     }
     out.push_back(d);
@@ -208,8 +208,8 @@ absl::StatusOr<VectorizerOptions> parse_vectorizer(element value) {
 absl::StatusOr<Model> parse_root(element root) {
   COSTROUTE_ASSIGN_OR_RETURN(
       Fields f, Fields::of(root, "",
-                           {"format", "vectorizer", "vocabulary", "idf",
-                            "sublinear_tf_log", "coef", "intercept", "provenance"}));
+                           {"format", "vectorizer", "vocabulary", "idf", "sublinear_tf_log",
+                            "coef", "intercept", "context_features", "provenance"}));
   COSTROUTE_ASSIGN_OR_RETURN(std::string_view format, f.string("format"));
   if (format != kModelFormat) {
     return invalid("format", absl::StrCat("unknown model format \"",
@@ -266,12 +266,42 @@ absl::StatusOr<Model> parse_root(element root) {
     }
   }
 
+  std::vector<ContextFeature> context_features;
+  if (f.has("context_features")) {
+    COSTROUTE_ASSIGN_OR_RETURN(element list, f.get("context_features"));
+    simdjson::dom::array array;
+    if (list.get_array().get(array) != simdjson::SUCCESS) {
+      return wrong_type("context_features", "an array", list);
+    }
+    for (element item : array) {
+      const std::string path = absl::StrCat("context_features[", context_features.size(), "]");
+      COSTROUTE_ASSIGN_OR_RETURN(Fields cf, Fields::of(item, path, {"field", "values", "coef"}));
+      ContextFeature feature;
+      COSTROUTE_ASSIGN_OR_RETURN(std::string_view field, cf.string("field"));
+      feature.field = std::string(field);
+      COSTROUTE_ASSIGN_OR_RETURN(element values, cf.get("values"));
+      simdjson::dom::array value_array;
+      if (values.get_array().get(value_array) != simdjson::SUCCESS) {
+        return wrong_type(cf.path_of("values"), "an array of strings", values);
+      }
+      for (element v : value_array) {
+        std::string_view text;
+        if (v.get_string().get(text) != simdjson::SUCCESS) {
+          return wrong_type(absl::StrCat(cf.path_of("values"), "[", feature.values.size(), "]"), "a string", v);
+        }
+        feature.values.emplace_back(text);
+      }
+      COSTROUTE_ASSIGN_OR_RETURN(feature.coef, number_array(cf, "coef"));
+      context_features.push_back(std::move(feature));
+    }
+  }
+
   COSTROUTE_ASSIGN_OR_RETURN(
       Vectorizer vectorizer,
       Vectorizer::create(options, std::move(vocabulary), std::move(idf),
                          std::move(sublinear_tf_log)));
   return Model::create(std::move(vectorizer), std::move(coef), intercept,
-                       std::move(provenance));
+                       std::move(provenance), std::move(context_features));
 }
 
 // A fraction is written with a decimal point so that it reads back as a
@@ -358,6 +388,17 @@ std::string model_to_json(const Model& model) {
   for (const auto& [key, value] : model.provenance()) w.key(key).value(value);
   w.end_object();
   w.newline().key("intercept").value(model.intercept());
+  if (!model.context_features().empty()) {
+    w.newline().key("context_features").begin_array();
+    for (const ContextFeature& c : model.context_features()) {
+      w.begin_object().key("field").value(c.field).key("values").begin_array();
+      for (const std::string& v : c.values) w.value(v);
+      w.end_array().key("coef").begin_array();
+      for (double x : c.coef) w.value(x);
+      w.end_array().end_object();
+    }
+    w.end_array();
+  }
   w.newline().key("vocabulary").begin_array();
   for (const std::string& term : v.vocabulary()) w.value(term);
   w.end_array();

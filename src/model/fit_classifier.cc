@@ -51,6 +51,19 @@ absl::Status validate(const TrainingSet& data, const TrainOptions& options) {
           "weights[", i, "]: expected a finite number >= 0, got ", data.weights[i]));
     }
   }
+  if (!options.context_fields.empty()) {
+    if (data.context.size() != n) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "context: expected ", n, " rows (one per query) for the context fields, got ", data.context.size()));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (data.context[i].size() != options.context_fields.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("context[", i, "]: expected ",
+                                                       options.context_fields.size(), " values, got ",
+                                                       data.context[i].size()));
+      }
+    }
+  }
   if (!(options.C > 0.0) || !std::isfinite(options.C)) {
     return absl::InvalidArgumentError(
         absl::StrCat("C: expected a positive number, got ", options.C));
@@ -68,15 +81,42 @@ struct Rows {
   std::vector<double> values;
 };
 
-Rows vectorize(const Vectorizer& vectorizer, const TrainingSet& data) {
+// The values of each context field seen in training, sorted.
+std::vector<ContextFeature> context_vocabulary(const TrainingSet& data, const TrainOptions& options) {
+  std::vector<ContextFeature> features(options.context_fields.size());
+  for (size_t f = 0; f < features.size(); ++f) {
+    features[f].field = options.context_fields[f];
+    for (const auto& values : data.context) {
+      if (!values[f].empty()) features[f].values.push_back(values[f]);
+    }
+    std::sort(features[f].values.begin(), features[f].values.end());
+    features[f].values.erase(std::unique(features[f].values.begin(), features[f].values.end()),
+                             features[f].values.end());
+  }
+  return features;
+}
+
+// Text columns, then one column per (context field, value), value 1.
+Rows vectorize(const Vectorizer& vectorizer, const TrainingSet& data,
+               const std::vector<ContextFeature>& context) {
   Rows rows;
   rows.starts.reserve(data.queries.size() + 1);
   rows.starts.push_back(0);
   TextScratch scratch;
-  for (const std::string& query : data.queries) {
-    const SparseRow& row = vectorizer.transform(query, scratch);
+  for (size_t i = 0; i < data.queries.size(); ++i) {
+    const SparseRow& row = vectorizer.transform(data.queries[i], scratch);
     rows.columns.insert(rows.columns.end(), row.columns.begin(), row.columns.end());
     rows.values.insert(rows.values.end(), row.values.begin(), row.values.end());
+    int32_t offset = static_cast<int32_t>(vectorizer.num_features());
+    for (size_t f = 0; f < context.size(); ++f) {
+      const std::vector<std::string>& values = context[f].values;
+      const auto it = std::lower_bound(values.begin(), values.end(), data.context[i][f]);
+      if (!data.context[i][f].empty() && it != values.end() && *it == data.context[i][f]) {
+        rows.columns.push_back(offset + static_cast<int32_t>(it - values.begin()));
+        rows.values.push_back(1.0);
+      }
+      offset += static_cast<int32_t>(values.size());
+    }
     rows.starts.push_back(rows.columns.size());
   }
   return rows;
@@ -174,8 +214,10 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
   COSTROUTE_RETURN_IF_ERROR(validate(data, options));
   const auto start = std::chrono::steady_clock::now();
   const size_t n = data.queries.size();
-  const size_t d = vectorizer.num_features();
-  const Rows rows = vectorize(vectorizer, data);
+  std::vector<ContextFeature> context = context_vocabulary(data, options);
+  size_t d = vectorizer.num_features();
+  for (const ContextFeature& c : context) d += c.values.size();
+  const Rows rows = vectorize(vectorizer, data, context);
 
   std::vector<double> y(n), s(n);
   double class_weight[2] = {1.0, 1.0};
@@ -226,11 +268,22 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
   };
   for (const auto& entry : options.provenance) provenance.push_back(entry);
 
-  std::vector<double> coef(params.data(), params.data() + d);
+  const size_t text_columns = vectorizer.num_features();
+  std::vector<double> coef(params.data(), params.data() + text_columns);
+  size_t offset = text_columns;
+  for (ContextFeature& c : context) {
+    c.coef.assign(params.data() + offset, params.data() + offset + c.values.size());
+    offset += c.values.size();
+  }
+  if (!context.empty()) {
+    std::string fields;
+    for (const ContextFeature& c : context) absl::StrAppend(&fields, fields.empty() ? "" : ",", c.field);
+    provenance.emplace_back("context_fields", fields);
+  }
   const double intercept = params[static_cast<Eigen::Index>(d)];
   COSTROUTE_ASSIGN_OR_RETURN(
       Model model, Model::create(std::move(vectorizer), std::move(coef), intercept,
-                                 std::move(provenance)));
+                                 std::move(provenance), std::move(context)));
   return TrainResult{std::move(model), report};
 }
 
