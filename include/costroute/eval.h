@@ -22,6 +22,9 @@
 //   CPT(x): the least share of strong calls at which PGR >= x;
 //   AUC: ROC AUC of p(small ok) against "small was at least as good".
 //
+// cross_validated_scores() and tune() train models: `costroute eval --cv`
+// and `costroute train --tune` are built on them.
+//
 // Compiled (costroute::costroute).
 //
 // **Example**:
@@ -33,10 +36,14 @@
 #define COSTROUTE_EVAL_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "absl/status/statusor.h"
+#include "costroute/train.h"
 
 namespace costroute {
 
@@ -110,6 +117,53 @@ double roc_auc(std::span<const Outcome> outcomes);
 // router's operating point and the band of allowed quality drop. `title`
 // names the data.
 std::string cost_quality_svg(const Evaluation& evaluation, const std::string& title);
+
+// ---- Cross validation and tuning -------------------------------------------
+
+// Deterministic K-fold assignment: the fold of each of n examples, from a
+// seeded shuffle that is the same on every platform.
+std::vector<int> assign_folds(size_t n, int folds, uint64_t seed);
+
+// Out-of-fold p(small ok): for each fold, trains with `options` on the other
+// folds and scores it, so every example is scored by a model that did not
+// see it. InvalidArgument for folds outside [2, n] or a fold that cannot be
+// trained (one class only), naming the fold.
+[[nodiscard]] absl::StatusOr<std::vector<double>> cross_validated_scores(const TrainingSet& data,
+                                                                         const TrainOptions& options, int folds,
+                                                                         uint64_t seed);
+
+struct TuneOptions {
+  double max_quality_drop = 0.03;
+  int folds = 5;
+  uint64_t seed = 1;
+  // Context fields the search may add (each on or off); TrainingSet::context
+  // holds their values in this order.
+  std::vector<std::string> context_fields = {};
+  int passes = 2;
+};
+
+struct TuneTrial {
+  TrainOptions options;
+  double savings = 0.0;  // cross-validated, at the maximum drop
+  double apgr = 0.0;
+};
+
+struct TuneResult {
+  TrainOptions best;
+  std::vector<TuneTrial> trials;  // in the order tried
+};
+
+// Searches training settings by cross validation inside `data` for the
+// best savings at options.max_quality_drop (APGR breaks ties): one setting
+// at a time (context fields, C, n-gram range, vocabulary size, sublinear
+// tf, balanced class weights), starting from `base`, for options.passes
+// passes. `outcomes` gives each example's qualities and costs (its
+// p_small_ok is ignored).
+[[nodiscard]] absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome> outcomes,
+                                              const TrainOptions& base, const TuneOptions& options);
+
+// "C=1 ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=meta.subset".
+std::string describe(const TrainOptions& options);
 
 }  // namespace costroute
 

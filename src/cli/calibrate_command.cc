@@ -123,7 +123,7 @@ absl::Status calibrate_command(const Args& args) {
     COSTROUTE_RETURN_IF_ERROR(score_with_model(model, flags.list("data"), read, records, scores));
   } else {
     COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
-    COSTROUTE_ASSIGN_OR_RETURN(scores, cross_validated_scores(records, options, static_cast<int>(folds),
+    COSTROUTE_ASSIGN_OR_RETURN(scores, cross_validated_scores(training_set(records), options, static_cast<int>(folds),
                                                               static_cast<uint64_t>(seed)));
   }
   const std::vector<Outcome> data = outcomes(records, scores);

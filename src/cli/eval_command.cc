@@ -87,7 +87,7 @@ absl::Status eval_command(const Args& args) {
   std::vector<std::string_view> value_flags = {"model", "data", "max-quality-drop", "plot", "title", "cv",
                                                "seed", "label", "weight-field", "cost-small", "cost-large"};
   value_flags.insert(value_flags.end(), kTrainValueFlags.begin(), kTrainValueFlags.end());
-  std::vector<std::string_view> switches = {"json"};
+  std::vector<std::string_view> switches = {"json", "tune"};
   switches.insert(switches.end(), kTrainSwitches.begin(), kTrainSwitches.end());
   COSTROUTE_ASSIGN_OR_RETURN(Flags flags, Flags::parse(args, value_flags, switches));
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
@@ -100,6 +100,9 @@ absl::Status eval_command(const Args& args) {
   if (folds == 0 && !flags.has("model")) {
     return absl::InvalidArgumentError("missing --model (or --cv K to train and score by cross validation)");
   }
+  if (flags.has("tune") && folds == 0) {
+    return absl::InvalidArgumentError("--tune needs --cv K: tuning is measured by nested cross validation");
+  }
   if (folds > 0 && flags.has("model")) {
     return absl::InvalidArgumentError("--model and --cv exclude each other: --cv trains its own models");
   }
@@ -109,8 +112,16 @@ absl::Status eval_command(const Args& args) {
   std::vector<double> scores(records.size());
   if (folds > 0) {
     COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
-    COSTROUTE_ASSIGN_OR_RETURN(scores, cross_validated_scores(records, options, static_cast<int>(folds),
-                                                              static_cast<uint64_t>(seed)));
+    if (flags.has("tune")) {
+      // Nested: each outer fold tunes on its own training part only.
+      const TuneOptions tune_options{.max_quality_drop = max_drop, .folds = 5, .seed = static_cast<uint64_t>(seed) + 1,
+                                     .context_fields = options.context_fields};
+      COSTROUTE_ASSIGN_OR_RETURN(scores, tuned_scores(records, options, tune_options, static_cast<int>(folds),
+                                                      static_cast<uint64_t>(seed)));
+    } else {
+      COSTROUTE_ASSIGN_OR_RETURN(scores, cross_validated_scores(training_set(records), options,
+                                                                static_cast<int>(folds), static_cast<uint64_t>(seed)));
+    }
   } else {
     COSTROUTE_ASSIGN_OR_RETURN(Model model, load_model(*flags.get("model")));
     COSTROUTE_RETURN_IF_ERROR(score_with_model(model, flags.list("data"), read, records, scores));

@@ -8,25 +8,44 @@
 #include "cli/training_flags.h"
 #include "costroute/internal/status_macros.h"
 #include "costroute/io.h"
+#include "costroute/eval.h"
 #include "costroute/train.h"
 #include "io/json_writer.h"
 
 namespace costroute::cli {
 
 absl::Status train_command(const Args& args) {
-  std::vector<std::string_view> value_flags = {"data", "out", "label", "weight-field"};
+  std::vector<std::string_view> value_flags = {"data", "out", "label", "weight-field", "max-quality-drop", "cv"};
   value_flags.insert(value_flags.end(), kTrainValueFlags.begin(), kTrainValueFlags.end());
-  const std::vector<std::string_view> switches(kTrainSwitches.begin(), kTrainSwitches.end());
+  std::vector<std::string_view> switches(kTrainSwitches.begin(), kTrainSwitches.end());
+  switches.push_back("tune");
   COSTROUTE_ASSIGN_OR_RETURN(Flags flags, Flags::parse(args, value_flags, switches));
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
   COSTROUTE_ASSIGN_OR_RETURN(std::string out_path, flags.required("out"));
   COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
-  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/false));
+  // Tuning measures savings, so it needs each prompt's qualities and costs.
+  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/flags.has("tune")));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(flags.list("data"), read));
-  std::vector<size_t> all(records.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  const TrainingSet data = training_set(records, all);
+  TrainingSet data = training_set(records);
   options.provenance.emplace_back("data", data_path);
+  if (flags.has("tune")) {
+    COSTROUTE_ASSIGN_OR_RETURN(double max_drop, flags.number("max-quality-drop", 0.03));
+    COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 5, 2, 1000));
+    const TuneOptions tune_options{.max_quality_drop = max_drop, .folds = static_cast<int>(folds),
+                                   .context_fields = options.context_fields};
+    COSTROUTE_ASSIGN_OR_RETURN(TuneResult tuned, tune(data, outcomes(records, std::vector<double>(records.size())),
+                                                       options, tune_options));
+    for (const TuneTrial& t : tuned.trials) {
+      std::fprintf(stderr, "costroute train --tune: %s: savings %.2f%% at %.1f%% drop, APGR %.3f\n",
+                   describe(t.options).c_str(), 100 * t.savings, 100 * max_drop, t.apgr);
+    }
+    const Provenance provenance = options.provenance;
+    data = training_set(with_context_fields(records, options.context_fields, tuned.best.context_fields));
+    options = tuned.best;
+    options.provenance = provenance;
+    options.provenance.emplace_back("tuned", absl::StrCat(describe(options), " (", folds, "-fold CV, ",
+                                                          100 * max_drop, "% drop)"));
+  }
   COSTROUTE_ASSIGN_OR_RETURN(TrainResult result, train(data, options));
   COSTROUTE_RETURN_IF_ERROR(save_model(result.model, out_path));
 

@@ -1,5 +1,8 @@
 #include "cli/training_flags.h"
 
+#include <algorithm>
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 #include "costroute/internal/status_macros.h"
 #include "costroute/io.h"
@@ -22,13 +25,6 @@ absl::StatusOr<DocumentFrequency> document_frequency(const Flags& flags, std::st
         absl::StrCat("--", internal::to_absl(name), ": a fraction must be in [0, 1]"));
   }
   return DocumentFrequency::fraction(share);
-}
-
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
 }
 
 }  // namespace
@@ -150,55 +146,17 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
   return records;
 }
 
-TrainingSet training_set(const std::vector<LabelledRecord>& records, const std::vector<size_t>& rows) {
+TrainingSet training_set(const std::vector<LabelledRecord>& records) {
   TrainingSet data;
   bool weighted = false;
-  for (size_t i : rows) weighted = weighted || records[i].weight != 1.0;
-  for (size_t i : rows) {
+  for (const LabelledRecord& r : records) weighted = weighted || r.weight != 1.0;
+  for (size_t i = 0; i < records.size(); ++i) {
     data.queries.push_back(records[i].query);
     data.labels.push_back(records[i].label);
     if (weighted) data.weights.push_back(records[i].weight);
     if (!records[i].context.empty()) data.context.push_back(records[i].context);
   }
   return data;
-}
-
-std::vector<int> assign_folds(size_t n, int k, uint64_t seed) {
-  std::vector<size_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = i;
-  uint64_t state = seed;
-  for (size_t i = n; i > 1; --i) {  // Fisher-Yates with our own generator
-    const size_t j = static_cast<size_t>(splitmix64(state) % i);
-    std::swap(order[i - 1], order[j]);
-  }
-  std::vector<int> fold(n);
-  for (size_t r = 0; r < n; ++r) fold[order[r]] = static_cast<int>(r % static_cast<size_t>(k));
-  return fold;
-}
-
-absl::StatusOr<std::vector<double>> cross_validated_scores(const std::vector<LabelledRecord>& records,
-                                                           const TrainOptions& options, int folds,
-                                                           uint64_t seed) {
-  if (folds < 2 || static_cast<size_t>(folds) > records.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--cv: expected between 2 and the number of records (", records.size(), ")"));
-  }
-  const std::vector<int> fold = assign_folds(records.size(), folds, seed);
-  std::vector<double> scores(records.size());
-  for (int f = 0; f < folds; ++f) {
-    std::vector<size_t> train_rows, test_rows;
-    for (size_t i = 0; i < records.size(); ++i) (fold[i] == f ? test_rows : train_rows).push_back(i);
-    absl::StatusOr<TrainResult> trained = train(training_set(records, train_rows), options);
-    if (!trained.ok()) {
-      return absl::Status(trained.status().code(),
-                          absl::StrCat("fold ", f + 1, " of ", folds, ": ", trained.status().message()));
-    }
-    TextScratch scratch;
-    for (size_t i : test_rows) {
-      scores[i] = trained->model.p_small_ok(records[i].query, views(records[i].context), scratch);
-    }
-  }
-  return scores;
 }
 
 absl::StatusOr<std::vector<std::string>> context_values(const JsonlReader& in,
@@ -227,6 +185,53 @@ absl::Status score_with_model(const Model& model, const std::vector<std::string>
     scores[i] = model.p_small_ok(records[i].query, views(records[i].context), scratch);
   }
   return absl::OkStatus();
+}
+
+std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> records,
+                                               const std::vector<std::string>& fields,
+                                               const std::vector<std::string>& chosen) {
+  std::vector<size_t> keep;
+  for (const std::string& field : chosen) {
+    keep.push_back(static_cast<size_t>(std::find(fields.begin(), fields.end(), field) - fields.begin()));
+  }
+  for (LabelledRecord& r : records) {
+    std::vector<std::string> values;
+    for (size_t k : keep) values.push_back(r.context[k]);
+    r.context = std::move(values);
+  }
+  return records;
+}
+
+absl::StatusOr<std::vector<double>> tuned_scores(const std::vector<LabelledRecord>& records,
+                                                 const TrainOptions& base, const TuneOptions& tune_options,
+                                                 int folds, uint64_t seed) {
+  if (folds < 2 || static_cast<size_t>(folds) > records.size()) {
+    return absl::InvalidArgumentError("--cv: expected between 2 and the number of records");
+  }
+  const std::vector<int> fold = assign_folds(records.size(), folds, seed);
+  std::vector<double> scores(records.size());
+  for (int f = 0; f < folds; ++f) {
+    std::vector<LabelledRecord> inside;
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (fold[i] != f) inside.push_back(records[i]);
+    }
+    COSTROUTE_ASSIGN_OR_RETURN(
+        TuneResult tuned,
+        tune(training_set(inside), outcomes(inside, std::vector<double>(inside.size())), base, tune_options));
+    std::fprintf(stderr, "costroute eval --tune: fold %d of %d: %s\n", f + 1, folds,
+                 describe(tuned.best).c_str());
+    const std::vector<LabelledRecord> trimmed =
+        with_context_fields(inside, base.context_fields, tuned.best.context_fields);
+    COSTROUTE_ASSIGN_OR_RETURN(TrainResult trained, train(training_set(trimmed), tuned.best));
+    TextScratch scratch;
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (fold[i] != f) continue;
+      const LabelledRecord one = with_context_fields({records[i]}, base.context_fields,
+                                                     tuned.best.context_fields)[0];
+      scores[i] = trained.model.p_small_ok(one.query, views(one.context), scratch);
+    }
+  }
+  return scores;
 }
 
 std::vector<std::string_view> views(const std::vector<std::string>& values) {

@@ -60,15 +60,8 @@ struct ReadOptions {
 // --cost-large) from flags.
 [[nodiscard]] absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes);
 
-TrainingSet training_set(const std::vector<LabelledRecord>& records, const std::vector<size_t>& rows);
-
-// Deterministic K-fold assignment: fold of each record, from a seeded
-// shuffle (the same on every platform).
-std::vector<int> assign_folds(size_t n, int k, uint64_t seed);
-
-// Out-of-fold p(small ok): for each fold, trains on the others and scores it.
-[[nodiscard]] absl::StatusOr<std::vector<double>> cross_validated_scores(
-    const std::vector<LabelledRecord>& records, const TrainOptions& options, int folds, uint64_t seed);
+// The records as training data (with their context values, if any).
+TrainingSet training_set(const std::vector<LabelledRecord>& records);
 
 std::vector<Outcome> outcomes(const std::vector<LabelledRecord>& records, const std::vector<double>& scores);
 
@@ -81,6 +74,20 @@ std::vector<Outcome> outcomes(const std::vector<LabelledRecord>& records, const 
 [[nodiscard]] absl::Status score_with_model(const Model& model, const std::vector<std::string>& paths,
                                             ReadOptions read, std::vector<LabelledRecord>& records,
                                             std::vector<double>& scores);
+
+// The records with only the context values of `chosen` (a subset of
+// `fields`, the fields their values were read for), in that order.
+std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> records,
+                                               const std::vector<std::string>& fields,
+                                               const std::vector<std::string>& chosen);
+
+// Nested cross validation of --tune: for each of `folds` outer folds, tunes
+// on the other folds (inner cross validation), trains the best settings on
+// them and scores the held-out fold. Progress goes to stderr.
+[[nodiscard]] absl::StatusOr<std::vector<double>> tuned_scores(const std::vector<LabelledRecord>& records,
+                                                               const TrainOptions& base,
+                                                               const TuneOptions& tune_options, int folds,
+                                                               uint64_t seed);
 
 // Views of `values`, for Model::p_small_ok.
 std::vector<std::string_view> views(const std::vector<std::string>& values);

@@ -1,0 +1,172 @@
+// Cross validation and the coordinate search of `costroute train --tune`.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+#include "costroute/eval.h"
+#include "costroute/internal/status_macros.h"
+
+namespace costroute {
+namespace {
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// The examples `rows` of `data`, keeping only the context columns `keep`
+// (indices into data.context's rows).
+TrainingSet subset(const TrainingSet& data, const std::vector<size_t>& rows, const std::vector<size_t>& keep) {
+  TrainingSet out;
+  for (size_t i : rows) {
+    out.queries.push_back(data.queries[i]);
+    out.labels.push_back(data.labels[i]);
+    if (!data.weights.empty()) out.weights.push_back(data.weights[i]);
+    if (!keep.empty()) {
+      std::vector<std::string> values;
+      for (size_t k : keep) values.push_back(data.context[i][k]);
+      out.context.push_back(std::move(values));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<int> assign_folds(size_t n, int folds, uint64_t seed) {
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  uint64_t state = seed;
+  for (size_t i = n; i > 1; --i) {  // Fisher-Yates with our own generator
+    const size_t j = static_cast<size_t>(splitmix64(state) % i);
+    std::swap(order[i - 1], order[j]);
+  }
+  std::vector<int> fold(n);
+  for (size_t r = 0; r < n; ++r) fold[order[r]] = static_cast<int>(r % static_cast<size_t>(folds));
+  return fold;
+}
+
+absl::StatusOr<std::vector<double>> cross_validated_scores(const TrainingSet& data, const TrainOptions& options,
+                                                           int folds, uint64_t seed) {
+  const size_t n = data.queries.size();
+  if (folds < 2 || static_cast<size_t>(folds) > n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("folds: expected between 2 and the number of examples (", n, "), got ", folds));
+  }
+  std::vector<size_t> all_context(options.context_fields.size());
+  for (size_t k = 0; k < all_context.size(); ++k) all_context[k] = k;
+  const std::vector<int> fold = assign_folds(n, folds, seed);
+  std::vector<double> scores(n);
+  for (int f = 0; f < folds; ++f) {
+    std::vector<size_t> train_rows, test_rows;
+    for (size_t i = 0; i < n; ++i) (fold[i] == f ? test_rows : train_rows).push_back(i);
+    absl::StatusOr<TrainResult> trained = train(subset(data, train_rows, all_context), options);
+    if (!trained.ok()) {
+      return absl::Status(trained.status().code(),
+                          absl::StrCat("fold ", f + 1, " of ", folds, ": ", trained.status().message()));
+    }
+    TextScratch scratch;
+    std::vector<std::string_view> context;
+    for (size_t i : test_rows) {
+      context.assign(all_context.size(), std::string_view());
+      for (size_t k = 0; k < all_context.size(); ++k) context[k] = data.context[i][k];
+      scores[i] = trained->model.p_small_ok(data.queries[i], context, scratch);
+    }
+  }
+  return scores;
+}
+
+std::string describe(const TrainOptions& o) {
+  const VectorizerOptions& v = o.vectorizer;
+  std::string context;
+  for (const std::string& field : o.context_fields) absl::StrAppend(&context, context.empty() ? "" : ",", field);
+  return absl::StrCat("C=", o.C, " ngram=", v.ngram_min, ",", v.ngram_max,
+                      " max_features=", v.max_features > 0 ? absl::StrCat(v.max_features) : "none",
+                      " sublinear_tf=", v.sublinear_tf ? 1 : 0,
+                      " class_weight=", o.balanced_class_weight ? "balanced" : "none",
+                      " context=", context.empty() ? "none" : context);
+}
+
+absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome> outcomes, const TrainOptions& base,
+                                const TuneOptions& options) {
+  if (outcomes.size() != data.queries.size()) {
+    return absl::InvalidArgumentError("outcomes: expected one per query");
+  }
+  TuneResult result;
+  // Scores a setting by cross validation; candidate context fields are the
+  // ones named in `o` (a subset of options.context_fields).
+  auto trial = [&](const TrainOptions& o) -> absl::StatusOr<TuneTrial> {
+    std::vector<size_t> keep;
+    for (const std::string& field : o.context_fields) {
+      keep.push_back(static_cast<size_t>(
+          std::find(options.context_fields.begin(), options.context_fields.end(), field) -
+          options.context_fields.begin()));
+    }
+    std::vector<size_t> all(data.queries.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    const TrainingSet view = subset(data, all, keep);
+    COSTROUTE_ASSIGN_OR_RETURN(std::vector<double> scores,
+                               cross_validated_scores(view, o, options.folds, options.seed));
+    std::vector<Outcome> scored(outcomes.begin(), outcomes.end());
+    for (size_t i = 0; i < scored.size(); ++i) scored[i].p_small_ok = scores[i];
+    const Evaluation e = evaluate(scored, {.max_quality_drop = options.max_quality_drop});
+    TuneTrial t{o, e.router.savings_at_max_drop, e.router.apgr};
+    result.trials.push_back(t);
+    return t;
+  };
+  auto better = [](const TuneTrial& a, const TuneTrial& b) {
+    if (a.savings != b.savings) return a.savings > b.savings + 1e-12;
+    return a.apgr > b.apgr + 1e-12;
+  };
+
+  TrainOptions start = base;
+  start.context_fields.clear();
+  COSTROUTE_ASSIGN_OR_RETURN(TuneTrial best, trial(start));
+  using Change = std::function<void(TrainOptions&)>;
+  for (int pass = 0; pass < options.passes; ++pass) {
+    const TrainOptions at_start = best.options;
+    std::vector<std::vector<Change>> dimensions;
+    // Context fields: each on, then off.
+    for (const std::string& field : options.context_fields) {
+      dimensions.push_back({[field](TrainOptions& o) {
+        auto it = std::find(o.context_fields.begin(), o.context_fields.end(), field);
+        if (it == o.context_fields.end()) {
+          o.context_fields.push_back(field);
+        } else {
+          o.context_fields.erase(it);
+        }
+      }});
+    }
+    std::vector<Change> c_values, ngrams, sizes;
+    for (double C : {0.1, 0.3, 1.0, 3.0, 10.0}) c_values.push_back([C](TrainOptions& o) { o.C = C; });
+    for (int hi : {1, 2, 3}) ngrams.push_back([hi](TrainOptions& o) { o.vectorizer.ngram_max = hi; });
+    for (int size : {2000, 5000, 20000, 0}) sizes.push_back([size](TrainOptions& o) { o.vectorizer.max_features = size; });
+    dimensions.push_back(c_values);
+    dimensions.push_back(ngrams);
+    dimensions.push_back(sizes);
+    dimensions.push_back({[](TrainOptions& o) { o.vectorizer.sublinear_tf = !o.vectorizer.sublinear_tf; }});
+    dimensions.push_back({[](TrainOptions& o) { o.balanced_class_weight = !o.balanced_class_weight; }});
+    for (const std::vector<Change>& dimension : dimensions) {
+      TuneTrial winner = best;
+      for (const Change& change : dimension) {
+        TrainOptions candidate = best.options;
+        change(candidate);
+        if (describe(candidate) == describe(best.options)) continue;
+        bool tried = false;
+        for (const TuneTrial& t : result.trials) tried = tried || describe(t.options) == describe(candidate);
+        if (tried) continue;
+        COSTROUTE_ASSIGN_OR_RETURN(TuneTrial t, trial(candidate));
+        if (better(t, winner)) winner = t;
+      }
+      best = winner;
+    }
+    if (describe(best.options) == describe(at_start)) break;
+  }
+  result.best = best.options;
+  return result;
+}
+
+}  // namespace costroute
