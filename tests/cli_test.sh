@@ -141,6 +141,26 @@ printf '%s\n' '{"query":"x","quality":{"s":1,"l":1},"meta":{"small":"s","large":
 expect_error 1 "costroute eval: $dir/nocost.jsonl:1: missing field \"cost_small\" (or pass --cost-small)" \
   "$costroute" eval --model "$dir/m.json" --data "$dir/nocost.jsonl"
 
+# eval --config: a router config over data that scores each of its models
+printf '%s\n' '{"query":"hi there","quality":{"small":1,"large":1}}' \
+  '{"query":"prove that the sum of two odd numbers is even and explain why","quality":{"small":0,"large":1}}' \
+  >"$dir/tiers.jsonl"
+cat >"$dir/tiers.config.json" <<'JSON'
+{"format": "costroute.config/1",
+ "models": [{"name": "small", "tier": 0, "usd_per_mtok_in": 0.1, "usd_per_mtok_out": 0.1},
+            {"name": "large", "tier": 1, "usd_per_mtok_in": 1, "usd_per_mtok_out": 1}],
+ "policies": [{"type": "rule", "when": {"min_reasoning_hits": 1}, "route_to": "strongest"},
+              {"type": "fixed", "route_to": "cheapest"}]}
+JSON
+"$costroute" eval --config "$dir/tiers.config.json" --data "$dir/tiers.jsonl" --costs small=1,large=10 --json \
+  >"$dir/tiers.out" 2>"$dir/err" || fail "eval --config exited $?: $(cat "$dir/err")"
+grep -q '"router":{"name":"router","quality":1,"cost":11,' "$dir/tiers.out" || fail "eval --config: $(cat "$dir/tiers.out")"
+printf '%s\n' '{"query":"hi","quality":{"small":1}}' >"$dir/partial.jsonl"
+expect_error 1 "costroute eval: $dir/partial.jsonl:1: field \"quality\": no score for large (a model of the config; --skip-incomplete skips such prompts)" \
+  "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/partial.jsonl"
+expect_error 1 'costroute eval: --costs: expected NAME=COST for models of the config, got "tiny=1"' \
+  "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/tiers.jsonl" --costs tiny=1
+
 # calibrate: a threshold with confidence intervals, written into a config
 cp "$dir/m.json" "$dir/model.json"
 cat >"$dir/config.json" <<'JSON'

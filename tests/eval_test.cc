@@ -119,3 +119,23 @@ TEST_CASE("the SVG picture has labelled axes, the three curves and the operating
   CHECK(svg.find("<circle") != std::string::npos);
   CHECK(svg.find("</svg>") != std::string::npos);
 }
+
+TEST_CASE("tier evaluation totals quality and cost per strategy, with a quality-first oracle") {
+  // Two prompts, three models (cheap, mid, strong).
+  const std::vector<std::string> models = {"cheap", "mid", "strong"};
+  const std::vector<double> quality = {1, 1, 1,   // prompt 0: everyone right
+                                       0, 1, 1};  // prompt 1: cheap wrong
+  const std::vector<double> cost = {1, 2, 10, 1, 2, 10};
+  const std::vector<size_t> chosen = {0, 2};
+  const costroute::TierEvaluation e = costroute::evaluate_tiers(models, 2, quality, cost, chosen);
+  CHECK(e.n == 2);
+  CHECK(e.router.quality == 1.0);
+  CHECK(e.router.cost == 11.0);
+  CHECK(e.router.savings == Approx(1 - 11.0 / 20));
+  CHECK(e.router.model_share == std::vector<double>{0.5, 0.0, 0.5});
+  CHECK(e.oracle.cost == 3.0);  // cheap, then mid
+  CHECK(e.oracle.quality == 1.0);
+  CHECK(e.always[0].quality == 0.5);
+  CHECK(e.always[0].quality_drop == Approx(0.5));
+  CHECK(e.always[2].savings == 0.0);
+}

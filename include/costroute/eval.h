@@ -118,6 +118,36 @@ double roc_auc(std::span<const Outcome> outcomes);
 // names the data.
 std::string cost_quality_svg(const Evaluation& evaluation, const std::string& title);
 
+// ---- Several models: evaluating a router config ----------------------------
+
+// One strategy's totals over a multi-model data set.
+struct TierStrategy {
+  std::string name;
+  double quality = 0.0;                // mean
+  double cost = 0.0;                   // total
+  double savings = 0.0;                // 1 - cost / cost(always strongest)
+  double quality_drop = 0.0;           // relative to always strongest
+  std::vector<double> model_share = {};  // share of prompts per model
+};
+
+struct TierEvaluation {
+  size_t n = 0;
+  std::vector<std::string> models;   // catalog order
+  size_t strongest = 0;              // index of the reference model
+  TierStrategy router;
+  std::vector<TierStrategy> always;  // one per model: always that model
+  // Knows every outcome: per prompt, the cheapest model with the best
+  // quality any model reached on it.
+  TierStrategy oracle;
+};
+
+// Evaluates routing decisions over m models: quality[i * m + j] and
+// cost[i * m + j] are prompt i's quality and cost under model j, chosen[i]
+// the model the router picked. `strongest` is the reference for savings.
+TierEvaluation evaluate_tiers(const std::vector<std::string>& models, size_t strongest,
+                              std::span<const double> quality, std::span<const double> cost,
+                              std::span<const size_t> chosen);
+
 // ---- Cross validation and tuning -------------------------------------------
 
 // Deterministic K-fold assignment: the fold of each of n examples, from a

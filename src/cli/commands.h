@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "costroute/eval.h"
 #include "costroute/io.h"
+#include "costroute/router.h"
 
 namespace costroute::cli {
 
@@ -35,6 +36,21 @@ absl::Status calibrate_command(const Args& args);
 // An Evaluation as one JSON object (the eval --json contract) or a table.
 std::string evaluation_json(const Evaluation& e);
 std::string evaluation_table(const Evaluation& e);
+
+// A request's context, owning the strings the Context views.
+struct OwnedContext {
+  std::string user_id, session_id, user_tier, task_type, domain, requested_model, trace_id,
+      session_model;
+  std::vector<std::string> turns;
+  std::vector<std::string_view> turn_views;
+  std::vector<std::pair<std::string, std::string>> tags;
+  std::vector<Tag> tag_views;
+  Context context;
+};
+
+// Reads a request's context fields (user_tier, modality, tags, ...;
+// docs/cli.md, "route") from the current record into `out`.
+[[nodiscard]] absl::Status read_context(const JsonlReader& in, bool explain, OwnedContext& out);
 
 // Writes `text` to standard output in large blocks.
 class Output {

@@ -23,4 +23,71 @@ void Output::flush() {
   buffer_.clear();
 }
 
+absl::Status read_context(const JsonlReader& in, bool explain, OwnedContext& out) {
+  out = OwnedContext{};
+  Context& c = out.context;
+  auto text = [&](std::string_view field, std::string& into, std::string_view& view) -> absl::Status {
+    if (!in.has_field(field)) return absl::OkStatus();
+    COSTROUTE_ASSIGN_OR_RETURN(std::string_view s, in.string_field(field));
+    into = std::string(s);
+    view = into;
+    return absl::OkStatus();
+  };
+  COSTROUTE_RETURN_IF_ERROR(text("user_id", out.user_id, c.user_id));
+  COSTROUTE_RETURN_IF_ERROR(text("session_id", out.session_id, c.session_id));
+  COSTROUTE_RETURN_IF_ERROR(text("user_tier", out.user_tier, c.user_tier));
+  COSTROUTE_RETURN_IF_ERROR(text("task_type", out.task_type, c.task_type));
+  COSTROUTE_RETURN_IF_ERROR(text("domain", out.domain, c.domain));
+  COSTROUTE_RETURN_IF_ERROR(text("requested_model", out.requested_model, c.requested_model));
+  COSTROUTE_RETURN_IF_ERROR(text("trace_id", out.trace_id, c.trace_id));
+  COSTROUTE_RETURN_IF_ERROR(text("session_model", out.session_model, c.session_model));
+  if (in.has_field("modality")) {
+    COSTROUTE_ASSIGN_OR_RETURN(std::string_view modality, in.string_field("modality"));
+    if (modality == "image") {
+      c.images = 1;
+    } else if (modality == "audio") {
+      c.audio_clips = 1;
+    } else if (modality != "text") {
+      return in.error("field \"modality\": expected \"text\", \"image\" or \"audio\"");
+    }
+  }
+  auto count = [&](std::string_view field, int& into) -> absl::Status {
+    if (!in.has_field(field)) return absl::OkStatus();
+    COSTROUTE_ASSIGN_OR_RETURN(double n, in.number_field(field));
+    if (!(n >= 0 && n <= 1e6) || n != static_cast<int>(n)) {
+      return in.error(absl::StrCat("field \"", internal::to_absl(field), "\": expected a whole number >= 0"));
+    }
+    into = static_cast<int>(n);
+    return absl::OkStatus();
+  };
+  COSTROUTE_RETURN_IF_ERROR(count("images", c.images));
+  COSTROUTE_RETURN_IF_ERROR(count("audio_clips", c.audio_clips));
+  if (in.has_field("remaining_budget_usd")) {
+    COSTROUTE_ASSIGN_OR_RETURN(double budget, in.number_field("remaining_budget_usd"));
+    c.remaining_budget_usd = budget;
+  }
+  if (in.has_field("expected_output_tokens")) {
+    int tokens = 0;
+    COSTROUTE_RETURN_IF_ERROR(count("expected_output_tokens", tokens));
+    c.expected_output_tokens = tokens;
+  }
+  if (in.has_field("request_time_ms")) {
+    COSTROUTE_ASSIGN_OR_RETURN(double ms, in.number_field("request_time_ms"));
+    c.request_time_ms = static_cast<int64_t>(ms);
+  }
+  if (in.has_field("earlier_turns")) {
+    COSTROUTE_ASSIGN_OR_RETURN(out.turns, in.string_array_field("earlier_turns"));
+    for (const std::string& t : out.turns) out.turn_views.push_back(t);
+    c.earlier_turns = out.turn_views;
+  }
+  if (in.has_field("tags")) {
+    COSTROUTE_ASSIGN_OR_RETURN(auto tags, in.string_map_field("tags"));
+    out.tags = std::move(tags);
+    for (const auto& [k, v] : out.tags) out.tag_views.push_back(Tag{k, v});
+    c.tags = out.tag_views;
+  }
+  c.explain = explain;
+  return absl::OkStatus();
+}
+
 }  // namespace costroute::cli

@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <fstream>
 
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
@@ -83,14 +86,126 @@ std::string evaluation_table(const Evaluation& e) {
   return out;
 }
 
+namespace {
+
+// eval --config: a router config over data that scores every catalog model.
+absl::Status eval_config(const Flags& flags, const std::string& config_path, const std::string& data_path) {
+  std::shared_ptr<const Model> model;
+  if (auto model_path = flags.get("model")) {
+    COSTROUTE_ASSIGN_OR_RETURN(Model loaded, load_model(*model_path));
+    model = std::make_shared<const Model>(std::move(loaded));
+  }
+  COSTROUTE_ASSIGN_OR_RETURN(std::shared_ptr<const Router> router, load_router(config_path, model));
+  const Catalog& catalog = router->catalog();
+  const size_t m = catalog.size();
+  std::vector<std::string> names;
+  for (const ModelInfo& info : catalog.models()) names.push_back(info.name);
+  // Per-request costs of each model (the data's convention), else the
+  // config's price estimate for the request.
+  std::vector<std::optional<double>> fixed_cost(m);
+  for (const std::string& entry : flags.list("costs")) {
+    const size_t eq = entry.find('=');
+    double value = 0;
+    const ModelIndex j = eq == std::string::npos ? kNoModel : catalog.find(entry.substr(0, eq));
+    if (j == kNoModel || !absl::SimpleAtod(entry.substr(eq + 1), &value) || value < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--costs: expected NAME=COST for models of the config, got \"", entry, "\""));
+    }
+    fixed_cost[static_cast<size_t>(j)] = value;
+  }
+  COSTROUTE_ASSIGN_OR_RETURN(JsonlReader in, JsonlReader::open(data_path));
+  std::vector<double> quality, cost;
+  std::vector<size_t> chosen;
+  OwnedContext owned;
+  const bool skip_incomplete = flags.has("skip-incomplete");
+  size_t skipped = 0;
+  while (true) {
+    COSTROUTE_ASSIGN_OR_RETURN(bool more, in.next());
+    if (!more) break;
+    COSTROUTE_ASSIGN_OR_RETURN(std::string_view query, in.string_field("query"));
+    COSTROUTE_RETURN_IF_ERROR(read_context(in, false, owned));
+    COSTROUTE_ASSIGN_OR_RETURN(auto scores, in.number_map_field("quality"));
+    std::vector<double> row(m);
+    bool complete = true;
+    for (size_t j = 0; j < m && complete; ++j) {
+      const auto it = std::find_if(scores.begin(), scores.end(), [&](const auto& s) { return s.first == names[j]; });
+      if (it == scores.end()) {
+        if (!skip_incomplete) {
+          return in.error(absl::StrCat("field \"quality\": no score for ", names[j],
+                                       " (a model of the config; --skip-incomplete skips such prompts)"));
+        }
+        complete = false;
+      } else {
+        row[j] = it->second;
+      }
+    }
+    if (!complete) {
+      ++skipped;
+      continue;
+    }
+    const Decision d = router->route(query, owned.context);
+    const int64_t out_tokens = owned.context.expected_output_tokens.value_or(router->options().default_output_tokens);
+    for (size_t j = 0; j < m; ++j) {
+      quality.push_back(row[j]);
+      cost.push_back(fixed_cost[j].value_or(catalog[static_cast<ModelIndex>(j)].cost_usd(d.signals.tokens, out_tokens)));
+    }
+    chosen.push_back(static_cast<size_t>(d.model - &catalog[0]));
+  }
+  const TierEvaluation e =
+      evaluate_tiers(names, static_cast<size_t>(catalog.strongest()), quality, cost, chosen);
+  std::string text;
+  if (flags.has("json")) {
+    internal::JsonWriter w;
+    auto strategy = [&](const TierStrategy& s) {
+      w.begin_object().key("name").value(s.name).key("quality").value(s.quality).key("cost").value(s.cost)
+          .key("savings").value(s.savings).key("quality_drop").value(s.quality_drop).key("model_share").begin_object();
+      for (size_t j = 0; j < m; ++j) w.key(names[j]).value(s.model_share[j]);
+      w.end_object().end_object();
+    };
+    w.begin_object().key("n").value(e.n).key("skipped").value(skipped).key("strongest").value(names[e.strongest]).key("router");
+    strategy(e.router);
+    w.key("oracle");
+    strategy(e.oracle);
+    w.key("always").begin_array();
+    for (const TierStrategy& s : e.always) strategy(s);
+    w.end_array().end_object();
+    text = w.take() + "\n";
+  } else {
+    text = absl::StrFormat("%d prompts (%d skipped: no score for some model), %d models; savings and drop against "
+                           "always %s\n\n", e.n, skipped, m, names[e.strongest]);
+    absl::StrAppend(&text, absl::StrFormat("%-36s %10s %10s %9s %8s\n", "strategy", "quality", "cost", "savings", "drop"));
+    auto row = [&](const TierStrategy& s) {
+      absl::StrAppend(&text, absl::StrFormat("%-36s %10.4g %10.4g %8.1f%% %7.1f%%\n", s.name, s.quality, s.cost,
+                                             100 * s.savings, 100 * s.quality_drop));
+    };
+    row(e.router);
+    row(e.oracle);
+    for (const TierStrategy& s : e.always) row(s);
+    absl::StrAppend(&text, "\nrouter's models:");
+    for (size_t j = 0; j < m; ++j) absl::StrAppend(&text, absl::StrFormat(" %s %.1f%%", names[j], 100 * e.router.model_share[j]));
+    text += "\n";
+  }
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status eval_command(const Args& args) {
-  std::vector<std::string_view> value_flags = {"model", "data", "max-quality-drop", "plot", "title", "cv",
-                                               "seed", "label", "weight-field", "cost-small", "cost-large"};
+  std::vector<std::string_view> value_flags = {"model", "config", "costs", "data", "max-quality-drop", "plot",
+                                               "title", "cv", "seed", "label", "weight-field", "cost-small",
+                                               "cost-large"};
   value_flags.insert(value_flags.end(), kTrainValueFlags.begin(), kTrainValueFlags.end());
-  std::vector<std::string_view> switches = {"json", "tune"};
+  std::vector<std::string_view> switches = {"json", "tune", "skip-incomplete"};
   switches.insert(switches.end(), kTrainSwitches.begin(), kTrainSwitches.end());
   COSTROUTE_ASSIGN_OR_RETURN(Flags flags, Flags::parse(args, value_flags, switches));
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
+  if (auto config = flags.get("config")) {
+    if (flags.has("cv")) {
+      return absl::InvalidArgumentError("--config evaluates a whole router: drop --cv");
+    }
+    return eval_config(flags, *config, data_path);
+  }
   COSTROUTE_ASSIGN_OR_RETURN(double max_drop, flags.number("max-quality-drop", 0.03));
   if (max_drop < 0.0 || max_drop > 1.0) {
     return absl::InvalidArgumentError("--max-quality-drop: expected a number in [0, 1]");

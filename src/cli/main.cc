@@ -23,6 +23,8 @@ commands:
   score     --model MODEL.json --data IN.jsonl
   eval      --model MODEL.json | --cv K [training flags] --data TEST.jsonl
             [--max-quality-drop 0.03] [--json] [--plot FILE.svg]
+  eval      --config CONFIG.json [--model MODEL.json] --data DATA.jsonl
+            [--costs NAME=COST,...] [--json]
   calibrate --data DATA.jsonl [--model MODEL.json | --cv 5 [training flags]]
             [--max-quality-drop D | --strong-share S | --max-cost C]
             [--config IN.json --out OUT.json] [--bootstrap 1000] [--json]
