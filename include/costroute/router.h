@@ -121,18 +121,24 @@ class Router {
     Decision d;
     double p_small_ok = std::numeric_limits<double>::quiet_NaN();
     if (model_) {
-      // The model's context features, from the matching Context fields or tags.
+      // Tokenize and look up terms once; the signals read the lowercased
+      // tokens the vectorizer leaves behind, and the model may learn from
+      // signals ("signal.*" context features) and Context fields.
+      const SparseRow& row = model_->vectorizer().transform(query, scratch.text);
+      if (!model_->vectorizer().options().lowercase) SignalExtractor::prepare(query, scratch.text);
+      d.signals = extractor_.extract(query, context, scratch.text);
       std::array<std::string_view, kMaxContextFeatures> context_values;
       const auto& features = model_->context_features();
-      for (size_t f = 0; f < features.size(); ++f) context_values[f] = context_value(context, features[f].field);
-      p_small_ok = model_->p_small_ok(
-          query, std::span<const std::string_view>(context_values.data(), features.size()), scratch.text);
-      // Signals read the lowercased tokens the vectorizer left behind.
-      if (!model_->vectorizer().options().lowercase) SignalExtractor::prepare(query, scratch.text);
+      for (size_t f = 0; f < features.size(); ++f) {
+        context_values[f] = is_signal_feature(features[f].field) ? signal_feature(d.signals, features[f].field)
+                                                                 : context_value(context, features[f].field);
+      }
+      p_small_ok = Model::probability(model_->decision_function(
+          row, std::span<const std::string_view>(context_values.data(), features.size())));
     } else {
       SignalExtractor::prepare(query, scratch.text);
+      d.signals = extractor_.extract(query, context, scratch.text);
     }
-    d.signals = extractor_.extract(query, context, scratch.text);
     d.signals.p_small_ok = p_small_ok;
 
     const Request request{query, context, d.signals, catalog_, hour_of(context),

@@ -118,6 +118,27 @@ struct Signals {
   double p_small_ok = std::numeric_limits<double>::quiet_NaN();
 };
 
+// A signal as a categorical value, so that a model can learn from it beside
+// the text (ContextFeature fields named "signal.*"): "signal.task_type",
+// "signal.domain", "signal.script", "signal.length" (estimated tokens:
+// "<16", "<64", "<256", "<1024", ">=1024"), "signal.reasoning" ("0", "1",
+// "2+"), "signal.code" and "signal.question" ("yes", "no"). Empty for any
+// other name. The views are static: no allocation.
+inline std::string_view signal_feature(const Signals& s, std::string_view field) {
+  if (field == "signal.task_type") return name_of(s.task_type);
+  if (field == "signal.domain") return name_of(s.domain);
+  if (field == "signal.script") return name_of(s.script);
+  if (field == "signal.length") {
+    return s.tokens < 16 ? "<16" : s.tokens < 64 ? "<64" : s.tokens < 256 ? "<256" : s.tokens < 1024 ? "<1024" : ">=1024";
+  }
+  if (field == "signal.reasoning") return s.reasoning_hits == 0 ? "0" : s.reasoning_hits == 1 ? "1" : "2+";
+  if (field == "signal.code") return s.has_code ? "yes" : "no";
+  if (field == "signal.question") return s.has_question ? "yes" : "no";
+  return {};
+}
+
+inline bool is_signal_feature(std::string_view field) { return field.rfind("signal.", 0) == 0; }
+
 // Estimates the input tokens of a query for cost estimates and context
 // windows. The default is a heuristic (about 4 bytes of ASCII per token,
 // one token per other code point); hosts with their model's tokenizer at

@@ -23,7 +23,7 @@ absl::Status score_command(const Args& args) {
     if (!more) break;
     COSTROUTE_ASSIGN_OR_RETURN(std::string id, record_id(in));
     COSTROUTE_ASSIGN_OR_RETURN(std::string_view query, in.string_field("query"));
-    COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> context, context_values(in, fields));
+    COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> context, context_values(in, query, fields));
     const double p = model.p_small_ok(query, views(context), scratch);
     std::string& line = out.buffer();
     line += "{\"id\":";

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "costroute/internal/status_macros.h"
 #include "costroute/io.h"
+#include "costroute/signals.h"
 
 namespace costroute::cli {
 namespace {
@@ -138,7 +139,7 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
           }
         }
       }
-      COSTROUTE_ASSIGN_OR_RETURN(r.context, context_values(in, options.context_fields));
+      COSTROUTE_ASSIGN_OR_RETURN(r.context, context_values(in, r.query, options.context_fields));
       records.push_back(std::move(r));
     }
     if (records.size() == before) return absl::InvalidArgumentError(absl::StrCat(path, ": no records"));
@@ -159,10 +160,23 @@ TrainingSet training_set(const std::vector<LabelledRecord>& records) {
   return data;
 }
 
-absl::StatusOr<std::vector<std::string>> context_values(const JsonlReader& in,
+absl::StatusOr<std::vector<std::string>> context_values(const JsonlReader& in, std::string_view query,
                                                         const std::vector<std::string>& fields) {
   std::vector<std::string> values;
+  std::optional<Signals> signals;
   for (const std::string& field : fields) {
+    if (is_signal_feature(field)) {
+      if (!signals) {
+        static const SignalExtractor extractor;
+        TextScratch scratch;
+        SignalExtractor::prepare(query, scratch);
+        signals = extractor.extract(query, Context{}, scratch);
+      }
+      const std::string_view value = signal_feature(*signals, field);
+      if (value.empty()) return in.error(absl::StrCat("unknown signal feature \"", field, "\""));
+      values.emplace_back(value);
+      continue;
+    }
     if (!in.has_field(field)) {
       values.emplace_back();
       continue;

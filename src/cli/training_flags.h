@@ -65,8 +65,9 @@ TrainingSet training_set(const std::vector<LabelledRecord>& records);
 
 std::vector<Outcome> outcomes(const std::vector<LabelledRecord>& records, const std::vector<double>& scores);
 
-// The values of `fields` in the reader's current record ("" where absent).
-[[nodiscard]] absl::StatusOr<std::vector<std::string>> context_values(const JsonlReader& in,
+// The values of `fields` in the reader's current record ("" where absent);
+// "signal.*" fields are computed from `query` (signal_feature()).
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> context_values(const JsonlReader& in, std::string_view query,
                                                                       const std::vector<std::string>& fields);
 
 // Scores `records` (read from `paths` with `read`) with `model`, reading the

@@ -80,19 +80,6 @@ inline int script_of(int32_t cp) {
   return kScriptOther;
 }
 
-inline bool is_letter(int32_t cp) {
-  switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-      return true;
-    default:
-      return false;
-  }
-}
-
 inline TextShape measure_shape(std::string_view text) {
   TextShape t;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());

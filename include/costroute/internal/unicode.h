@@ -91,15 +91,24 @@ inline size_t write_utf8(char* out, int32_t cp) {
   return 4;
 }
 
-// Python's \w: letters (L*), numbers (N*) and U+005F LOW LINE.
-inline bool is_word_char(int32_t cp) {
-  if (cp == 0x5F) return true;
+// Unicode letters: categories Lu, Ll, Lt, Lm and Lo.
+inline bool is_letter(int32_t cp) {
   switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU:
     case UTF8PROC_CATEGORY_LL:
     case UTF8PROC_CATEGORY_LT:
     case UTF8PROC_CATEGORY_LM:
     case UTF8PROC_CATEGORY_LO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Python's \w: letters (L*), numbers (N*) and U+005F LOW LINE.
+inline bool is_word_char(int32_t cp) {
+  if (cp == 0x5F || is_letter(cp)) return true;
+  switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_ND:
     case UTF8PROC_CATEGORY_NL:
     case UTF8PROC_CATEGORY_NO:
