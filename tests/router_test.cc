@@ -247,3 +247,28 @@ TEST_CASE("a model's context features are read from the matching Context field o
   CHECK((*router)->route("a question", {.tags = unseen}).signals.p_small_ok == Approx(0.5));
   CHECK((*router)->route("a question").signals.p_small_ok == Approx(0.5));
 }
+
+TEST_CASE("a model's signal features are computed from the query when routing") {
+  auto vectorizer = costroute::Vectorizer::create({}, {"zzz"}, {1.0});
+  REQUIRE(vectorizer.ok());
+  auto model = costroute::Model::create(*std::move(vectorizer), {0.0}, 0.0, {},
+                                        {{.field = "signal.task_type", .values = {"code", "translation"},
+                                          .coef = {-2.0, 2.0}}});
+  REQUIRE(model.ok());
+  auto catalog = costroute::Catalog::create({{.name = "small", .tier = 0}, {.name = "big", .tier = 1}});
+  auto router = costroute::Router::create(
+      *std::move(catalog),
+      std::make_unique<costroute::ClassifierThreshold>("classifier", 0.5, costroute::Target::cheapest(),
+                                                       costroute::Target::strongest()),
+      std::make_shared<const costroute::Model>(*std::move(model)));
+  REQUIRE(router.ok());
+  const auto translation = (*router)->route("Translate 'good night' into German");
+  CHECK(translation.signals.p_small_ok == Approx(1 / (1 + std::exp(-2.0))));
+  CHECK(translation.model->name == "small");
+  const auto code = (*router)->route("Write a Python function that reverses a string");
+  CHECK(code.signals.p_small_ok == Approx(1 / (1 + std::exp(2.0))));
+  CHECK(code.model->name == "big");
+  CHECK(costroute::signal_feature(code.signals, "signal.code") == "yes");
+  CHECK(costroute::signal_feature(code.signals, "signal.length") == "<16");
+  CHECK(costroute::signal_feature(code.signals, "signal.unknown").empty());
+}
