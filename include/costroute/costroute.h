@@ -10,15 +10,17 @@
 //   costroute/policy.h   policies that decide or abstain, and their tree
 //   costroute/router.h   Router::route(query, context) -> Decision
 //   costroute/train.h    training a model from labelled queries
+//   costroute/eval.h     cost-quality curves, savings, APGR, CV, tuning
 //   costroute/io.h       model files, router configs and JSONL input
 //
-// All but train.h and io.h are header-only (costroute::core); those two
+// All but train.h, eval.h and io.h are header-only (costroute::core); those
 // need the compiled library (costroute::costroute).
 #ifndef COSTROUTE_COSTROUTE_H_
 #define COSTROUTE_COSTROUTE_H_
 
 #include "costroute/catalog.h"
 #include "costroute/context.h"
+#include "costroute/eval.h"
 #include "costroute/io.h"
 #include "costroute/model.h"
 #include "costroute/policy.h"
