@@ -253,7 +253,8 @@ class RouterHandle {
   // One thread's view of the handle. Routing through it costs one atomic
   // load and no reference counting; it picks up a swapped router on its
   // next call (a short lock, once per swap). Not thread-safe: one Reader
-  // per thread. A Decision stays valid until the Reader's next call.
+  // per thread; the handle must outlive it. A Decision stays valid until
+  // the Reader's next call.
   class Reader {
    public:
     explicit Reader(const RouterHandle& handle)
