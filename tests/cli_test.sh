@@ -141,6 +141,16 @@ printf '%s\n' '{"query":"x","quality":{"s":1,"l":1},"meta":{"small":"s","large":
 expect_error 1 "costroute eval: $dir/nocost.jsonl:1: missing field \"cost_small\" (or pass --cost-small)" \
   "$costroute" eval --model "$dir/m.json" --data "$dir/nocost.jsonl"
 
+# a model with context features: learned from signals and a record field, read back by score and eval
+sed 's/"meta":{/"meta":{"subset":"geo",/' "$dir/routing.jsonl" >"$dir/routing_ctx.jsonl"
+"$costroute" train --data "$dir/routing_ctx.jsonl" --out "$dir/ctx.json" --context-fields meta.subset,signal.task_type \
+  >/dev/null 2>"$dir/err" || fail "train --context-fields exited $?: $(cat "$dir/err")"
+grep -q '"field":"signal.task_type"' "$dir/ctx.json" || fail "the model lacks its context features"
+"$costroute" eval --model "$dir/ctx.json" --data "$dir/routing_ctx.jsonl" --json >"$dir/eval_ctx" 2>"$dir/err" ||
+  fail "eval of a context model exited $?: $(cat "$dir/err")"
+"$costroute" score --model "$dir/ctx.json" --data "$dir/routing_ctx.jsonl" | grep -c p_small_ok | grep -q '^40$' ||
+  fail "score of a context model"
+
 # eval --config: a router config over data that scores each of its models
 printf '%s\n' '{"query":"hi there","quality":{"small":1,"large":1}}' \
   '{"query":"prove that the sum of two odd numbers is even and explain why","quality":{"small":0,"large":1}}' \

@@ -222,13 +222,9 @@ TEST_CASE("a router swapped in while threads route is picked up, and every decis
   CHECK(config.find("costroute.config/1") != std::string::npos);
 }
 
-TEST_CASE("a model's context features are read from the matching Context field or tag") {
-  auto vectorizer = costroute::Vectorizer::create({}, {"question"}, {1.0});
-  REQUIRE(vectorizer.ok());
-  auto model = costroute::Model::create(
-      *std::move(vectorizer), {0.0}, 0.0, {},
-      {{.field = "meta.subset", .values = {"law", "math"}, .coef = {-3.0, 3.0}},
-       {.field = "user_tier", .values = {"free"}, .coef = {0.5}}});
+// A two-model router whose classifier (threshold 0.5: small above, big
+// below) is `model`.
+std::shared_ptr<const costroute::Router> classifier_router(absl::StatusOr<costroute::Model> model) {
   REQUIRE(model.ok());
   auto catalog = costroute::Catalog::create({{.name = "small", .tier = 0}, {.name = "big", .tier = 1}});
   auto router = costroute::Router::create(
@@ -237,35 +233,37 @@ TEST_CASE("a model's context features are read from the matching Context field o
                                                        costroute::Target::strongest()),
       std::make_shared<const costroute::Model>(*std::move(model)));
   REQUIRE(router.ok());
+  return *router;
+}
+
+TEST_CASE("a model's context features are read from the matching Context field or tag") {
+  auto vectorizer = costroute::Vectorizer::create({}, {"question"}, {1.0});
+  REQUIRE(vectorizer.ok());
+  const auto router = classifier_router(costroute::Model::create(
+      *std::move(vectorizer), {0.0}, 0.0, {},
+      {{.field = "meta.subset", .values = {"law", "math"}, .coef = {-3.0, 3.0}},
+       {.field = "user_tier", .values = {"free"}, .coef = {0.5}}}));
   const costroute::Tag math[] = {{"meta.subset", "math"}};
   const costroute::Tag law[] = {{"meta.subset", "law"}};
   const costroute::Tag unseen[] = {{"meta.subset", "poetry"}};
-  CHECK((*router)->route("a question", {.tags = math}).signals.p_small_ok == Approx(1 / (1 + std::exp(-3.0))));
-  CHECK((*router)->route("a question", {.tags = law}).model->name == "big");
-  CHECK((*router)->route("a question", {.user_tier = "free", .tags = math}).signals.p_small_ok ==
+  CHECK(router->route("a question", {.tags = math}).signals.p_small_ok == Approx(1 / (1 + std::exp(-3.0))));
+  CHECK(router->route("a question", {.tags = law}).model->name == "big");
+  CHECK(router->route("a question", {.user_tier = "free", .tags = math}).signals.p_small_ok ==
         Approx(1 / (1 + std::exp(-3.5))));
-  CHECK((*router)->route("a question", {.tags = unseen}).signals.p_small_ok == Approx(0.5));
-  CHECK((*router)->route("a question").signals.p_small_ok == Approx(0.5));
+  CHECK(router->route("a question", {.tags = unseen}).signals.p_small_ok == Approx(0.5));
+  CHECK(router->route("a question").signals.p_small_ok == Approx(0.5));
 }
 
 TEST_CASE("a model's signal features are computed from the query when routing") {
   auto vectorizer = costroute::Vectorizer::create({}, {"zzz"}, {1.0});
   REQUIRE(vectorizer.ok());
-  auto model = costroute::Model::create(*std::move(vectorizer), {0.0}, 0.0, {},
-                                        {{.field = "signal.task_type", .values = {"code", "translation"},
-                                          .coef = {-2.0, 2.0}}});
-  REQUIRE(model.ok());
-  auto catalog = costroute::Catalog::create({{.name = "small", .tier = 0}, {.name = "big", .tier = 1}});
-  auto router = costroute::Router::create(
-      *std::move(catalog),
-      std::make_unique<costroute::ClassifierThreshold>("classifier", 0.5, costroute::Target::cheapest(),
-                                                       costroute::Target::strongest()),
-      std::make_shared<const costroute::Model>(*std::move(model)));
-  REQUIRE(router.ok());
-  const auto translation = (*router)->route("Translate 'good night' into German");
+  const auto router = classifier_router(costroute::Model::create(
+      *std::move(vectorizer), {0.0}, 0.0, {},
+      {{.field = "signal.task_type", .values = {"code", "translation"}, .coef = {-2.0, 2.0}}}));
+  const auto translation = router->route("Translate 'good night' into German");
   CHECK(translation.signals.p_small_ok == Approx(1 / (1 + std::exp(-2.0))));
   CHECK(translation.model->name == "small");
-  const auto code = (*router)->route("Write a Python function that reverses a string");
+  const auto code = router->route("Write a Python function that reverses a string");
   CHECK(code.signals.p_small_ok == Approx(1 / (1 + std::exp(2.0))));
   CHECK(code.model->name == "big");
   CHECK(costroute::signal_feature(code.signals, "signal.code") == "yes");

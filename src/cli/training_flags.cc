@@ -187,18 +187,13 @@ absl::StatusOr<std::vector<std::string>> context_values(const JsonlReader& in, s
   return values;
 }
 
-absl::Status score_with_model(const Model& model, const std::vector<std::string>& paths, ReadOptions read,
-                              std::vector<LabelledRecord>& records, std::vector<double>& scores) {
-  if (!model.context_features().empty() && read.context_fields.empty()) {
-    for (const ContextFeature& c : model.context_features()) read.context_fields.push_back(c.field);
-    COSTROUTE_ASSIGN_OR_RETURN(records, read_labelled(paths, read));
-  }
-  scores.resize(records.size());
+absl::StatusOr<std::vector<double>> model_scores(const Model& model, const std::vector<LabelledRecord>& records) {
+  std::vector<double> scores(records.size());
   TextScratch scratch;
   for (size_t i = 0; i < records.size(); ++i) {
     scores[i] = model.p_small_ok(records[i].query, views(records[i].context), scratch);
   }
-  return absl::OkStatus();
+  return scores;
 }
 
 std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> records,

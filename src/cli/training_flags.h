@@ -70,11 +70,10 @@ std::vector<Outcome> outcomes(const std::vector<LabelledRecord>& records, const 
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> context_values(const JsonlReader& in, std::string_view query,
                                                                       const std::vector<std::string>& fields);
 
-// Scores `records` (read from `paths` with `read`) with `model`, reading the
-// model's context fields from the same files when it has any.
-[[nodiscard]] absl::Status score_with_model(const Model& model, const std::vector<std::string>& paths,
-                                            ReadOptions read, std::vector<LabelledRecord>& records,
-                                            std::vector<double>& scores);
+// Scores `records` with `model`; read them with the model's context fields
+// (ReadOptions::context_fields) for it to see their values.
+[[nodiscard]] absl::StatusOr<std::vector<double>> model_scores(const Model& model,
+                                                               const std::vector<LabelledRecord>& records);
 
 // The records with only the context values of `chosen` (a subset of
 // `fields`, the fields their values were read for), in that order.
