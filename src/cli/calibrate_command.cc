@@ -115,14 +115,7 @@ absl::Status calibrate_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(int64_t seed, flags.integer("seed", 1, 0, INT64_MAX));
   COSTROUTE_ASSIGN_OR_RETURN(int64_t resamples, flags.integer("bootstrap", 1000, 10, 1000000));
   COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/true));
-  std::optional<Model> model;
-  if (auto model_path = flags.get("model")) {
-    COSTROUTE_ASSIGN_OR_RETURN(Model loaded, load_model(*model_path));
-    // Read the model's context fields from each record, in its order.
-    read.context_fields.clear();
-    for (const ContextFeature& c : loaded.context_features()) read.context_fields.push_back(c.field);
-    model = std::move(loaded);
-  }
+  COSTROUTE_ASSIGN_OR_RETURN(std::optional<Model> model, model_from_flags(flags, read));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(flags.list("data"), read));
 
   std::vector<double> scores(records.size());

@@ -222,14 +222,7 @@ absl::Status eval_command(const Args& args) {
     return absl::InvalidArgumentError("--model and --cv exclude each other: --cv trains its own models");
   }
   COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/true));
-  std::optional<Model> model;
-  if (auto model_path = flags.get("model")) {
-    COSTROUTE_ASSIGN_OR_RETURN(Model loaded, load_model(*model_path));
-    // Read the model's context fields from each record, in its order.
-    read.context_fields.clear();
-    for (const ContextFeature& c : loaded.context_features()) read.context_fields.push_back(c.field);
-    model = std::move(loaded);
-  }
+  COSTROUTE_ASSIGN_OR_RETURN(std::optional<Model> model, model_from_flags(flags, read));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(flags.list("data"), read));
 
   std::vector<double> scores(records.size());

@@ -187,6 +187,15 @@ absl::StatusOr<std::vector<std::string>> context_values(const JsonlReader& in, s
   return values;
 }
 
+absl::StatusOr<std::optional<Model>> model_from_flags(const Flags& flags, ReadOptions& read) {
+  const auto path = flags.get("model");
+  if (!path) return std::optional<Model>();
+  COSTROUTE_ASSIGN_OR_RETURN(Model model, load_model(*path));
+  read.context_fields.clear();
+  for (const ContextFeature& c : model.context_features()) read.context_fields.push_back(c.field);
+  return std::optional<Model>(std::move(model));
+}
+
 absl::StatusOr<std::vector<double>> model_scores(const Model& model, const std::vector<LabelledRecord>& records) {
   std::vector<double> scores(records.size());
   TextScratch scratch;

@@ -70,6 +70,10 @@ std::vector<Outcome> outcomes(const std::vector<LabelledRecord>& records, const 
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> context_values(const JsonlReader& in, std::string_view query,
                                                                       const std::vector<std::string>& fields);
 
+// The model --model names, if any, with its context fields set as the
+// fields `read` reads from each record (in the model's order).
+[[nodiscard]] absl::StatusOr<std::optional<Model>> model_from_flags(const Flags& flags, ReadOptions& read);
+
 // Scores `records` with `model`; read them with the model's context fields
 // (ReadOptions::context_fields) for it to see their values.
 [[nodiscard]] absl::StatusOr<std::vector<double>> model_scores(const Model& model,
