@@ -192,8 +192,9 @@ class SignalExtractor {
 
   const ComplexityWeights& weights() const { return weights_; }
 
-  // Signals of `query`. `scratch.tokens` and `scratch.token_hashes` must hold
-  // the query's lowercased tokens and their hashes, as Vectorizer::transform
+  // Signals of `query`. `scratch.tokens`, `scratch.token_hashes` and
+  // `scratch.token_heads` must hold the query's lowercased tokens, their
+  // hashes and heads, as Vectorizer::transform
   // leaves them; without a model, call prepare() first. Never fails; no heap
   // allocation once the scratch has grown. `p_small_ok` is left NaN.
   Signals extract(std::string_view query, const Context& context,
@@ -210,6 +211,7 @@ class SignalExtractor {
     double follow_up = 0.0;
     const TokenBuffer& tokens = scratch.tokens;
     const std::vector<uint64_t>& hashes = scratch.token_hashes;
+    const std::vector<uint64_t>& heads = scratch.token_heads;
     auto apply = [&](int32_t column, size_t position) {
       for (uint32_t c = cue_start_[column]; c < cue_start_[column + 1]; ++c) {
         const internal::Cue& cue = cues_[c];
@@ -233,16 +235,31 @@ class SignalExtractor {
         }
       }
     };
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      if (cue_table_.may_contain(hashes[i])) {
-        const int32_t column = cue_table_.find(hashes[i], tokens, i, 1, /*padded=*/true);
-        if (column != internal::TermTable::kNotFound) apply(column, i);
+    // Most tokens are no cue. Mark, 64 tokens at a time and without
+    // branches, those whose hash passes the cue filter or that may open a
+    // two-word cue; then look up only the marked ones, in token order.
+    const size_t n_tokens = tokens.size();
+    for (size_t base = 0; base < n_tokens; base += 64) {
+      const size_t end = std::min(n_tokens, base + 64);
+      uint64_t single = 0, opening = 0;
+      for (size_t i = base; i < end; ++i) {
+        single |= uint64_t{cue_table_.may_contain(hashes[i])} << (i - base);
+        opening |= uint64_t{starts_phrase(hashes[i])} << (i - base);
       }
-      if (i + 1 < tokens.size() && starts_phrase(hashes[i])) {
-        const uint64_t h = internal::combine_hash(hashes[i], hashes[i + 1]);
-        if (cue_table_.may_contain(h)) {
-          const int32_t column = cue_table_.find(h, tokens, i, 2, /*padded=*/true);
+      if (end == n_tokens) opening &= ~(uint64_t{1} << (end - 1 - base));  // the last token opens nothing
+      for (uint64_t marked = single | opening; marked != 0; marked &= marked - 1) {
+        const int bit = std::countr_zero(marked);
+        const size_t i = base + static_cast<size_t>(bit);
+        if ((single >> bit) & 1) {
+          const int32_t column = cue_table_.find_token(hashes[i], heads[i], tokens[i]);
           if (column != internal::TermTable::kNotFound) apply(column, i);
+        }
+        if ((opening >> bit) & 1) {
+          const uint64_t h = internal::combine_hash(hashes[i], hashes[i + 1]);
+          if (cue_table_.may_contain(h)) {
+            const int32_t column = cue_table_.find(h, tokens, i, 2, /*padded=*/true);
+            if (column != internal::TermTable::kNotFound) apply(column, i);
+          }
         }
       }
     }
@@ -271,8 +288,9 @@ class SignalExtractor {
   static void prepare(std::string_view query, TextScratch& scratch) {
     tokenize(query, /*lowercase=*/true, scratch.tokens);
     scratch.token_hashes.resize(scratch.tokens.size());
+    scratch.token_heads.resize(scratch.tokens.size());
     for (size_t i = 0; i < scratch.tokens.size(); ++i) {
-      scratch.token_hashes[i] = internal::hash_token(scratch.tokens[i], /*padded=*/true);
+      scratch.token_hashes[i] = internal::hash_token(scratch.tokens[i], /*padded=*/true, scratch.token_heads[i]);
     }
   }
 

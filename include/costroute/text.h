@@ -53,9 +53,9 @@ class TokenBuffer {
   // 8 bytes at a time.
   static constexpr size_t kPadding = 8;
 
-  void clear() { spans_.clear(); }
-  size_t size() const { return spans_.size(); }
-  bool empty() const { return spans_.empty(); }
+  void clear() { count_ = 0; }
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
   std::string_view operator[](size_t i) const {
     return std::string_view(bytes_.data() + spans_[i].begin,
                             spans_[i].end - spans_[i].begin);
@@ -74,7 +74,8 @@ class TokenBuffer {
     size_t end;
   };
   std::vector<char> bytes_;  // the lowercased text, then padding
-  std::vector<Span> spans_;
+  std::vector<Span> spans_;  // the first count_ are the tokens; only grows
+  size_t count_ = 0;
 };
 
 // Replaces the contents of `out` with the tokens of `text`: maximal runs of
@@ -89,20 +90,28 @@ inline void tokenize(std::string_view text, bool lowercase, TokenBuffer& out) {
   using internal::kBlock;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
-  out.spans_.clear();
+  out.count_ = 0;
   // Lowercasing grows UTF-8 by at most half (U+023A, 2 bytes, lowers to
   // U+2C65, 3 bytes); twice the input is always enough, plus room for a
   // whole block's store and the padding.
   const size_t needed = 2 * n + kBlock + TokenBuffer::kPadding;
   if (out.bytes_.size() < needed) out.bytes_.resize(needed);
   char* const bytes = out.bytes_.data();
+  // A token has at least two code points and tokens are apart, so there
+  // are at most (n + 1) / 3 of them; one more slot lets a span be written
+  // before it is known to be a token.
+  const size_t max_spans = (n + 1) / 3 + 2;
+  if (out.spans_.size() < max_spans) out.spans_.resize(max_spans);
+  TokenBuffer::Span* const spans = out.spans_.data();
+  size_t count = 0;
   size_t used = 0;          // bytes written to `bytes`
   size_t run_start = 0;     // where the current run of word characters began
   size_t run_chars = 0;     // its length in code points; 0: not in a run
   bool prev_cased = false;  // last code point that is not case-ignorable was cased
 
   auto close_run = [&](size_t end) {
-    if (run_chars >= 2) out.spans_.push_back(TokenBuffer::Span{run_start, end});
+    spans[count] = TokenBuffer::Span{run_start, end};
+    count += run_chars >= 2;
     run_chars = 0;
   };
   auto extend_run = [&](size_t begin, size_t chars) {
@@ -115,18 +124,33 @@ inline void tokenize(std::string_view text, bool lowercase, TokenBuffer& out) {
     if (n - i >= static_cast<size_t>(kBlock)) {
       const internal::AsciiBlock block = internal::classify_block(s + i, bytes + used, lowercase);
       if (block.non_ascii == 0) {
-        // Walk the word mask run by run.
-        uint32_t pos = 0;
-        while (pos < static_cast<uint32_t>(kBlock)) {
-          const uint32_t rest = block.word >> pos;
-          if (rest & 1u) {
-            const uint32_t length = std::min<uint32_t>(std::countr_one(rest), kBlock - pos);
-            extend_run(used + pos, length);
-            pos += length;
+        // Runs start where a word byte follows a non-word byte and end
+        // where a non-word byte follows a word byte; pair them in order.
+        constexpr uint32_t kAll = (1u << kBlock) - 1;
+        const uint32_t before = (block.word << 1) | (run_chars > 0 ? 1u : 0u);
+        uint32_t starts = block.word & ~before & kAll;
+        uint32_t ends = ~block.word & before & kAll;
+        if (run_chars > 0) {
+          if (ends == 0) {
+            run_chars += kBlock;
           } else {
-            if (run_chars > 0) close_run(used + pos);
-            pos += rest == 0 ? kBlock - pos : static_cast<uint32_t>(std::countr_zero(rest));
+            const uint32_t end = static_cast<uint32_t>(std::countr_zero(ends));
+            ends &= ends - 1;
+            run_chars += end;
+            close_run(used + end);
           }
+        }
+        for (; starts != 0; starts &= starts - 1) {
+          const uint32_t start = static_cast<uint32_t>(std::countr_zero(starts));
+          if (ends == 0) {  // the run goes on into the next block
+            run_start = used + start;
+            run_chars = kBlock - start;
+            break;
+          }
+          const uint32_t end = static_cast<uint32_t>(std::countr_zero(ends));
+          ends &= ends - 1;
+          spans[count] = TokenBuffer::Span{used + start, used + end};
+          count += end - start >= 2;
         }
         if (block.significant != 0) {
           const int last = 31 - std::countl_zero(block.significant);
@@ -191,6 +215,7 @@ inline void tokenize(std::string_view text, bool lowercase, TokenBuffer& out) {
     }
   }
   close_run(used);
+  out.count_ = count;
 }
 
 // A document-frequency bound as scikit-learn's min_df and max_df take it:
@@ -258,11 +283,16 @@ struct SparseRow {
 struct TextScratch {
   TokenBuffer tokens;
   std::vector<uint64_t> token_hashes;
+  std::vector<uint64_t> token_heads;  // first 8 bytes of each token
   // Per token: may it be part of a known n-gram (see Vectorizer).
   std::vector<uint8_t> token_in_ngram;
+  // The n-grams of a query worth looking up: first tokens and hashes.
+  std::vector<size_t> candidates;
+  std::vector<uint64_t> candidate_hashes;
   // Count per column and a two-level bitmap of the columns a query hit, so
   // that its row comes out in column order without sorting. All zero
-  // between calls; sized for the largest vectorizer used with this scratch.
+  // between calls; sized for the largest vectorizer used with this scratch,
+  // plus one column for the words that are not terms.
   std::vector<uint32_t> column_counts;
   std::vector<uint64_t> column_bits;
   std::vector<uint64_t> column_summary;
@@ -397,59 +427,100 @@ class Vectorizer {
 
   // Looks up every n-gram of scratch.tokens and leaves the distinct columns
   // with their counts in scratch.row, columns descending.
+  //
+  // Written to branch little on the query's words, whose hits and misses
+  // a CPU cannot predict: a unigram that is not a term is counted in a
+  // sink column one past the vocabulary, and the bigrams worth looking up
+  // are first gathered into a list.
   void count_terms(TextScratch& scratch) const {
     const TokenBuffer& tokens = scratch.tokens;
     const size_t n_tokens = tokens.size();
-    const size_t words = (vocabulary_.size() + 63) / 64;
-    if (scratch.column_counts.size() < vocabulary_.size()) {
-      scratch.column_counts.resize(vocabulary_.size());
+    const size_t sink = vocabulary_.size();
+    const size_t words = (sink + 1 + 63) / 64;
+    if (scratch.column_counts.size() < sink + 1) {
+      scratch.column_counts.resize(sink + 1);
       scratch.column_bits.resize(words);
       scratch.column_summary.resize((words + 63) / 64);
     }
     uint32_t* const counts = scratch.column_counts.data();
     uint64_t* const bits = scratch.column_bits.data();
     uint64_t* const summary = scratch.column_summary.data();
-    auto add = [&](int32_t column) {
-      if (counts[column]++ == 0) {
-        const size_t word = static_cast<size_t>(column) >> 6;
-        bits[word] |= uint64_t{1} << (column & 63);
-        summary[word >> 6] |= uint64_t{1} << (word & 63);
-      }
+    size_t distinct = 0;  // columns hit, the sink included
+    auto add = [&](size_t column) {
+      distinct += counts[column]++ == 0;
+      const size_t word = column >> 6;
+      bits[word] |= uint64_t{1} << (column & 63);
+      summary[word >> 6] |= uint64_t{1} << (word & 63);
     };
 
     std::vector<uint64_t>& hashes = scratch.token_hashes;
+    std::vector<uint64_t>& heads = scratch.token_heads;
     std::vector<uint8_t>& in_ngram = scratch.token_in_ngram;
     hashes.resize(n_tokens);
-    in_ngram.assign(n_tokens, 1);
+    heads.resize(n_tokens);
+    in_ngram.resize(n_tokens);
     for (size_t i = 0; i < n_tokens; ++i) {
-      hashes[i] = internal::hash_token(tokens[i], /*padded=*/true);
+      hashes[i] = internal::hash_token(tokens[i], /*padded=*/true, heads[i]);
       table_.prefetch(hashes[i]);
     }
     if (options_.ngram_min == 1) {
       for (size_t i = 0; i < n_tokens; ++i) {
-        const int32_t column = table_.find(hashes[i], tokens, i, 1, /*padded=*/true);
-        if (column != internal::TermTable::kNotFound) add(column);
-        if (prune_ngrams_) {
-          in_ngram[i] = column != internal::TermTable::kNotFound && in_ngram_[column];
-        }
+        const int32_t found = table_.find_token(hashes[i], heads[i], tokens[i]);
+        const size_t column = found == internal::TermTable::kNotFound ? sink : static_cast<size_t>(found);
+        add(column);
+        in_ngram[i] = prune_ngrams_ ? in_ngram_[column] : 1;
       }
+    } else {
+      std::fill(in_ngram.begin(), in_ngram.end(), uint8_t{1});
     }
     const size_t n_max = static_cast<size_t>(options_.ngram_max);
-    for (size_t n = std::max<size_t>(2, options_.ngram_min); n <= n_max; ++n) {
-      for (size_t first = 0; first + n <= n_tokens; ++first) {
-        bool possible = true;
-        for (size_t k = 0; k < n; ++k) possible = possible && in_ngram[first + k];
-        if (!possible) continue;
+    std::vector<size_t>& candidates = scratch.candidates;
+    std::vector<uint64_t>& candidate_hashes = scratch.candidate_hashes;
+    for (size_t n = std::max<size_t>(2, options_.ngram_min); n <= n_max && n <= n_tokens; ++n) {
+      // Gather the n-grams whose tokens may all be parts of n-gram terms
+      // and whose hash passes the filter, then look those up.
+      candidates.resize(n_tokens);
+      candidate_hashes.resize(n_tokens);
+      size_t n_candidates = 0;
+      if (n == 2) {
+        for (size_t first = 0; first + 2 <= n_tokens; ++first) {
+          candidates[n_candidates] = first;
+          n_candidates += in_ngram[first] & in_ngram[first + 1];
+        }
+      } else {
+        for (size_t first = 0; first + n <= n_tokens; ++first) {
+          uint8_t possible = in_ngram[first];
+          for (size_t k = 1; k < n; ++k) possible &= in_ngram[first + k];
+          candidates[n_candidates] = first;
+          n_candidates += possible;
+        }
+      }
+      size_t n_kept = 0;
+      for (size_t c = 0; c < n_candidates; ++c) {
+        const size_t first = candidates[c];
         uint64_t h = hashes[first];
         for (size_t k = 1; k < n; ++k) h = internal::combine_hash(h, hashes[first + k]);
-        if (!table_.may_contain(h)) continue;
-        const int32_t column = table_.find(h, tokens, first, n, /*padded=*/true);
-        if (column != internal::TermTable::kNotFound) add(column);
+        candidate_hashes[n_kept] = h;
+        candidates[n_kept] = first;
+        n_kept += table_.may_contain(h);
+      }
+      for (size_t c = 0; c < n_kept; ++c) {
+        const int32_t found = table_.find(candidate_hashes[c], tokens, candidates[c], n,
+                                          /*padded=*/true);
+        if (found != internal::TermTable::kNotFound) add(static_cast<size_t>(found));
       }
     }
-    // Collect columns from the highest down, clearing as we go.
+    // Forget the sink, then collect columns from the highest down,
+    // clearing as we go.
+    distinct -= counts[sink] != 0;
+    counts[sink] = 0;
+    bits[sink >> 6] &= ~(uint64_t{1} << (sink & 63));
     SparseRow& row = scratch.row;
-    row.clear();
+    row.columns.resize(distinct);
+    row.values.resize(distinct);
+    int32_t* const out_columns = row.columns.data();
+    double* const out_values = row.values.data();
+    size_t out = 0;
     for (size_t s = (words + 63) / 64; s-- > 0;) {
       while (summary[s] != 0) {
         const int top_word = 63 - std::countl_zero(summary[s]);
@@ -459,8 +530,9 @@ class Vectorizer {
           const int top_bit = 63 - std::countl_zero(bits[word]);
           bits[word] &= ~(uint64_t{1} << top_bit);
           const int32_t column = static_cast<int32_t>(word * 64 + static_cast<size_t>(top_bit));
-          row.columns.push_back(column);
-          row.values.push_back(static_cast<double>(counts[column]));
+          out_columns[out] = column;
+          out_values[out] = static_cast<double>(counts[column]);
+          ++out;
           counts[column] = 0;
         }
       }
@@ -509,7 +581,7 @@ class Vectorizer {
   // count, ties and max_df aside), an n-gram containing a token that is not
   // such a part cannot be a term, and its lookup is skipped.
   void index_ngram_parts() {
-    in_ngram_.assign(vocabulary_.size(), 0);
+    in_ngram_.assign(vocabulary_.size() + 1, 0);  // and 0 for the sink column
     prune_ngrams_ = options_.ngram_min == 1;
     for (const std::string& term : vocabulary_) {
       size_t start = 0;
@@ -535,7 +607,7 @@ class Vectorizer {
   std::vector<double> idf_;
   std::vector<double> sublinear_tf_log_;
   internal::TermTable table_;
-  std::vector<uint8_t> in_ngram_;  // per column: a part of some n-gram term
+  std::vector<uint8_t> in_ngram_;  // per column and the sink: a part of some n-gram term
   bool prune_ngrams_ = false;
 };
 
