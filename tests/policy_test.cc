@@ -1,5 +1,8 @@
 #include "costroute/policy.h"
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,7 +37,7 @@ struct Harness {
   costroute::Trace trace;
 
   std::string decide(const costroute::Policy& policy) {
-    const costroute::Request request{"query", context, signals, cat, hour, 100};
+    const costroute::Request request{"query", context, signals, cat, 100, 0, hour};
     verdict = {};
     trace.clear();
     if (!policy.decide(request, verdict, &trace)) return "";
@@ -280,4 +283,46 @@ TEST_CASE("reasons are cut at their capacity rather than allocating") {
   costroute::Reason r;
   for (int i = 0; i < 50; ++i) r.append("abcdef");
   CHECK(r.view().size() == costroute::Reason::kCapacity);
+}
+
+TEST_CASE("Request::hour reads the request time in the router's time zone, before 1970 too") {
+  const costroute::Catalog cat = catalog();
+  const costroute::Signals signals;
+  costroute::Context context;
+  auto hour = [&](int64_t ms, int offset_minutes) {
+    context.request_time_ms = ms;
+    const costroute::Request request{"q", context, signals, cat, 0, offset_minutes};
+    return request.hour();
+  };
+  constexpr int64_t kHour = 3600 * 1000;
+  CHECK(hour(0, 0) == 0);
+  CHECK(hour(13 * kHour + 59 * 60 * 1000, 0) == 13);
+  CHECK(hour(0, 90) == 1);
+  CHECK(hour(0, -30) == 23);
+  CHECK(hour(-1, 0) == 23);
+  CHECK(hour(-25 * kHour, 0) == 23);
+  CHECK(hour(1'700'000'000'000, 330) == 3);  // 2023-11-14 22:13 UTC is 03:43 in UTC+5:30
+}
+
+TEST_CASE("Reason prints numbers as std::to_chars does, halves included") {
+  std::vector<double> values = {0.0, -0.0, 0.5, 0.75, 0.82, 1.0, 0.005, 0.015, 0.125, 0.135, 2.675,
+                                12.345, -3.14159, -0.001, 99.995, 1e8 + 0.125, -1e8 - 0.005, 123456789.0};
+  uint64_t state = 12345;
+  for (int i = 0; i < 20000; ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const double unit = static_cast<double>(state >> 11) / static_cast<double>(uint64_t{1} << 53);
+    values.push_back(i % 2 ? unit : (unit - 0.5) * 2000.0);
+    values.push_back(std::round(unit * 2000.0) / 200.0 + 0.005);  // near halves of a hundredth
+  }
+  for (double v : values) {
+    char expected[64];
+    const auto result = std::to_chars(expected, expected + sizeof(expected), v, std::chars_format::fixed, 2);
+    costroute::Reason reason;
+    reason.append(v);
+    INFO(v);
+    REQUIRE(reason.view() == std::string_view(expected, static_cast<size_t>(result.ptr - expected)));
+  }
+  costroute::Reason ints;
+  ints.append(int64_t{0}).append(",").append(int64_t{-42}).append(",").append(INT64_MIN);
+  CHECK(ints.view() == "0,-42,-9223372036854775808");
 }

@@ -38,6 +38,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -60,8 +61,30 @@ struct Request {
   const Context& context;
   const Signals& signals;
   const Catalog& catalog;
-  int hour = 0;                        // hour of day in the router's time zone, 0-23
   int64_t expected_output_tokens = 0;  // for cost estimates
+  int utc_offset_minutes = 0;          // the router's time zone
+  // The hour of day, once known: set by the first hour() call, or by a
+  // caller that knows it. -1: not yet known.
+  mutable int hour_of_day = -1;
+
+  // Hour of day, 0-23, in the router's time zone, of Context::request_time_ms
+  // or else of the system clock. Computed on first use, so that a request no
+  // policy asks about the time costs no clock read.
+  int hour() const {
+    if (hour_of_day < 0) {
+      const int64_t ms = context.request_time_ms
+                             ? *context.request_time_ms
+                             : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+      // Floored, so that times before 1970 get their hour too.
+      const int64_t minutes_per_day = 24 * 60;
+      int64_t minutes = ms / 60000 - (ms % 60000 < 0 ? 1 : 0) + utc_offset_minutes;
+      minutes = (minutes % minutes_per_day + minutes_per_day) % minutes_per_day;
+      hour_of_day = static_cast<int>(minutes / 60);
+    }
+    return hour_of_day;
+  }
 
   double cost_usd(ModelIndex m) const {
     return catalog[m].cost_usd(signals.tokens, expected_output_tokens);
@@ -83,6 +106,25 @@ class Reason {
   }
   // Appends `value` with two decimals ("0.82").
   Reason& append(double value) {
+    // Scores and thresholds are small: print them without std::to_chars,
+    // which costs more than the rest of deciding, with the same digits.
+    if (value > -1e9 && value < 1e9) {
+      // value * 100 rounded to the nearest integer, ties to even, as the
+      // exact decimal value would be: a product that lands on a half may
+      // have been rounded there, and fma recovers the exact side.
+      const double product = value * 100.0;
+      double rounded = std::nearbyint(product);
+      if (product - std::floor(product) == 0.5) {
+        const double error = std::fma(value, 100.0, -product);  // product + error == value * 100
+        if (error != 0.0) rounded = std::floor(product) + (error > 0.0 ? 1.0 : 0.0);
+      }
+      const int64_t hundredths = static_cast<int64_t>(rounded);
+      const uint64_t magnitude = static_cast<uint64_t>(hundredths < 0 ? -hundredths : hundredths);
+      if (hundredths < 0 || (hundredths == 0 && std::signbit(value))) append("-");
+      append(static_cast<int64_t>(magnitude / 100));
+      const char fraction[3] = {static_cast<char>('0' + magnitude / 10 % 10), static_cast<char>('0' + magnitude % 10), 0};
+      return append(".").append(std::string_view(fraction, 2));
+    }
     char digits[32];
     const auto result = std::to_chars(digits, digits + sizeof(digits), value,
                                       std::chars_format::fixed, 2);
@@ -90,8 +132,15 @@ class Reason {
   }
   Reason& append(int64_t value) {
     char digits[24];
-    const auto result = std::to_chars(digits, digits + sizeof(digits), value);
-    return append(std::string_view(digits, static_cast<size_t>(result.ptr - digits)));
+    char* end = digits + sizeof(digits);
+    char* begin = end;
+    uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+    do {
+      *--begin = static_cast<char>('0' + magnitude % 10);
+      magnitude /= 10;
+    } while (magnitude != 0);
+    if (value < 0) *--begin = '-';
+    return append(std::string_view(begin, static_cast<size_t>(end - begin)));
   }
   Reason& append(int value) { return append(static_cast<int64_t>(value)); }
   void clear() { size_ = 0; }
@@ -219,7 +268,8 @@ struct Condition {
     if (max_complexity && s.complexity > *max_complexity) return false;
     if (hours) {
       const auto [from, to] = *hours;
-      const bool inside = from <= to ? (r.hour >= from && r.hour < to) : (r.hour >= from || r.hour < to);
+      const int hour = r.hour();
+      const bool inside = from <= to ? (hour >= from && hour < to) : (hour >= from || hour < to);
       if (!inside) return false;
     }
     for (const auto& [key, value] : tags) {

@@ -27,7 +27,6 @@
 
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -141,8 +140,9 @@ class Router {
     }
     d.signals.p_small_ok = p_small_ok;
 
-    const Request request{query, context, d.signals, catalog_, hour_of(context),
-                          context.expected_output_tokens.value_or(options_.default_output_tokens)};
+    const Request request{query, context, d.signals, catalog_,
+                          context.expected_output_tokens.value_or(options_.default_output_tokens),
+                          options_.utc_offset_minutes};
     Verdict verdict;
     if (!policy_->decide(request, verdict, context.explain ? &d.trace : nullptr)) {
       // Nothing decided: quality first.
@@ -204,16 +204,6 @@ class Router {
   Router(Catalog catalog, PolicyPtr policy, std::shared_ptr<const Model> model, RouterOptions options)
       : catalog_(std::move(catalog)), policy_(std::move(policy)), model_(std::move(model)),
         options_(std::move(options)), extractor_(options_.complexity, options_.token_counter) {}
-
-  int hour_of(const Context& context) const {
-    const int64_t ms = context.request_time_ms
-                           ? *context.request_time_ms
-                           : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
-    const int64_t minutes = ms / 60000 + options_.utc_offset_minutes;
-    return static_cast<int>(((minutes / 60) % 24 + 24) % 24);
-  }
 
   Catalog catalog_;
   PolicyPtr policy_;

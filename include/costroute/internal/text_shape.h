@@ -86,6 +86,12 @@ inline TextShape measure_shape(std::string_view text) {
   const size_t n = text.size();
   size_t i = 0;
   uint32_t high_bytes = 0;  // bytes >= 0x80
+  int backticks = 0;        // nonzero if any '`'
+  // A line opening "A." or "B)" ... "H)": an answer option.
+  auto opens_answer_option = [&](size_t newline) -> uint32_t {
+    return newline + 2 < n && s[newline + 1] >= 'A' && s[newline + 1] <= 'H' &&
+           (s[newline + 2] == '.' || s[newline + 2] == ')');
+  };
 #if defined(__SSE2__)
   // Per-lane counters: a compare yields -1 per match, and subtracting it
   // counts; lanes are summed every 255 blocks, before a byte can overflow.
@@ -98,6 +104,10 @@ inline TextShape measure_shape(std::string_view text) {
     __m128i high = _mm_setzero_si128(), digits = high, questions = high, code = high, math = high;
     for (int block = 0; block < 255 && n - i >= 16; ++block, i += 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+      for (uint32_t lines = static_cast<uint32_t>(_mm_movemask_epi8(eq(v, '\n'))); lines != 0; lines &= lines - 1) {
+        t.answer_options += opens_answer_option(i + static_cast<size_t>(std::countr_zero(lines)));
+      }
+      backticks |= _mm_movemask_epi8(eq(v, '`'));
       high = _mm_sub_epi8(high, _mm_cmplt_epi8(v, _mm_setzero_si128()));
       const __m128i shifted = _mm_sub_epi8(v, _mm_set1_epi8(static_cast<char>('0' + 128)));
       digits = _mm_sub_epi8(digits, _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(-128 + 10))));
@@ -121,6 +131,8 @@ inline TextShape measure_shape(std::string_view text) {
       ++high_bytes;
       continue;
     }
+    if (b == '\n') t.answer_options += opens_answer_option(i);
+    if (b == '`') backticks = 1;
     if (b >= '0' && b <= '9') ++t.digits;
     switch (b) {
       case '?': ++t.question_marks; break;
@@ -149,13 +161,10 @@ inline TextShape measure_shape(std::string_view text) {
       if (is_letter(cp)) ++t.letters[script_of(cp)];
     }
   }
-  // Code fences and answer options, only where their characters appear.
-  for (size_t at = text.find("```"); at != std::string_view::npos; at = text.find("```", at + 3)) {
-    ++t.code_fences;
-  }
-  for (size_t at = text.find('\n'); at != std::string_view::npos; at = text.find('\n', at + 1)) {
-    if (at + 2 < n && s[at + 1] >= 'A' && s[at + 1] <= 'H' && (s[at + 2] == '.' || s[at + 2] == ')')) {
-      ++t.answer_options;
+  // Code fences, only where backticks appear.
+  if (backticks != 0) {
+    for (size_t at = text.find("```"); at != std::string_view::npos; at = text.find("```", at + 3)) {
+      ++t.code_fences;
     }
   }
   return t;
