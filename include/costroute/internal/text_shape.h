@@ -80,6 +80,18 @@ inline int script_of(int32_t cp) {
   return kScriptOther;
 }
 
+// Position of the first byte >= 0x80 at or after `from`, or n.
+inline size_t next_non_ascii(const unsigned char* s, size_t n, size_t from) {
+#if defined(__SSE2__)
+  for (; n - from >= 16; from += 16) {
+    const int high = _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + from)));
+    if (high != 0) return from + static_cast<size_t>(std::countr_zero(static_cast<uint32_t>(high)));
+  }
+#endif
+  while (from < n && s[from] < 0x80) ++from;
+  return from;
+}
+
 inline TextShape measure_shape(std::string_view text) {
   TextShape t;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
@@ -101,7 +113,8 @@ inline TextShape measure_shape(std::string_view text) {
     return static_cast<uint32_t>(_mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4));
   };
   while (n - i >= 16) {
-    __m128i high = _mm_setzero_si128(), digits = high, questions = high, code = high, math = high;
+    __m128i high = _mm_setzero_si128(), digits = high, questions = high, code = high, math = high,
+            latin = high;
     for (int block = 0; block < 255 && n - i >= 16; ++block, i += 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
       for (uint32_t lines = static_cast<uint32_t>(_mm_movemask_epi8(eq(v, '\n'))); lines != 0; lines &= lines - 1) {
@@ -111,6 +124,10 @@ inline TextShape measure_shape(std::string_view text) {
       high = _mm_sub_epi8(high, _mm_cmplt_epi8(v, _mm_setzero_si128()));
       const __m128i shifted = _mm_sub_epi8(v, _mm_set1_epi8(static_cast<char>('0' + 128)));
       digits = _mm_sub_epi8(digits, _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(-128 + 10))));
+      // (v | 0x20) in 'a'..'z': an ASCII letter; no byte >= 0x80 passes.
+      const __m128i folded = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+                                          _mm_set1_epi8(static_cast<char>('a' + 128)));
+      latin = _mm_sub_epi8(latin, _mm_cmplt_epi8(folded, _mm_set1_epi8(static_cast<char>(-128 + 26))));
       questions = _mm_sub_epi8(questions, eq(v, '?'));
       code = _mm_sub_epi8(code, _mm_or_si128(_mm_or_si128(_mm_or_si128(eq(v, '{'), eq(v, '}')), eq(v, ';')),
                                              _mm_or_si128(eq(v, '<'), eq(v, '>'))));
@@ -120,6 +137,7 @@ inline TextShape measure_shape(std::string_view text) {
     }
     high_bytes += lane_sum(high);
     t.digits += lane_sum(digits);
+    t.letters[kScriptLatin] += lane_sum(latin);
     t.question_marks += lane_sum(questions);
     t.code_symbols += lane_sum(code);
     t.math_operators += lane_sum(math);
@@ -134,6 +152,7 @@ inline TextShape measure_shape(std::string_view text) {
     if (b == '\n') t.answer_options += opens_answer_option(i);
     if (b == '`') backticks = 1;
     if (b >= '0' && b <= '9') ++t.digits;
+    if ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') ++t.letters[kScriptLatin];
     switch (b) {
       case '?': ++t.question_marks; break;
       case '{': case '}': case ';': case '<': case '>': ++t.code_symbols; break;
@@ -143,16 +162,10 @@ inline TextShape measure_shape(std::string_view text) {
   }
   t.ascii_bytes = static_cast<uint32_t>(n) - high_bytes;
   const bool any_other = high_bytes > 0;
-  // Code points outside ASCII: rare in most traffic, so only when present.
-  // The script matters only when some letters are not Latin; ASCII letters
-  // are counted here, with them.
+  // Code points outside ASCII, only when there are some, skipping the
+  // ASCII between them (often a few curly quotes in English text).
   if (any_other) {
-    for (size_t k = 0; k < n;) {
-      if (s[k] < 0x80) {
-        if (((s[k] | 0x20) >= 'a') && ((s[k] | 0x20) <= 'z')) ++t.letters[kScriptLatin];
-        ++k;
-        continue;
-      }
+    for (size_t k = next_non_ascii(s, n, 0); k < n; k = next_non_ascii(s, n, k)) {
       const int32_t cp = decode_utf8(s, n, k);
       ++t.other_code_points;
       if (cp == kInvalidUtf8) continue;
