@@ -80,6 +80,13 @@ expect_error 1 'costroute train: --ngram: expected two whole numbers such as 1,2
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --ngram 12
 expect_error 1 "costroute train: C: expected a positive number, got -1" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --C -1
+expect_error 1 "costroute train: --analyzer: expected word, char or char_wb" \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --analyzer chars
+# Character n-grams train and score.
+"$costroute" train --data "$dir/train.jsonl" --out "$dir/char.json" --analyzer char_wb --ngram 2,4 2>/dev/null
+grep -q '"analyzer":"char_wb"' "$dir/char.json" || fail "char_wb model lacks its analyzer"
+[ "$("$costroute" score --model "$dir/char.json" --data "$dir/train.jsonl" | wc -l)" -eq "$(grep -c . "$dir/train.jsonl")" ] ||
+  fail "char_wb model does not score every record"
 
 # bad files
 expect_error 1 "costroute score: $dir/none.json: cannot open: No such file or directory" \

@@ -67,6 +67,24 @@ TEST_CASE("saving and loading a model keeps every number bit for bit") {
   CHECK(costroute::model_to_json(*loaded) == costroute::model_to_json(*model));
 }
 
+TEST_CASE("a character n-gram model keeps its analyzer through a save and load") {
+  costroute::VectorizerOptions o;
+  o.analyzer = costroute::Analyzer::kCharWb;
+  o.ngram_min = 1;
+  o.ngram_max = 3;
+  auto v = costroute::Vectorizer::create(o, {" a", "ab", "b "}, {1.0, 2.0, 3.0});
+  REQUIRE(v.ok());
+  auto model = costroute::Model::create(*v, {0.5, -0.25, 1.0}, 0.1, {});
+  REQUIRE(model.ok());
+  const std::string path = temp_dir("io_char") + "/m.json";
+  REQUIRE(costroute::save_model(*model, path).ok());
+  auto loaded = costroute::load_model(path);
+  REQUIRE(loaded.ok());
+  CHECK(loaded->vectorizer().options() == o);
+  CHECK(loaded->p_small_ok("Ab b") == model->p_small_ok("Ab b"));
+  CHECK(costroute::model_to_json(*loaded).find(R"("analyzer":"char_wb")") != std::string::npos);
+}
+
 TEST_CASE("bad model files get one clear error naming the field") {
   CHECK(error_of(model_json("costroute.model/9")) ==
         "m.json: format: unknown model format \"costroute.model/9\"; this build reads "
@@ -95,6 +113,9 @@ TEST_CASE("bad model files get one clear error naming the field") {
   std::string no_intercept = model_json();
   no_intercept.replace(no_intercept.find("\"intercept\":-0.5,"), 17, "");
   CHECK(error_of(no_intercept) == "m.json: intercept: missing");
+  std::string bad_analyzer = model_json();
+  bad_analyzer.replace(bad_analyzer.find("\"lowercase\""), 0, R"("analyzer":"chars",)");
+  CHECK(error_of(bad_analyzer) == R"(m.json: vectorizer.analyzer: expected "word", "char" or "char_wb")");
   std::string bad_range = model_json();
   bad_range.replace(bad_range.find("[1,2]"), 5, "[2,1]");
   CHECK(error_of(bad_range).find("m.json: vectorizer.ngram_range: expected [min, max]") == 0);

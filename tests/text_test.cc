@@ -1,5 +1,6 @@
 #include "costroute/text.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -174,4 +175,80 @@ TEST_CASE("tokens do not depend on where 16-byte blocks fall") {
   }
   CHECK(tokens_of(texts[1]) == Tokens{"\u03bf\u03b4\u03bf\u03c2", "abcdefghijklmnopqrstu",
                                       "\u03c3\u03b1\u03c2", "end"});
+}
+
+namespace {
+
+// Counts of the character n-grams of `text` over `vocabulary`.
+std::map<std::string, double> char_counts(costroute::Analyzer analyzer, int n_min, int n_max,
+                                          std::vector<std::string> vocabulary, std::string_view text,
+                                          bool lowercase = true) {
+  costroute::VectorizerOptions o;
+  o.analyzer = analyzer;
+  o.ngram_min = n_min;
+  o.ngram_max = n_max;
+  o.use_idf = false;
+  o.norm = costroute::Norm::kNone;
+  o.lowercase = lowercase;
+  auto v = make_vectorizer(o, std::move(vocabulary), {});
+  costroute::TextScratch scratch;
+  const costroute::SparseRow& row = v.count(text, scratch);
+  std::map<std::string, double> out;
+  for (size_t k = 0; k < row.size(); ++k) out[v.vocabulary()[row.columns[k]]] = row.values[k];
+  return out;
+}
+
+}  // namespace
+
+// Expected counts: CountVectorizer(analyzer=..., ngram_range=...)
+// .build_analyzer()(text) from scikit-learn 1.2.1.
+TEST_CASE("character n-grams are cut as scikit-learn cuts them") {
+  using costroute::Analyzer;
+  using Counts = std::map<std::string, double>;
+  // char_wb pads words with spaces; the lone " " of one-letter windows
+  // comes from both ends of each word.
+  CHECK(char_counts(Analyzer::kCharWb, 1, 3,
+                    {" ", " a", " ab", " c", " c ", "a", "ab", "ab ", "b", "b ", "c", "c ", "zz"}, "Ab c") ==
+        Counts{{" ", 4}, {" a", 1}, {" ab", 1}, {" c", 1}, {" c ", 1}, {"a", 1}, {"ab", 1}, {"ab ", 1},
+               {"b", 1}, {"b ", 1}, {"c", 1}, {"c ", 1}});
+  // char keeps one whitespace character as it is and makes a run of them
+  // one space.
+  CHECK(char_counts(Analyzer::kChar, 2, 3, {"\nc", " b", " b\n", "a ", "a b", "b\n", "b\nc", "  "},
+                    "a  b\nc") ==
+        Counts{{"\nc", 1}, {" b", 1}, {" b\n", 1}, {"a ", 1}, {"a b", 1}, {"b\n", 1}, {"b\nc", 1}});
+  // Final sigma, and the dotted capital I that lowers to two code points.
+  CHECK(char_counts(Analyzer::kCharWb, 2, 2,
+                    {" i", " \u03b1", "i\u0307", "\u0307 ", "\u03b1\u03c2", "\u03c2 ", "\u03b1\u03c3"},
+                    "\u0391\u03a3 \u0130") ==
+        Counts{{" i", 1}, {" \u03b1", 1}, {"i\u0307", 1}, {"\u0307 ", 1}, {"\u03b1\u03c2", 1}, {"\u03c2 ", 1}});
+  // A word no longer than n is taken whole, once, and longer n are skipped.
+  CHECK(char_counts(Analyzer::kCharWb, 3, 5, {" a ", " ab", "ab ", " ab "}, "a ab") ==
+        Counts{{" a ", 1}, {" ab", 1}, {"ab ", 1}, {" ab ", 1}});
+  // Bytes that are not UTF-8 read as U+FFFD, as Python's errors="replace".
+  CHECK(char_counts(Analyzer::kChar, 1, 1, {"a", "b", "\uFFFD"}, "a\xff" "b\xc3") ==
+        Counts{{"a", 1}, {"b", 1}, {"\uFFFD", 2}});
+  CHECK(char_counts(Analyzer::kChar, 1, 2, {"A", "Ab", "b"}, "Ab", /*lowercase=*/false) ==
+        Counts{{"A", 1}, {"Ab", 1}, {"b", 1}});
+  // Empty and whitespace-only text.
+  CHECK(char_counts(Analyzer::kCharWb, 1, 2, {" ", "a"}, " \t\u3000").empty());
+  CHECK(char_counts(Analyzer::kChar, 1, 1, {" ", "a"}, "").empty());
+  CHECK(char_counts(Analyzer::kChar, 1, 1, {" ", "a"}, " \t\u3000") == Counts{{" ", 1}});
+}
+
+TEST_CASE("character n-gram vectorizers find terms and allocate nothing once warm") {
+  costroute::VectorizerOptions o;
+  o.analyzer = costroute::Analyzer::kCharWb;
+  o.ngram_min = 2;
+  o.ngram_max = 4;
+  auto v = make_vectorizer(o, {" ab", "ab ", " a b", "\u00e9t"}, {1.0, 2.0, 1.5, 3.0});
+  CHECK(v.find_term("ab ") == 1);
+  CHECK(v.find_term(" a b") == 2);
+  CHECK(v.find_term("ab") == -1);
+  CHECK_FALSE(v.leaves_word_tokens());
+  costroute::TextScratch scratch;
+  const std::string query = "ab cd \u00e9t\u00e9 AB \xff ab";
+  v.transform(query, scratch);
+  costroute::testing::AllocationCounter counter;
+  for (int i = 0; i < 100; ++i) v.transform(query, scratch);
+  CHECK(counter.count() == 0);
 }

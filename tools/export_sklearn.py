@@ -10,8 +10,8 @@ pipeline.predict_proba(queries)[:, 1], bit for bit (see shared/DESIGN.md,
 "scikit-learn import", and docs/sklearn-import.md).
 
 Settings that costroute cannot reproduce exactly (a custom tokenizer,
-preprocessor or token pattern, stop words, accent stripping, character
-analyzers, float32, multinomial logistic regression) are refused with a
+preprocessor or token pattern, a callable analyzer, stop words, accent
+stripping, float32, multinomial logistic regression) are refused with a
 message naming the setting, rather than exported into a model that would
 score differently.
 
@@ -61,8 +61,10 @@ def check_vectorizer(vec):
     if not hasattr(vec, "vocabulary_"):
         raise ExportError("vectorizer: not fitted (no vocabulary_)")
     refusals = [
-        ("analyzer", vec.analyzer == "word", "only analyzer='word' is supported"),
-        ("token_pattern", vec.token_pattern == DEFAULT_TOKEN_PATTERN,
+        ("analyzer", vec.analyzer in ("word", "char", "char_wb"),
+         "analyzer must be 'word', 'char' or 'char_wb'"),
+        # Only the word analyzer reads the token pattern.
+        ("token_pattern", vec.analyzer != "word" or vec.token_pattern == DEFAULT_TOKEN_PATTERN,
          f"only the default token pattern {DEFAULT_TOKEN_PATTERN!r} is supported"),
         ("tokenizer", vec.tokenizer is None, "a custom tokenizer cannot be reproduced"),
         ("preprocessor", vec.preprocessor is None, "a custom preprocessor cannot be reproduced"),
@@ -121,6 +123,7 @@ def to_model(vec, clf, source):
     model = {
         "format": FORMAT,
         "vectorizer": {
+            **({"analyzer": vec.analyzer} if vec.analyzer != "word" else {}),
             "lowercase": bool(vec.lowercase),
             "ngram_range": [int(vec.ngram_range[0]), int(vec.ngram_range[1])],
             "binary": bool(vec.binary),

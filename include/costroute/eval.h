@@ -185,14 +185,15 @@ struct TuneResult {
 
 // Searches training settings by cross validation inside `data` for the
 // best savings at options.max_quality_drop (APGR breaks ties): one setting
-// at a time (context fields, C, n-gram range, vocabulary size, sublinear
-// tf, balanced class weights), starting from `base`, for options.passes
+// at a time (context fields, C, word or character n-grams, n-gram range,
+// vocabulary size, sublinear tf, balanced class weights), starting from
+// `base`, for options.passes
 // passes. `outcomes` gives each example's qualities and costs (its
 // p_small_ok is ignored).
 [[nodiscard]] absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome> outcomes,
                                               const TrainOptions& base, const TuneOptions& options);
 
-// "C=1 ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=meta.subset".
+// "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=meta.subset".
 std::string describe(const TrainOptions& options);
 
 }  // namespace costroute

@@ -124,7 +124,7 @@ class Router {
       // tokens the vectorizer leaves behind, and the model may learn from
       // signals ("signal.*" context features) and Context fields.
       const SparseRow& row = model_->vectorizer().transform(query, scratch.text);
-      if (!model_->vectorizer().options().lowercase) SignalExtractor::prepare(query, scratch.text);
+      if (!model_->vectorizer().leaves_word_tokens()) SignalExtractor::prepare(query, scratch.text);
       d.signals = extractor_.extract(query, context, scratch.text);
       std::array<std::string_view, kMaxContextFeatures> context_values;
       const auto& features = model_->context_features();

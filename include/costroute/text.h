@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "costroute/internal/ascii_block.h"
+#include "costroute/internal/char_ngrams.h"
 #include "costroute/internal/numeric.h"
 #include "costroute/internal/term_table.h"
 #include "costroute/internal/unicode.h"
@@ -239,11 +240,28 @@ struct DocumentFrequency {
 
 enum class Norm { kNone, kL1, kL2 };
 
+// What the terms are: word n-grams (scikit-learn's analyzer "word", with
+// its default token pattern), or character n-grams across the text
+// ("char") or within words padded by spaces ("char_wb").
+enum class Analyzer { kWord, kChar, kCharWb };
+
+inline std::string_view name_of(Analyzer a) {
+  return a == Analyzer::kWord ? "word" : a == Analyzer::kChar ? "char" : "char_wb";
+}
+inline bool parse_analyzer(std::string_view name, Analyzer& out) {
+  for (Analyzer a : {Analyzer::kWord, Analyzer::kChar, Analyzer::kCharWb}) {
+    if (name_of(a) == name) return out = a, true;
+  }
+  return false;
+}
+
 // The settings of scikit-learn's TfidfVectorizer that costroute supports
-// (analyzer "word", the default token pattern, no stop words, float64).
+// (analyzers "word" with the default token pattern, "char" and "char_wb";
+// no stop words, no accent stripping, float64).
 // Defaults are costroute's training defaults, which differ from
 // scikit-learn's in ngram_max (2, not 1) and max_features (5000, not None).
 struct VectorizerOptions {
+  Analyzer analyzer = Analyzer::kWord;
   bool lowercase = true;
   int ngram_min = 1;
   int ngram_max = 2;
@@ -260,7 +278,7 @@ struct VectorizerOptions {
   bool operator==(const VectorizerOptions&) const = default;
 };
 
-// Longest n-gram a Vectorizer accepts.
+// Longest n-gram a Vectorizer accepts (words or characters).
 inline constexpr int kMaxNgram = 8;
 
 // One TF-IDF row: parallel arrays of columns and values, in the order in
@@ -296,6 +314,7 @@ struct TextScratch {
   std::vector<uint32_t> column_counts;
   std::vector<uint64_t> column_bits;
   std::vector<uint64_t> column_summary;
+  internal::CharText chars;  // the text as character n-grams are cut from it
   SparseRow row;
 };
 
@@ -355,7 +374,9 @@ class Vectorizer {
     v.sublinear_tf_log_ = std::move(sublinear_tf_log);
     v.vocabulary_ = std::move(vocabulary);
     v.idf_ = std::move(idf);
-    v.table_ = internal::TermTable(v.vocabulary_);
+    v.table_ = internal::TermTable(v.vocabulary_, internal::TermTable::Filter::kNgrams,
+                                   options.analyzer == Analyzer::kWord ? internal::TermTable::Keys::kWordNgrams
+                                                                       : internal::TermTable::Keys::kStrings);
     if (v.table_.size() != v.vocabulary_.size()) {
       return absl::InternalError("vocabulary: table size mismatch");
     }
@@ -378,8 +399,17 @@ class Vectorizer {
   const std::vector<double>& idf() const { return idf_; }
   const std::vector<double>& sublinear_tf_log() const { return sublinear_tf_log_; }
 
-  // Column of `term` (an n-gram: tokens joined by single spaces), or -1.
+  // Column of `term` (a word n-gram: tokens joined by single spaces; or a
+  // character n-gram), or -1.
   int32_t find_term(std::string_view term) const {
+    if (options_.analyzer != Analyzer::kWord) {
+      std::string padded(term);
+      padded.append(internal::CharText::kPadding, '\0');
+      const std::string_view view(padded.data(), term.size());
+      uint64_t head;
+      const uint64_t hash = internal::hash_token(view, /*padded=*/true, head);
+      return table_.find_token(hash, head, view);
+    }
     std::vector<std::string_view> parts;
     size_t start = 0;
     while (true) {
@@ -401,8 +431,7 @@ class Vectorizer {
   // without known terms gives an empty row. Thread-safe with one scratch per
   // thread.
   const SparseRow& transform(std::string_view text, TextScratch& scratch) const {
-    tokenize(text, options_.lowercase, scratch.tokens);
-    count_terms(scratch);
+    count(text, scratch);
     weight_row(scratch.row);
     return scratch.row;
   }
@@ -410,10 +439,18 @@ class Vectorizer {
   // Term counts only (scikit-learn's CountVectorizer.transform), columns in
   // descending order.
   const SparseRow& count(std::string_view text, TextScratch& scratch) const {
-    tokenize(text, options_.lowercase, scratch.tokens);
-    count_terms(scratch);
+    if (options_.analyzer == Analyzer::kWord) {
+      tokenize(text, options_.lowercase, scratch.tokens);
+      count_terms(scratch);
+    } else {
+      count_char_terms(text, scratch);
+    }
     return scratch.row;
   }
+
+  // After transform() or count(), scratch.tokens holds the text's
+  // lowercased word tokens and their hashes (which SignalExtractor reads).
+  bool leaves_word_tokens() const { return options_.analyzer == Analyzer::kWord && options_.lowercase; }
 
   // Approximate bytes held, for memory reports.
   size_t memory_bytes() const {
@@ -436,22 +473,8 @@ class Vectorizer {
     const TokenBuffer& tokens = scratch.tokens;
     const size_t n_tokens = tokens.size();
     const size_t sink = vocabulary_.size();
-    const size_t words = (sink + 1 + 63) / 64;
-    if (scratch.column_counts.size() < sink + 1) {
-      scratch.column_counts.resize(sink + 1);
-      scratch.column_bits.resize(words);
-      scratch.column_summary.resize((words + 63) / 64);
-    }
-    uint32_t* const counts = scratch.column_counts.data();
-    uint64_t* const bits = scratch.column_bits.data();
-    uint64_t* const summary = scratch.column_summary.data();
-    size_t distinct = 0;  // columns hit, the sink included
-    auto add = [&](size_t column) {
-      distinct += counts[column]++ == 0;
-      const size_t word = column >> 6;
-      bits[word] |= uint64_t{1} << (column & 63);
-      summary[word >> 6] |= uint64_t{1} << (word & 63);
-    };
+    ColumnCounter counter = start_counting(scratch);
+    auto add = [&counter](size_t column) { counter.add(column); };
 
     std::vector<uint64_t>& hashes = scratch.token_hashes;
     std::vector<uint64_t>& heads = scratch.token_heads;
@@ -510,12 +533,70 @@ class Vectorizer {
         if (found != internal::TermTable::kNotFound) add(static_cast<size_t>(found));
       }
     }
+    collect(counter, scratch.row);
+  }
+
+  // Character n-grams: every window of the prepared text is a lookup; the
+  // windows that are not terms count in the sink.
+  void count_char_terms(std::string_view text, TextScratch& scratch) const {
+    const bool word_bounded = options_.analyzer == Analyzer::kCharWb;
+    internal::prepare_char_text(text, options_.lowercase, word_bounded, scratch.chars);
+    const size_t sink = vocabulary_.size();
+    ColumnCounter counter = start_counting(scratch);
+    internal::for_each_char_ngram(scratch.chars, word_bounded, static_cast<size_t>(options_.ngram_min),
+                                  static_cast<size_t>(options_.ngram_max), [&](std::string_view gram) {
+                                    uint64_t head;
+                                    const uint64_t hash = internal::hash_token(gram, /*padded=*/true, head);
+                                    const int32_t found = table_.find_token(hash, head, gram);
+                                    counter.add(found == internal::TermTable::kNotFound ? sink : static_cast<size_t>(found));
+                                  });
+    collect(counter, scratch.row);
+  }
+
+  // Counts per column in a TextScratch's arrays, with a two-level bitmap of
+  // the columns hit so that the row comes out in column order without
+  // sorting. Column vocabulary_.size() is the sink for text that is no term.
+  struct ColumnCounter {
+    uint32_t* counts;
+    uint64_t* bits;
+    uint64_t* summary;
+    size_t sink;
+    size_t distinct = 0;  // columns hit, the sink included
+
+    void add(size_t column) {
+      distinct += counts[column]++ == 0;
+      const size_t word = column >> 6;
+      bits[word] |= uint64_t{1} << (column & 63);
+      summary[word >> 6] |= uint64_t{1} << (word & 63);
+    }
+  };
+
+  ColumnCounter start_counting(TextScratch& scratch) const {
+    const size_t sink = vocabulary_.size();
+    const size_t words = (sink + 1 + 63) / 64;
+    if (scratch.column_counts.size() < sink + 1) {
+      scratch.column_counts.resize(sink + 1);
+      scratch.column_bits.resize(words);
+      scratch.column_summary.resize((words + 63) / 64);
+    }
+    return ColumnCounter{scratch.column_counts.data(), scratch.column_bits.data(),
+                         scratch.column_summary.data(), sink};
+  }
+
+  // Leaves the counted columns and counts in `row`, columns descending, and
+  // the arrays all zero again.
+  void collect(ColumnCounter& counter, SparseRow& row) const {
+    uint32_t* const counts = counter.counts;
+    uint64_t* const bits = counter.bits;
+    uint64_t* const summary = counter.summary;
+    const size_t sink = counter.sink;
+    const size_t words = (sink + 1 + 63) / 64;
+    size_t distinct = counter.distinct;
     // Forget the sink, then collect columns from the highest down,
     // clearing as we go.
     distinct -= counts[sink] != 0;
     counts[sink] = 0;
     bits[sink >> 6] &= ~(uint64_t{1} << (sink & 63));
-    SparseRow& row = scratch.row;
     row.columns.resize(distinct);
     row.values.resize(distinct);
     int32_t* const out_columns = row.columns.data();
@@ -582,7 +663,7 @@ class Vectorizer {
   // such a part cannot be a term, and its lookup is skipped.
   void index_ngram_parts() {
     in_ngram_.assign(vocabulary_.size() + 1, 0);  // and 0 for the sink column
-    prune_ngrams_ = options_.ngram_min == 1;
+    prune_ngrams_ = options_.ngram_min == 1 && options_.analyzer == Analyzer::kWord;
     for (const std::string& term : vocabulary_) {
       size_t start = 0;
       if (term.find(' ') == std::string::npos) continue;

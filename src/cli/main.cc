@@ -14,7 +14,8 @@ constexpr const char* kUsage = R"(usage: costroute <command> [flags]
 
 commands:
   train     --data TRAIN.jsonl[,MORE.jsonl] --out MODEL.json [--max-features 5000]
-            [--ngram 1,2] [--C 1.0] [--label label_small_ok]
+            [--analyzer word|char|char_wb] [--ngram 1,2] [--C 1.0]
+            [--label label_small_ok]
             [--weight-field FIELD] [--class-weight balanced]
             [--min-df N|F] [--max-df N|F] [--sublinear-tf] [--binary]
             [--max-iter 2000] [--tol 1e-9]

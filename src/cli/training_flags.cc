@@ -39,6 +39,11 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
     COSTROUTE_ASSIGN_OR_RETURN(int64_t mf, flags.integer("max-features", 5000, 1, INT32_MAX));
     v.max_features = static_cast<int>(mf);
   }
+  if (auto analyzer = flags.get("analyzer")) {
+    if (!parse_analyzer(*analyzer, v.analyzer)) {
+      return absl::InvalidArgumentError("--analyzer: expected word, char or char_wb");
+    }
+  }
   COSTROUTE_ASSIGN_OR_RETURN(auto ngram, flags.pair("ngram", {1, 2}));
   v.ngram_min = ngram.first;
   v.ngram_max = ngram.second;

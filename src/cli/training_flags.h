@@ -18,11 +18,12 @@
 namespace costroute::cli {
 
 // Flags with a value that train_options reads.
-inline constexpr std::array<std::string_view, 9> kTrainValueFlags = {
-    "max-features", "ngram", "C", "class-weight", "min-df", "max-df", "max-iter", "tol", "context-fields"};
+inline constexpr std::array<std::string_view, 10> kTrainValueFlags = {
+    "analyzer", "max-features", "ngram", "C", "class-weight", "min-df", "max-df", "max-iter", "tol", "context-fields"};
 inline constexpr std::array<std::string_view, 2> kTrainSwitches = {"sublinear-tf", "binary"};
 
-// Training settings from --max-features, --ngram, --C, ... (docs/cli.md).
+// Training settings from --analyzer, --max-features, --ngram, --C, ...
+// (docs/cli.md).
 [[nodiscard]] absl::StatusOr<TrainOptions> train_options(const Flags& flags);
 
 // One labelled record: the query, whether the small model was good enough,

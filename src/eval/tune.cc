@@ -83,7 +83,7 @@ std::string describe(const TrainOptions& o) {
   const VectorizerOptions& v = o.vectorizer;
   std::string context;
   for (const std::string& field : o.context_fields) absl::StrAppend(&context, context.empty() ? "" : ",", field);
-  return absl::StrCat("C=", o.C, " ngram=", v.ngram_min, ",", v.ngram_max,
+  return absl::StrCat("C=", o.C, " analyzer=", internal::to_absl(name_of(v.analyzer)), " ngram=", v.ngram_min, ",", v.ngram_max,
                       " max_features=", v.max_features > 0 ? absl::StrCat(v.max_features) : "none",
                       " sublinear_tf=", v.sublinear_tf ? 1 : 0,
                       " class_weight=", o.balanced_class_weight ? "balanced" : "none",
@@ -140,11 +140,28 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
         }
       }});
     }
-    std::vector<Change> c_values, ngrams, sizes;
+    std::vector<Change> c_values, analyzers, ngrams, sizes;
     for (double C : {0.1, 0.3, 1.0, 3.0, 10.0}) c_values.push_back([C](TrainOptions& o) { o.C = C; });
-    for (int hi : {1, 2, 3}) ngrams.push_back([hi](TrainOptions& o) { o.vectorizer.ngram_max = hi; });
+    // Words (1-2) or character n-grams within words (1-4); the n-gram
+    // range then moves within the kind.
+    analyzers.push_back([](TrainOptions& o) {
+      o.vectorizer.analyzer = Analyzer::kWord;
+      o.vectorizer.ngram_min = 1;
+      o.vectorizer.ngram_max = 2;
+    });
+    analyzers.push_back([](TrainOptions& o) {
+      o.vectorizer.analyzer = Analyzer::kCharWb;
+      o.vectorizer.ngram_min = 1;
+      o.vectorizer.ngram_max = 4;
+      o.vectorizer.max_features = 0;
+    });
+    const bool words = best.options.vectorizer.analyzer == Analyzer::kWord;
+    for (int hi : words ? std::vector<int>{1, 2, 3} : std::vector<int>{3, 4, 5}) {
+      ngrams.push_back([hi](TrainOptions& o) { o.vectorizer.ngram_max = hi; });
+    }
     for (int size : {2000, 5000, 20000, 0}) sizes.push_back([size](TrainOptions& o) { o.vectorizer.max_features = size; });
     dimensions.push_back(c_values);
+    dimensions.push_back(analyzers);
     dimensions.push_back(ngrams);
     dimensions.push_back(sizes);
     dimensions.push_back({[](TrainOptions& o) { o.vectorizer.sublinear_tf = !o.vectorizer.sublinear_tf; }});

@@ -152,10 +152,17 @@ absl::StatusOr<DocumentFrequency> document_frequency(const Fields& fields,
 absl::StatusOr<VectorizerOptions> parse_vectorizer(element value) {
   COSTROUTE_ASSIGN_OR_RETURN(
       Fields f, Fields::of(value, "vectorizer",
-                           {"lowercase", "ngram_range", "binary", "norm",
+                           {"analyzer", "lowercase", "ngram_range", "binary", "norm",
                             "use_idf", "smooth_idf", "sublinear_tf", "min_df",
                             "max_df", "max_features"}));
   VectorizerOptions o;
+  if (f.has("analyzer")) {
+    COSTROUTE_ASSIGN_OR_RETURN(element analyzer, f.get("analyzer"));
+    std::string_view name;
+    if (analyzer.get_string().get(name) != simdjson::SUCCESS || !parse_analyzer(name, o.analyzer)) {
+      return invalid("vectorizer.analyzer", "expected \"word\", \"char\" or \"char_wb\"");
+    }
+  }
   COSTROUTE_ASSIGN_OR_RETURN(o.lowercase, f.boolean("lowercase", true));
   COSTROUTE_ASSIGN_OR_RETURN(o.binary, f.boolean("binary", false));
   COSTROUTE_ASSIGN_OR_RETURN(o.use_idf, f.boolean("use_idf", true));
@@ -361,6 +368,7 @@ std::string model_to_json(const Model& model) {
   w.begin_object();
   w.newline().key("format").value(kModelFormat);
   w.newline().key("vectorizer").begin_object();
+  if (o.analyzer != Analyzer::kWord) w.key("analyzer").value(name_of(o.analyzer));
   w.key("lowercase").value(o.lowercase);
   w.key("ngram_range").begin_array().value(o.ngram_min).value(o.ngram_max).end_array();
   w.key("binary").value(o.binary);

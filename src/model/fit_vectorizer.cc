@@ -29,12 +29,24 @@ struct TermCounts {
 
 // Counts every n-gram of every document. Tokens are interned to ids once,
 // so a bigram is counted under a 64-bit key instead of a string built for
-// it; longer n-grams use their ids' bytes as the key.
+// it; longer n-grams use their ids' bytes as the key. Character n-grams
+// are counted under their text.
 class NgramCounter {
  public:
   explicit NgramCounter(const VectorizerOptions& options) : options_(options) {}
 
   void add_document(std::string_view text, int32_t document) {
+    if (options_.analyzer != Analyzer::kWord) {
+      const bool word_bounded = options_.analyzer == Analyzer::kCharWb;
+      internal::prepare_char_text(text, options_.lowercase, word_bounded, chars_);
+      internal::for_each_char_ngram(chars_, word_bounded, static_cast<size_t>(options_.ngram_min),
+                                    static_cast<size_t>(options_.ngram_max), [&](std::string_view gram) {
+                                      auto it = strings_.find(internal::to_absl(gram));
+                                      if (it == strings_.end()) it = strings_.try_emplace(std::string(gram)).first;
+                                      it->second.add(document);
+                                    });
+      return;
+    }
     tokenize(text, options_.lowercase, tokens_);
     ids_.clear();
     for (size_t i = 0; i < tokens_.size(); ++i) {
@@ -69,7 +81,7 @@ class NgramCounter {
     for (const TermCounts& c : unigrams_) {
       if (c.total > 0) return false;
     }
-    return bigrams_.empty() && longer_.empty();
+    return bigrams_.empty() && longer_.empty() && strings_.empty();
   }
 
   // Every counted n-gram as text (tokens joined by spaces) with its counts.
@@ -93,6 +105,7 @@ class NgramCounter {
       }
       out.emplace_back(std::move(text), counts);
     }
+    for (const auto& [text, counts] : strings_) out.emplace_back(text, counts);
     return out;
   }
 
@@ -105,6 +118,8 @@ class NgramCounter {
   std::vector<TermCounts> unigrams_;
   absl::flat_hash_map<uint64_t, TermCounts> bigrams_;
   absl::flat_hash_map<std::string, TermCounts> longer_;
+  internal::CharText chars_;
+  absl::flat_hash_map<std::string, TermCounts> strings_;  // character n-grams
 };
 
 }  // namespace
@@ -125,8 +140,9 @@ absl::StatusOr<Vectorizer> fit_vectorizer(std::span<const std::string> documents
   }
   if (counter.empty()) {
     return absl::InvalidArgumentError(
-        "empty vocabulary: no document has a word of two or more letters or "
-        "digits");
+        options.analyzer == Analyzer::kWord
+            ? "empty vocabulary: no document has a word of two or more letters or digits"
+            : "empty vocabulary: every document is empty or whitespace");
   }
 
   // Terms in code-point (= UTF-8 byte) order, as scikit-learn numbers them.

@@ -124,6 +124,27 @@ def main():
             ("bigrams only", TfidfVectorizer(ngram_range=(2, 2), max_features=2000), train, both),
             ("sublinear tf", TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2)), train, both),
         ]
+        # Character n-grams: every code point lowercased and kept (1-grams;
+        # longer ones over all code points make millions of terms), then
+        # Python's whitespace, final sigma and dotted capital I in context.
+        strings = code_point_strings()
+        cps = [" ".join(strings[i:i + 40]) for i in range(0, len(strings), 40)]
+        cps_data = (cps, [i % 2 for i in range(len(cps))])
+        spaces = ["a\x1cb\x1dc d\x85e\xa0f\u3000g\u2028h", "two  spaces\n\tand\u2003\u2003more", " x ", "\u3000",
+                  "İstanbul ΟΔΟΣ Σ ΑΣ. a", "ab\ncd\n\ncd", "", "\x0b\x0c\r\n", "ΣΑΣ ΑΣ' ΑΣ\u0301 ΑΣA"]
+        mixed = (train[0][:2000] + spaces * 20, train[1][:2000] + [i % 2 for i in range(len(spaces) * 20)])
+        configurations += [
+            ("char_wb 1-4 grams", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4)), train, both),
+            ("char 2-5 grams, 20000 features, sublinear tf",
+             TfidfVectorizer(analyzer="char", ngram_range=(2, 5), max_features=20000, sublinear_tf=True), train, both),
+            ("char_wb 1-grams, every code point", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 1)),
+             cps_data, cps_data),
+            ("char 1-grams, case kept, every code point",
+             TfidfVectorizer(analyzer="char", ngram_range=(1, 1), lowercase=False), cps_data, cps_data),
+            ("char 1-3 grams, whitespace and casing", TfidfVectorizer(analyzer="char", ngram_range=(1, 3)), mixed, mixed),
+            ("char_wb 2-4 grams, whitespace and casing", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)),
+             mixed, mixed),
+        ]
         mmlu = real["routellm_mmlu"]
         others = (sum((v[0] for k, v in real.items() if k != "routellm_mmlu"), []), None)
         configurations.append(("real data: trained on MMLU, scored on GSM8K, MT-Bench, Arena",

@@ -133,13 +133,19 @@ class TermTable {
   // whose unigram lookups mostly hit) or every term (small cue tables, whose
   // lookups mostly miss).
   enum class Filter { kNgrams, kAllTerms };
+  // What a term is: word n-grams (tokens joined by single spaces, looked up
+  // by find() and find_token()), or plain strings such as character
+  // n-grams, spaces included (looked up by find_token() with the whole
+  // string as the token).
+  enum class Keys { kWordNgrams, kStrings };
 
   TermTable() = default;
 
   // Builds the table over `terms`; term i maps to column i. An n-gram term
   // is its tokens joined by single spaces. Duplicate terms are the caller's
   // to reject; here the first one wins.
-  explicit TermTable(std::span<const std::string> terms, Filter filter = Filter::kNgrams) {
+  explicit TermTable(std::span<const std::string> terms, Filter filter = Filter::kNgrams,
+                     Keys keys = Keys::kWordNgrams) {
     offsets_.reserve(terms.size() + 1);
     offsets_.push_back(0);
     size_t total = 0;
@@ -161,7 +167,7 @@ class TermTable {
     slots_.assign(capacity, Slot{});
     ngram_filter_.assign(kFilterBits / 64, 0);
     for (size_t column = 0; column < terms.size(); ++column) {
-      const uint64_t hash = term_hash(terms[column]);
+      const uint64_t hash = keys == Keys::kStrings ? hash_token(terms[column]) : term_hash(terms[column]);
       insert(hash, static_cast<int32_t>(column));
       if (filter == Filter::kAllTerms || terms[column].find(' ') != std::string::npos) {
         const uint64_t bit = filter_bit(hash);
