@@ -472,9 +472,7 @@ class Vectorizer {
   void count_terms(TextScratch& scratch) const {
     const TokenBuffer& tokens = scratch.tokens;
     const size_t n_tokens = tokens.size();
-    const size_t sink = vocabulary_.size();
     ColumnCounter counter = start_counting(scratch);
-    auto add = [&counter](size_t column) { counter.add(column); };
 
     std::vector<uint64_t>& hashes = scratch.token_hashes;
     std::vector<uint64_t>& heads = scratch.token_heads;
@@ -489,8 +487,8 @@ class Vectorizer {
     if (options_.ngram_min == 1) {
       for (size_t i = 0; i < n_tokens; ++i) {
         const int32_t found = table_.find_token(hashes[i], heads[i], tokens[i]);
-        const size_t column = found == internal::TermTable::kNotFound ? sink : static_cast<size_t>(found);
-        add(column);
+        const size_t column = found == internal::TermTable::kNotFound ? counter.sink : static_cast<size_t>(found);
+        counter.add(column);
         in_ngram[i] = prune_ngrams_ ? in_ngram_[column] : 1;
       }
     } else {
@@ -499,11 +497,11 @@ class Vectorizer {
     const size_t n_max = static_cast<size_t>(options_.ngram_max);
     std::vector<size_t>& candidates = scratch.candidates;
     std::vector<uint64_t>& candidate_hashes = scratch.candidate_hashes;
+    candidates.resize(n_tokens);
+    candidate_hashes.resize(n_tokens);
     for (size_t n = std::max<size_t>(2, options_.ngram_min); n <= n_max && n <= n_tokens; ++n) {
       // Gather the n-grams whose tokens may all be parts of n-gram terms
       // and whose hash passes the filter, then look those up.
-      candidates.resize(n_tokens);
-      candidate_hashes.resize(n_tokens);
       size_t n_candidates = 0;
       if (n == 2) {
         for (size_t first = 0; first + 2 <= n_tokens; ++first) {
@@ -530,7 +528,7 @@ class Vectorizer {
       for (size_t c = 0; c < n_kept; ++c) {
         const int32_t found = table_.find(candidate_hashes[c], tokens, candidates[c], n,
                                           /*padded=*/true);
-        if (found != internal::TermTable::kNotFound) add(static_cast<size_t>(found));
+        if (found != internal::TermTable::kNotFound) counter.add(static_cast<size_t>(found));
       }
     }
     collect(counter, scratch.row);
@@ -541,14 +539,14 @@ class Vectorizer {
   void count_char_terms(std::string_view text, TextScratch& scratch) const {
     const bool word_bounded = options_.analyzer == Analyzer::kCharWb;
     internal::prepare_char_text(text, options_.lowercase, word_bounded, scratch.chars);
-    const size_t sink = vocabulary_.size();
     ColumnCounter counter = start_counting(scratch);
     internal::for_each_char_ngram(scratch.chars, word_bounded, static_cast<size_t>(options_.ngram_min),
                                   static_cast<size_t>(options_.ngram_max), [&](std::string_view gram) {
                                     uint64_t head;
                                     const uint64_t hash = internal::hash_token(gram, /*padded=*/true, head);
                                     const int32_t found = table_.find_token(hash, head, gram);
-                                    counter.add(found == internal::TermTable::kNotFound ? sink : static_cast<size_t>(found));
+                                    counter.add(found == internal::TermTable::kNotFound ? counter.sink
+                                                                                        : static_cast<size_t>(found));
                                   });
     collect(counter, scratch.row);
   }
