@@ -1,6 +1,7 @@
 #include "costroute/eval.h"
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "catch.h"
@@ -138,4 +139,72 @@ TEST_CASE("tier evaluation totals quality and cost per strategy, with a quality-
   CHECK(e.always[0].quality == 0.5);
   CHECK(e.always[0].quality_drop == Approx(0.5));
   CHECK(e.always[2].savings == 0.0);
+}
+
+namespace {
+
+// `n` queries of eight words drawn from a small lexicon, with a context
+// value "a" or "b" per query; `label_of(i, kind)` says whether the small
+// model was good enough (quality 1 against the strong model's 1, else 0).
+struct TuneData {
+  costroute::TrainingSet set;
+  std::vector<costroute::Outcome> outcomes;
+};
+
+template <typename LabelOf>
+TuneData tune_data(size_t n, uint64_t seed, LabelOf label_of) {
+  const std::vector<std::string> lexicon = {"alpha", "bravo",  "charlie", "delta", "echo",   "foxtrot",
+                                            "golf",  "hotel",  "india",   "juliet", "kilo",  "lima",
+                                            "mike",  "oscar",  "papa",    "quebec", "romeo", "sierra"};
+  uint64_t state = seed;
+  auto next = [&state] {  // xorshift64
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  TuneData d;
+  for (size_t i = 0; i < n; ++i) {
+    std::string query;
+    for (int w = 0; w < 8; ++w) query += lexicon[next() % lexicon.size()] + " ";
+    const std::string kind = next() % 2 == 0 ? "a" : "b";
+    const int label = label_of(next(), kind) ? 1 : 0;
+    d.set.queries.push_back(query);
+    d.set.labels.push_back(label);
+    d.set.context.push_back({kind});
+    d.outcomes.push_back({.p_small_ok = 0, .quality_small = static_cast<double>(label), .quality_large = 1,
+                          .cost_small = 0.1, .cost_large = 1});
+  }
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("tune keeps a context field that predicts the outcome") {
+  // The small model is good enough on 90% of "a" prompts and 20% of "b".
+  const TuneData d = tune_data(300, 7, [](uint64_t r, const std::string& kind) {
+    return r % 10 < (kind == "a" ? 9u : 2u);
+  });
+  const costroute::TuneOptions options{.context_fields = {"kind"}, .passes = 1};
+  const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, options);
+  REQUIRE(tuned.ok());
+  CHECK(tuned->best.context_fields == std::vector<std::string>{"kind"});
+  CHECK(tuned->trials.size() > 5);
+}
+
+TEST_CASE("tune keeps the starting settings when no change beats them beyond the noise") {
+  // Labels are coin flips: every difference between settings is noise.
+  // Without the margin the search chases it; with it, nothing moves.
+  TuneData d = tune_data(300, 11, [](uint64_t r, const std::string&) { return r % 2 == 0; });
+  d.set.context.clear();
+  const costroute::TrainOptions base;
+  costroute::TuneOptions options{.passes = 1};
+  options.margin = 0.0;
+  const absl::StatusOr<costroute::TuneResult> chasing = costroute::tune(d.set, d.outcomes, base, options);
+  REQUIRE(chasing.ok());
+  CHECK(costroute::describe(chasing->best) != costroute::describe(base));
+  options.margin = 1.0;
+  const absl::StatusOr<costroute::TuneResult> careful = costroute::tune(d.set, d.outcomes, base, options);
+  REQUIRE(careful.ok());
+  CHECK(costroute::describe(careful->best) == costroute::describe(base));
 }

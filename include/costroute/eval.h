@@ -170,6 +170,12 @@ struct TuneOptions {
   // holds their values in this order.
   std::vector<std::string> context_fields = {};
   int passes = 2;
+  // A change of setting is kept only if its savings beat the current
+  // setting's by more than `margin` standard errors of the difference,
+  // estimated by `bootstrap` paired resamples of the examples. 0 keeps
+  // whichever scores higher.
+  double margin = 1.0;
+  int bootstrap = 200;
 };
 
 struct TuneTrial {
@@ -184,7 +190,8 @@ struct TuneResult {
 };
 
 // Searches training settings by cross validation inside `data` for the
-// best savings at options.max_quality_drop (APGR breaks ties): one setting
+// best savings at options.max_quality_drop (APGR breaks ties), keeping a
+// change only when it is better beyond the noise (TuneOptions::margin): one setting
 // at a time (context fields, C, word or character n-grams, n-gram range,
 // vocabulary size, sublinear tf, balanced class weights), starting from
 // `base`, for options.passes

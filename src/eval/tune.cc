@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
+#include <span>
 
 #include "absl/strings/str_cat.h"
 #include "costroute/eval.h"
@@ -32,6 +34,40 @@ TrainingSet subset(const TrainingSet& data, const std::vector<size_t>& rows, con
     }
   }
   return out;
+}
+
+// The savings at `max_drop` of `a` minus those of `b` (the same examples,
+// scored two ways), and the standard error of that difference from a paired
+// bootstrap over the examples.
+struct Difference {
+  double observed = 0.0;
+  double standard_error = 0.0;
+};
+
+Difference savings_difference(std::span<const Outcome> a, std::span<const Outcome> b, double max_drop,
+                              int resamples, uint64_t seed) {
+  const EvalOptions eval{.max_quality_drop = max_drop};
+  Difference d;
+  d.observed = evaluate(a, eval).router.savings_at_max_drop - evaluate(b, eval).router.savings_at_max_drop;
+  if (resamples < 2) return d;
+  const size_t n = a.size();
+  std::vector<Outcome> ra(n), rb(n);
+  double sum = 0.0, sum_squares = 0.0;
+  uint64_t state = seed;
+  for (int r = 0; r < resamples; ++r) {
+    for (size_t i = 0; i < n; ++i) {
+      const size_t pick = static_cast<size_t>(splitmix64(state) % n);
+      ra[i] = a[pick];
+      rb[i] = b[pick];
+    }
+    const double diff =
+        evaluate(ra, eval).router.savings_at_max_drop - evaluate(rb, eval).router.savings_at_max_drop;
+    sum += diff;
+    sum_squares += diff * diff;
+  }
+  const double mean = sum / resamples;
+  d.standard_error = std::sqrt(std::max(0.0, (sum_squares - resamples * mean * mean) / (resamples - 1)));
+  return d;
 }
 
 }  // namespace
@@ -96,9 +132,15 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     return absl::InvalidArgumentError("outcomes: expected one per query");
   }
   TuneResult result;
+  // A trial with its out-of-fold outcomes, which the acceptance test below
+  // compares example by example.
+  struct Scored {
+    TuneTrial trial;
+    std::vector<Outcome> outcomes;
+  };
   // Scores a setting by cross validation; candidate context fields are the
   // ones named in `o` (a subset of options.context_fields).
-  auto trial = [&](const TrainOptions& o) -> absl::StatusOr<TuneTrial> {
+  auto trial = [&](const TrainOptions& o) -> absl::StatusOr<Scored> {
     std::vector<size_t> keep;
     for (const std::string& field : o.context_fields) {
       keep.push_back(static_cast<size_t>(
@@ -115,7 +157,18 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     const Evaluation e = evaluate(scored, {.max_quality_drop = options.max_quality_drop});
     TuneTrial t{o, e.router.savings_at_max_drop, e.router.apgr};
     result.trials.push_back(t);
-    return t;
+    return Scored{std::move(t), std::move(scored)};
+  };
+  // A change is kept only when its savings beat the current setting's by
+  // more than options.margin standard errors of the difference. On a small
+  // set most differences between settings are noise; keeping whichever
+  // scored higher chose settings that did worse than the starting recipe
+  // on held-out data.
+  uint64_t bootstrap_seed = options.seed ^ 0x5DEECE66DULL;
+  auto clearly_better = [&](const Scored& candidate, const Scored& current) {
+    const Difference d = savings_difference(candidate.outcomes, current.outcomes, options.max_quality_drop,
+                                            options.bootstrap, bootstrap_seed++);
+    return d.observed > 0.0 && d.observed > options.margin * d.standard_error;
   };
   auto better = [](const TuneTrial& a, const TuneTrial& b) {
     if (a.savings != b.savings) return a.savings > b.savings + 1e-12;
@@ -124,10 +177,10 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
 
   TrainOptions start = base;
   start.context_fields.clear();
-  COSTROUTE_ASSIGN_OR_RETURN(TuneTrial best, trial(start));
+  COSTROUTE_ASSIGN_OR_RETURN(Scored best, trial(start));
   using Change = std::function<void(TrainOptions&)>;
   for (int pass = 0; pass < options.passes; ++pass) {
-    const TrainOptions at_start = best.options;
+    const TrainOptions at_start = best.trial.options;
     std::vector<std::vector<Change>> dimensions;
     // Context fields: each on, then off.
     for (const std::string& field : options.context_fields) {
@@ -155,7 +208,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
       o.vectorizer.ngram_max = 4;
       o.vectorizer.max_features = 0;
     });
-    const bool words = best.options.vectorizer.analyzer == Analyzer::kWord;
+    const bool words = best.trial.options.vectorizer.analyzer == Analyzer::kWord;
     for (int hi : words ? std::vector<int>{1, 2, 3} : std::vector<int>{3, 4, 5}) {
       ngrams.push_back([hi](TrainOptions& o) { o.vectorizer.ngram_max = hi; });
     }
@@ -167,22 +220,22 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     dimensions.push_back({[](TrainOptions& o) { o.vectorizer.sublinear_tf = !o.vectorizer.sublinear_tf; }});
     dimensions.push_back({[](TrainOptions& o) { o.balanced_class_weight = !o.balanced_class_weight; }});
     for (const std::vector<Change>& dimension : dimensions) {
-      TuneTrial winner = best;
+      std::optional<Scored> winner;
       for (const Change& change : dimension) {
-        TrainOptions candidate = best.options;
+        TrainOptions candidate = best.trial.options;
         change(candidate);
-        if (describe(candidate) == describe(best.options)) continue;
+        if (describe(candidate) == describe(best.trial.options)) continue;
         bool tried = false;
         for (const TuneTrial& t : result.trials) tried = tried || describe(t.options) == describe(candidate);
         if (tried) continue;
-        COSTROUTE_ASSIGN_OR_RETURN(TuneTrial t, trial(candidate));
-        if (better(t, winner)) winner = t;
+        COSTROUTE_ASSIGN_OR_RETURN(Scored t, trial(candidate));
+        if ((!winner || better(t.trial, winner->trial)) && clearly_better(t, best)) winner = std::move(t);
       }
-      best = winner;
+      if (winner) best = std::move(*winner);
     }
-    if (describe(best.options) == describe(at_start)) break;
+    if (describe(best.trial.options) == describe(at_start)) break;
   }
-  result.best = best.options;
+  result.best = best.trial.options;
   return result;
 }
 
