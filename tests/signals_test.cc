@@ -1,6 +1,7 @@
 #include "costroute/signals.h"
 
 #include <string>
+#include <vector>
 
 #include "catch.h"
 
@@ -119,4 +120,52 @@ TEST_CASE("any bytes give signals") {
   const auto s = signals_of(bytes + "\xce\xa3\xff" + bytes);
   CHECK(s.complexity >= 0.0);
   CHECK(s.complexity <= 1.0);
+}
+
+TEST_CASE("the text shape counts every byte the same at any length and alignment") {
+  // Pieces whose counts are known; texts of every length up to 3 blocks of
+  // 16 bytes and at every offset, so that every piece lands in the last,
+  // partial block as well as in whole ones.
+  struct Piece {
+    std::string text;
+    uint32_t question_marks, code_symbols, digits, math, latin, other, options;
+  };
+  const std::vector<Piece> pieces = {
+      {"ab", 0, 0, 0, 0, 2, 0, 0},     {"?", 1, 0, 0, 0, 0, 0, 0},      {"{;}", 0, 3, 0, 0, 0, 0, 0},
+      {"<>", 0, 2, 0, 0, 0, 0, 0},     {"42", 0, 0, 2, 0, 0, 0, 0},     {"+*/^=%", 0, 0, 0, 6, 0, 0, 0},
+      {"\nB) ", 0, 0, 0, 0, 1, 0, 1},  {"\xC3\xA9", 0, 0, 0, 0, 1, 1, 0},  // é
+      {"\xEF\xBC\x9F", 1, 0, 0, 0, 0, 1, 0},                                 // fullwidth ?
+      {"\xC3\x97", 0, 0, 0, 1, 0, 1, 0},                                     // ×
+      {" ", 0, 0, 0, 0, 0, 0, 0},      {"Z", 0, 0, 0, 0, 1, 0, 0}};
+  for (size_t offset = 0; offset < pieces.size(); ++offset) {
+    std::string text;
+    Piece want{"", 0, 0, 0, 0, 0, 0, 0};
+    uint32_t ascii = 0;
+    for (size_t k = offset; text.size() < 48; ++k) {
+      const Piece& p = pieces[k % pieces.size()];
+      text += p.text;
+      want.question_marks += p.question_marks;
+      want.code_symbols += p.code_symbols;
+      want.digits += p.digits;
+      want.math += p.math;
+      want.latin += p.latin;
+      want.other += p.other;
+      want.options += p.options;
+      ascii += p.other == 0 ? static_cast<uint32_t>(p.text.size()) : 0;
+      const costroute::internal::TextShape got = costroute::internal::measure_shape(text);
+      INFO("text of " << text.size() << " bytes from piece " << offset);
+      CHECK(got.question_marks == want.question_marks);
+      CHECK(got.code_symbols == want.code_symbols);
+      CHECK(got.digits == want.digits);
+      CHECK(got.math_operators == want.math);
+      CHECK(got.letters[costroute::internal::kScriptLatin] == want.latin);
+      CHECK(got.other_code_points == want.other);
+      CHECK(got.ascii_bytes == ascii);
+      CHECK(got.answer_options == want.options);
+    }
+  }
+  // A newline in the last byte opens no option, and fences are counted
+  // wherever they end.
+  CHECK(costroute::internal::measure_shape(std::string(31, 'x') + "\n").answer_options == 0);
+  CHECK(costroute::internal::measure_shape(std::string(14, 'x') + "```").code_fences == 1);
 }

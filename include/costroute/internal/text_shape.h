@@ -7,6 +7,7 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #if defined(__SSE2__)
@@ -112,11 +113,17 @@ inline TextShape measure_shape(std::string_view text) {
     const __m128i sums = _mm_sad_epu8(counts, _mm_setzero_si128());
     return static_cast<uint32_t>(_mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4));
   };
-  while (n - i >= 16) {
+  // The last partial block is copied into a zeroed one, which no counter
+  // counts a zero byte of, so that the whole text goes through the SIMD path.
+  alignas(16) unsigned char tail[16] = {};
+  const size_t full = n - n % 16;
+  if (full < n) std::memcpy(tail, s + full, n - full);
+  while (i < n) {
     __m128i high = _mm_setzero_si128(), digits = high, questions = high, code = high, math = high,
             latin = high;
-    for (int block = 0; block < 255 && n - i >= 16; ++block, i += 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    for (int block = 0; block < 255 && i < n; ++block, i += 16) {
+      const __m128i v = i < full ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))
+                                 : _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
       for (uint32_t lines = static_cast<uint32_t>(_mm_movemask_epi8(eq(v, '\n'))); lines != 0; lines &= lines - 1) {
         t.answer_options += opens_answer_option(i + static_cast<size_t>(std::countr_zero(lines)));
       }
@@ -142,6 +149,7 @@ inline TextShape measure_shape(std::string_view text) {
     t.code_symbols += lane_sum(code);
     t.math_operators += lane_sum(math);
   }
+  i = n;
 #endif
   for (; i < n; ++i) {
     const unsigned char b = s[i];
