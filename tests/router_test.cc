@@ -168,8 +168,22 @@ TEST_CASE("routing makes no heap allocation once warm") {
   const std::vector<std::string> queries = {
       "Who wrote the novel Moby Dick?", "Classify this: win a free phone now",
       "Write a Python function that merges two sorted lists",
-      "Why do prices rise? Explain and compare two theories.", "hi"};
+      "Why do prices rise? Explain and compare two theories.", "hi",
+      // Below the classifier's threshold: it abstains, and the tier table decides.
+      "The language {ww | w in (0 + 1)*} is\nA. not accepted by any Turing machine\nB. accepted by some "
+      "Turing machine, but by no pushdown automaton\nC. accepted by some pushdown automaton, but not "
+      "context-free\nD. context-free, but not regular\nAnswer:"};
   for (const auto& q : queries) router->route(q, {}, scratch);
+  {
+    costroute::Context explain;
+    explain.explain = true;
+    const costroute::Decision d = router->route(queries.back(), explain, scratch);
+    bool classifier_abstained = false;
+    for (const costroute::TraceStep& step : d.trace) {
+      classifier_abstained = classifier_abstained || (step.policy == "classifier" && step.outcome.rfind("abstained: p=", 0) == 0);
+    }
+    CHECK(classifier_abstained);
+  }
   costroute::testing::AllocationCounter counter;
   size_t tiers = 0;
   for (int i = 0; i < 20; ++i) {

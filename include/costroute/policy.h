@@ -40,6 +40,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -306,6 +307,13 @@ class Policy {
     if (trace) trace->push_back({name_, absl::StrCat("abstained: ", internal::to_absl(why))});
     return false;
   }
+  // As above, for a reason that costs work to write: `why()` runs only in
+  // explain mode, so that routing stays free of heap allocation.
+  template <typename Why>
+    requires std::invocable<Why>
+  bool abstained(Why why, Trace* trace) const {
+    return trace ? abstained(std::string_view(why()), trace) : false;
+  }
 
  private:
   std::string name_;
@@ -322,7 +330,7 @@ class Rule final : public Policy {
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
     if (!when_.matches(request)) return abstained("condition not met", trace);
     const ModelIndex m = target_.resolve(request);
-    if (m == kNoModel) return abstained(absl::StrCat("no model for ", target_.describe()), trace);
+    if (m == kNoModel) return abstained([&] { return absl::StrCat("no model for ", target_.describe()); }, trace);
     verdict.model = m;
     verdict.reason.clear();
     verdict.reason.append("rule:").append(name());
@@ -371,7 +379,7 @@ class ClassifierThreshold final : public Policy {
     if (std::isnan(p)) return abstained("no classifier model loaded", trace);
     const bool small_ok = p >= threshold_;
     if (!small_ok && !strong_) {
-      return abstained(absl::StrCat("p=", p, " < ", threshold_), trace);
+      return abstained([&] { return absl::StrCat("p=", p, " < ", threshold_); }, trace);
     }
     const ModelIndex m = (small_ok ? cheap_ : *strong_).resolve(request);
     if (m == kNoModel) return abstained("target has no model", trace);
@@ -581,7 +589,7 @@ class Fixed final : public Policy {
 
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
     const ModelIndex m = target_.resolve(request);
-    if (m == kNoModel) return abstained(absl::StrCat("no model for ", described_), trace);
+    if (m == kNoModel) return abstained([&] { return absl::StrCat("no model for ", described_); }, trace);
     verdict.model = m;
     verdict.reason.clear();
     verdict.reason.append(name()).append(":").append(described_);
