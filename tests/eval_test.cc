@@ -121,6 +121,17 @@ TEST_CASE("the SVG picture has labelled axes, the three curves and the operating
   CHECK(svg.find("</svg>") != std::string::npos);
 }
 
+TEST_CASE("the operating point is the cheapest within the drop, the better quality on a cost tie") {
+  // Always-strong quality 1.0; a 3% drop allows 0.97.
+  const std::vector<costroute::CurvePoint> curve = {{.threshold = 0.9, .strong_share = 1.0, .cost = 10, .quality = 1.0},
+                                                    {.threshold = 0.7, .strong_share = 0.6, .cost = 6, .quality = 0.97},
+                                                    {.threshold = 0.6, .strong_share = 0.6, .cost = 6, .quality = 0.99},
+                                                    {.threshold = 0.5, .strong_share = 0.2, .cost = 2, .quality = 0.96}};
+  CHECK(costroute::cheapest_within_drop(curve, 1.0, 0.03).threshold == 0.6);
+  CHECK(costroute::cheapest_within_drop(curve, 1.0, 0.04).threshold == 0.5);
+  CHECK(costroute::cheapest_within_drop(curve, 1.0, 0.0).threshold == 0.9);
+}
+
 TEST_CASE("tier evaluation totals quality and cost per strategy, with a quality-first oracle") {
   // Two prompts, three models (cheap, mid, strong).
   const std::vector<std::string> models = {"cheap", "mid", "strong"};

@@ -104,6 +104,13 @@ struct Evaluation {
 // metrics are NaN.
 Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& options = {});
 
+// The point of `curve` that keeps the mean quality within `max_drop` of
+// `quality_large` (always-strong's mean quality) at the least cost, the
+// better quality among equally cheap ones: the operating point behind
+// savings_at_max_drop, and calibrate's choice for a maximum drop. `curve`
+// must hold the always-strong point, which always qualifies.
+const CurvePoint& cheapest_within_drop(std::span<const CurvePoint> curve, double quality_large, double max_drop);
+
 // The router's curve alone, and its metrics at `threshold` (a fixed
 // operating point, as a deployed router would run).
 CurvePoint point_at_threshold(std::span<const Outcome> outcomes, double threshold);

@@ -24,6 +24,7 @@
 #include "cli/training_flags.h"
 #include "costroute/eval.h"
 #include "costroute/internal/status_macros.h"
+#include "eval/random.h"
 #include "io/json_writer.h"
 
 namespace costroute::cli {
@@ -38,14 +39,14 @@ struct Target {
 // the drop, or the best quality within the share or cost budget.
 const CurvePoint& choose(const Evaluation& e, const Target& target) {
   const std::vector<CurvePoint>& curve = e.router.curve;
+  if (target.kind == Target::Kind::kMaxDrop) {
+    return cheapest_within_drop(curve, e.quality_large, target.value);  // as eval's savings_at_max_drop
+  }
   const CurvePoint* best = &curve.front();  // always strong
   for (const CurvePoint& p : curve) {
     switch (target.kind) {
-      case Target::Kind::kMaxDrop: {
-        const double limit = e.quality_large - target.value * std::fabs(e.quality_large);
-        if (p.quality >= limit - 1e-12 && p.cost < best->cost) best = &p;
+      case Target::Kind::kMaxDrop:
         break;
-      }
       case Target::Kind::kStrongShare:
         if (p.strong_share <= target.value + 1e-12 &&
             (best->strong_share > target.value + 1e-12 || p.quality > best->quality)) {
@@ -61,13 +62,6 @@ const CurvePoint& choose(const Evaluation& e, const Target& target) {
     }
   }
   return *best;
-}
-
-uint64_t next_random(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
 }
 
 struct Interval {
@@ -148,7 +142,7 @@ absl::Status calibrate_command(const Args& args) {
     out_of_bag.clear();
     std::fill(drawn.begin(), drawn.end(), 0);
     for (size_t k = 0; k < data.size(); ++k) {
-      const size_t i = next_random(state) % data.size();
+      const size_t i = internal::splitmix64(state) % data.size();
       in_bag.push_back(data[i]);
       drawn[i] = 1;
     }

@@ -65,12 +65,7 @@ std::vector<CurvePoint> sweep(std::span<const Outcome> outcomes, const std::vect
 // all-small.
 void fill_metrics(const Totals& t, double max_drop, RoutingMetrics& m) {
   const double ql = t.quality_large / static_cast<double>(t.n);
-  const double target = ql - max_drop * std::fabs(ql);
-  const CurvePoint* best = nullptr;
-  for (const CurvePoint& p : m.curve) {
-    if (p.quality < target - 1e-12 * std::fabs(target)) continue;
-    if (!best || p.cost < best->cost || (p.cost == best->cost && p.quality > best->quality)) best = &p;
-  }
+  const CurvePoint* best = &cheapest_within_drop(m.curve, ql, max_drop);
   m.savings_at_max_drop = t.cost_large > 0 ? 1.0 - best->cost / t.cost_large : 0.0;
   m.quality_drop = ql != 0.0 ? (ql - best->quality) / std::fabs(ql) : 0.0;
   m.strong_share = best->strong_share;
@@ -146,6 +141,16 @@ CurvePoint point_at_threshold(std::span<const Outcome> outcomes, double threshol
   p.strong_share = static_cast<double>(strong) / n;
   p.pgr = pgr(p.quality, t.quality_small / n, t.quality_large / n);
   return p;
+}
+
+const CurvePoint& cheapest_within_drop(std::span<const CurvePoint> curve, double quality_large, double max_drop) {
+  const double target = quality_large - max_drop * std::fabs(quality_large);
+  const CurvePoint* best = nullptr;
+  for (const CurvePoint& p : curve) {
+    if (p.quality < target - 1e-12 * std::fabs(target)) continue;
+    if (!best || p.cost < best->cost || (p.cost == best->cost && p.quality > best->quality)) best = &p;
+  }
+  return *best;
 }
 
 Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& options) {

@@ -8,16 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "costroute/eval.h"
 #include "costroute/internal/status_macros.h"
+#include "eval/random.h"
 
 namespace costroute {
 namespace {
 
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+using internal::splitmix64;
 
 // The examples `rows` of `data`, keeping only the context columns `keep`
 // (indices into data.context's rows).
