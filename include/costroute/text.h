@@ -600,14 +600,21 @@ class Vectorizer {
     int32_t* const out_columns = row.columns.data();
     double* const out_values = row.values.data();
     size_t out = 0;
+    // The words are read into locals and cleared at once: clearing bits in
+    // memory one at a time would chain every column through a store and a
+    // reload (the arrays may alias, so the compiler cannot keep them).
     for (size_t s = (words + 63) / 64; s-- > 0;) {
-      while (summary[s] != 0) {
-        const int top_word = 63 - std::countl_zero(summary[s]);
-        summary[s] &= ~(uint64_t{1} << top_word);
+      uint64_t used = summary[s];
+      summary[s] = 0;
+      while (used != 0) {
+        const int top_word = 63 - std::countl_zero(used);
+        used ^= uint64_t{1} << top_word;
         const size_t word = s * 64 + static_cast<size_t>(top_word);
-        while (bits[word] != 0) {
-          const int top_bit = 63 - std::countl_zero(bits[word]);
-          bits[word] &= ~(uint64_t{1} << top_bit);
+        uint64_t hit = bits[word];
+        bits[word] = 0;
+        while (hit != 0) {
+          const int top_bit = 63 - std::countl_zero(hit);
+          hit ^= uint64_t{1} << top_bit;
           const int32_t column = static_cast<int32_t>(word * 64 + static_cast<size_t>(top_bit));
           out_columns[out] = column;
           out_values[out] = static_cast<double>(counts[column]);
