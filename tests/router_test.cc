@@ -1,5 +1,6 @@
 #include "costroute/router.h"
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -191,6 +192,40 @@ TEST_CASE("routing makes no heap allocation once warm") {
   }
   CHECK(counter.count() == 0);
   CHECK(tiers > 0);
+}
+
+TEST_CASE("routing real prompts makes no heap allocation once warm") {
+  // Every prompt of three public sets (shared/data/routing): long ones,
+  // code, other scripts, and every policy path the default config takes.
+  std::vector<std::string> queries;
+  for (const char* set : {"routellm_gsm8k", "routellm_mt_bench", "arena_bench_v1"}) {
+    absl::StatusOr<costroute::JsonlReader> in =
+        costroute::JsonlReader::open(costroute::testing::shared_dir() + "/data/routing/" + set + ".jsonl");
+    REQUIRE(in.ok());
+    while (true) {
+      absl::StatusOr<bool> more = in->next();
+      REQUIRE(more.ok());
+      if (!*more) break;
+      absl::StatusOr<std::string_view> query = in->string_field("query");
+      REQUIRE(query.ok());
+      queries.emplace_back(*query);
+    }
+  }
+  REQUIRE(queries.size() == 1319 + 80 + 293);
+  const auto router = default_router();
+  costroute::RouteScratch scratch;
+  for (const auto& q : queries) router->route(q, {}, scratch);
+  std::vector<std::string_view> policies;
+  policies.reserve(64);  // before counting
+  costroute::testing::AllocationCounter counter;
+  for (const auto& q : queries) {
+    const std::string_view policy = router->route(q, {}, scratch).policy;
+    if (policies.size() < 64 && std::find(policies.begin(), policies.end(), policy) == policies.end()) {
+      policies.push_back(policy);
+    }
+  }
+  CHECK(counter.count() == 0);
+  CHECK(policies.size() >= 4);  // several paths taken, not one
 }
 
 TEST_CASE("a router swapped in while threads route is picked up, and every decision comes from a whole router",
