@@ -192,9 +192,9 @@ TuneData tune_data(size_t n, uint64_t seed, LabelOf label_of) {
 }  // namespace
 
 TEST_CASE("tune keeps a context field that predicts the outcome") {
-  // The small model is good enough on 90% of "a" prompts and 20% of "b".
+  // The small model is good enough on every "a" prompt and 20% of "b".
   const TuneData d = tune_data(300, 7, [](uint64_t r, const std::string& kind) {
-    return r % 10 < (kind == "a" ? 9u : 2u);
+    return kind == "a" || r % 10 < 2u;
   });
   const costroute::TuneOptions options{.context_fields = {"kind"}, .passes = 1};
   const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, options);
@@ -203,19 +203,54 @@ TEST_CASE("tune keeps a context field that predicts the outcome") {
   CHECK(tuned->trials.size() > 5);
 }
 
-TEST_CASE("tune keeps the starting settings when no change beats them beyond the noise") {
+TEST_CASE("tune moves away from the starting settings less often when a change must beat the noise") {
   // Labels are coin flips: every difference between settings is noise.
-  // Without the margin the search chases it; with it, nothing moves.
-  TuneData d = tune_data(300, 11, [](uint64_t r, const std::string&) { return r % 2 == 0; });
-  d.set.context.clear();
-  const costroute::TrainOptions base;
-  costroute::TuneOptions options{.passes = 1};
-  options.margin = 0.0;
-  const absl::StatusOr<costroute::TuneResult> chasing = costroute::tune(d.set, d.outcomes, base, options);
-  REQUIRE(chasing.ok());
-  CHECK(costroute::describe(chasing->best) != costroute::describe(base));
-  options.margin = 1.0;
-  const absl::StatusOr<costroute::TuneResult> careful = costroute::tune(d.set, d.outcomes, base, options);
-  REQUIRE(careful.ok());
-  CHECK(costroute::describe(careful->best) == costroute::describe(base));
+  // Without the margin the search chases it on every data set; with the
+  // default margin it stays put more often.
+  int moved_without = 0, moved_with = 0;
+  for (uint64_t seed : {11, 12, 13, 14}) {
+    TuneData d = tune_data(300, seed, [](uint64_t r, const std::string&) { return r % 2 == 0; });
+    d.set.context.clear();
+    const costroute::TrainOptions base;
+    costroute::TuneOptions options{.passes = 1};
+    const absl::StatusOr<costroute::TuneResult> careful = costroute::tune(d.set, d.outcomes, base, options);
+    options.margin = 0.0;
+    const absl::StatusOr<costroute::TuneResult> chasing = costroute::tune(d.set, d.outcomes, base, options);
+    REQUIRE(careful.ok());
+    REQUIRE(chasing.ok());
+    moved_with += costroute::describe(careful->best) != costroute::describe(base);
+    moved_without += costroute::describe(chasing->best) != costroute::describe(base);
+  }
+  INFO("moved without the margin " << moved_without << ", with it " << moved_with);
+  CHECK(moved_without >= 3);
+  CHECK(moved_with <= 1);
+}
+
+TEST_CASE("within-fold quantiles: mid-ranks for ties, NaN lowest, and no ranking of tiny folds") {
+  // Two folds of ten: fold 0 holds 0..9 with a tie at 5, fold 1 holds NaN
+  // and nine scores on another scale.
+  std::vector<double> scores;
+  std::vector<int> fold;
+  for (int i = 0; i < 10; ++i) {
+    scores.push_back(i == 6 ? 5.0 : i);
+    fold.push_back(0);
+  }
+  for (int i = 0; i < 10; ++i) {
+    scores.push_back(i == 0 ? std::nan("") : 100.0 + i);
+    fold.push_back(1);
+  }
+  std::vector<double> ranked = scores;
+  REQUIRE(costroute::within_fold_quantiles(ranked, fold, 2));
+  CHECK(ranked[0] == Approx(0.05));  // lowest of ten: mid-rank 0.5 of 10
+  CHECK(ranked[5] == Approx(0.6));   // tied with [6]: ranks 5 and 6, mid 6/10
+  CHECK(ranked[6] == ranked[5]);
+  CHECK(ranked[9] == Approx(0.95));
+  CHECK(ranked[10] == Approx(0.05));  // NaN lowest in its fold
+  CHECK(ranked[19] == Approx(0.95));  // the same quantile as fold 0's highest
+  // A fold of fewer than kMinRankedFold: scores left as they are.
+  std::vector<double> small(scores.begin(), scores.begin() + 19);
+  const std::vector<double> before = small;
+  const std::vector<int> small_fold(fold.begin(), fold.begin() + 19);
+  CHECK_FALSE(costroute::within_fold_quantiles(small, small_fold, 2));
+  CHECK(small[1] == before[1]);
 }

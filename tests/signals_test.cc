@@ -123,9 +123,9 @@ TEST_CASE("any bytes give signals") {
 }
 
 TEST_CASE("the text shape counts every byte the same at any length and alignment") {
-  // Pieces whose counts are known; texts of every length up to 3 blocks of
-  // 16 bytes and at every offset, so that every piece lands in the last,
-  // partial block as well as in whole ones.
+  // Pieces whose counts are known, appended one by one up to 3 blocks of
+  // 16 bytes, starting at every piece, so that every piece lands in the
+  // last, partial block as well as in whole ones.
   struct Piece {
     std::string text;
     uint32_t question_marks, code_symbols, digits, math, latin, other, options;
@@ -164,8 +164,17 @@ TEST_CASE("the text shape counts every byte the same at any length and alignment
       CHECK(got.answer_options == want.options);
     }
   }
-  // A newline in the last byte opens no option, and fences are counted
+  // In the last, partial block: a newline in the last byte, or followed by
+  // one letter, opens no option; one followed by "B)" does. Fences count
   // wherever they end.
-  CHECK(costroute::internal::measure_shape(std::string(31, 'x') + "\n").answer_options == 0);
+  CHECK(costroute::internal::measure_shape(std::string(30, 'x') + "\n").answer_options == 0);
+  CHECK(costroute::internal::measure_shape(std::string(30, 'x') + "\nB").answer_options == 0);
+  CHECK(costroute::internal::measure_shape(std::string(30, 'x') + "\nB)").answer_options == 1);
   CHECK(costroute::internal::measure_shape(std::string(14, 'x') + "```").code_fences == 1);
+  // Past 255 blocks the lane counters are flushed; then a partial block.
+  const std::string long_text = std::string(255 * 16 + 7, '7') + "?";
+  const costroute::internal::TextShape shape = costroute::internal::measure_shape(long_text);
+  CHECK(shape.digits == 255 * 16 + 7);
+  CHECK(shape.question_marks == 1);
+  CHECK(shape.ascii_bytes == long_text.size());
 }

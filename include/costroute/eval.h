@@ -108,7 +108,8 @@ Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& option
 // `quality_large` (always-strong's mean quality) at the least cost, the
 // better quality among equally cheap ones: the operating point behind
 // savings_at_max_drop, and calibrate's choice for a maximum drop. `curve`
-// must hold the always-strong point, which always qualifies.
+// must not be empty and starts with always-strong, which qualifies for
+// any drop >= 0 and is returned when nothing does.
 const CurvePoint& cheapest_within_drop(std::span<const CurvePoint> curve, double quality_large, double max_drop);
 
 // The router's curve alone, and its metrics at `threshold` (a fixed
@@ -169,6 +170,19 @@ std::vector<int> assign_folds(size_t n, int folds, uint64_t seed);
                                                                          const TrainOptions& options, int folds,
                                                                          uint64_t seed);
 
+// Replaces each out-of-fold score by its quantile within its fold, in
+// (0, 1), ties sharing their mid-rank and NaN ranking lowest. The K models
+// of a cross validation score on scales of their own (more so when each
+// fold tunes its own C or class weights), so one threshold over pooled raw
+// scores would cut each fold at a different share of its prompts; pooled
+// quantiles put every fold at the same share, as a deployed router's
+// calibrated threshold puts its one model. It reads the folds' score
+// distributions, never their labels. Leaves `scores` unchanged and returns
+// false when a fold has fewer than kMinRankedFold members (a quantile grid
+// that coarse would throw the ranking away; leave-one-out has one member).
+inline constexpr size_t kMinRankedFold = 10;
+bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fold, int folds);
+
 struct TuneOptions {
   double max_quality_drop = 0.03;
   int folds = 5;
@@ -179,9 +193,14 @@ struct TuneOptions {
   int passes = 2;
   // A change of setting is kept only if its savings beat the current
   // setting's by more than `margin` standard errors of the difference,
-  // estimated by `bootstrap` paired resamples of the examples. 0 keeps
-  // whichever scores higher.
-  double margin = 1.0;
+  // estimated by `bootstrap` paired resamples of the examples (with the
+  // out-of-fold scores fixed: it leaves out the variation from training
+  // and from the fold split, so it is smaller than the whole noise). Two,
+  // not one: a pass tries about fifteen changes, and at one standard error
+  // each of them passes on noise alone about one time in six; with coin-flip
+  // labels the search then wandered off on most data sets (tests/eval_test.cc).
+  // 0 keeps any change whose savings are higher.
+  double margin = 2.0;
   int bootstrap = 200;
 };
 
@@ -197,13 +216,15 @@ struct TuneResult {
 };
 
 // Searches training settings by cross validation inside `data` for the
-// best savings at options.max_quality_drop (APGR breaks ties), keeping a
-// change only when it is better beyond the noise (TuneOptions::margin): one setting
-// at a time (context fields, C, word or character n-grams, n-gram range,
-// vocabulary size, sublinear tf, balanced class weights), starting from
-// `base`, for options.passes
-// passes. `outcomes` gives each example's qualities and costs (its
-// p_small_ok is ignored).
+// best savings at options.max_quality_drop (APGR picks among candidates of
+// equal savings), one setting
+// at a time, starting from `base`, for options.passes passes: context
+// fields, C, word or character n-grams (the latter also together with
+// sublinear tf and balanced classes, as one step), n-gram range,
+// vocabulary size, sublinear tf, balanced class weights. A change is kept
+// only when it is better beyond the noise (TuneOptions::margin).
+// `outcomes` gives each example's qualities and costs (its p_small_ok is
+// ignored).
 [[nodiscard]] absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome> outcomes,
                                               const TrainOptions& base, const TuneOptions& options);
 

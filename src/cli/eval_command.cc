@@ -38,34 +38,6 @@ void write_metrics(internal::JsonWriter& w, const RoutingMetrics& m) {
 
 std::string percent(double x) { return std::isnan(x) ? "-" : absl::StrFormat("%.1f%%", 100 * x); }
 
-// Each out-of-fold score replaced by its quantile within its fold, in
-// (0, 1), ties sharing their mid-rank. The K models of a cross validation
-// score on scales of their own (more so when each fold tunes its own C or
-// class weights), so one threshold over the pooled raw scores would cut
-// each fold at a different share of its prompts. Pooled quantiles put
-// every fold at the same share, as a deployed router's calibrated
-// threshold puts its one model.
-std::vector<double> within_fold_quantiles(const std::vector<double>& scores, const std::vector<int>& fold,
-                                          int folds) {
-  std::vector<double> out(scores.size());
-  for (int f = 0; f < folds; ++f) {
-    std::vector<size_t> members;
-    for (size_t i = 0; i < scores.size(); ++i) {
-      if (fold[i] == f) members.push_back(i);
-    }
-    std::sort(members.begin(), members.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
-    const double n = static_cast<double>(members.size());
-    for (size_t lo = 0; lo < members.size();) {
-      size_t hi = lo + 1;
-      while (hi < members.size() && scores[members[hi]] == scores[members[lo]]) ++hi;
-      const double quantile = (static_cast<double>(lo + hi) / 2.0) / n;  // mid-rank of the tie, in (0, 1)
-      for (size_t k = lo; k < hi; ++k) out[members[k]] = quantile;
-      lo = hi;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::Status write_file(const std::string& path, const std::string& text) {
@@ -254,6 +226,7 @@ absl::Status eval_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(flags.list("data"), read));
 
   std::vector<double> scores(records.size());
+  bool ranked = folds > 0;  // scores are within-fold quantiles
   if (folds > 0) {
     COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
     if (flags.has("tune")) {
@@ -266,20 +239,24 @@ absl::Status eval_command(const Args& args) {
       COSTROUTE_ASSIGN_OR_RETURN(scores, cross_validated_scores(training_set(records), options,
                                                                 static_cast<int>(folds), static_cast<uint64_t>(seed)));
     }
-    scores = within_fold_quantiles(scores, assign_folds(records.size(), static_cast<int>(folds),
-                                                        static_cast<uint64_t>(seed)),
-                                   static_cast<int>(folds));
+    // The same folds as cross_validated_scores() and tuned_scores() drew.
+    const std::vector<int> fold = assign_folds(records.size(), static_cast<int>(folds), static_cast<uint64_t>(seed));
+    if (!within_fold_quantiles(scores, fold, static_cast<int>(folds))) {
+      std::fprintf(stderr, "costroute eval: folds of fewer than %zu records: pooling raw scores, not ranks\n",
+                   kMinRankedFold);
+      ranked = false;
+    }
   } else {
     COSTROUTE_ASSIGN_OR_RETURN(scores, model_scores(*model, records));
   }
   Evaluation e = evaluate(outcomes(records, scores), {.max_quality_drop = max_drop});
-  if (folds > 0) e.router.threshold.reset();  // a quantile of K models' scores, not a p_small_ok to deploy
+  if (ranked) e.router.threshold.reset();  // a quantile of K models' scores, not a p_small_ok to deploy
 
   if (auto plot = flags.get("plot")) {
     COSTROUTE_RETURN_IF_ERROR(write_file(*plot, cost_quality_svg(e, flags.get("title").value_or(data_path))));
   }
   std::string text = flags.has("json") ? evaluation_json(e) + "\n" : evaluation_table(e);
-  if (folds > 0 && !flags.has("json")) {
+  if (ranked && !flags.has("json")) {
     absl::StrAppend(&text, "\ncross validation: each fold's scores ranked within the fold, so that one cut sends the "
                            "same share of every fold to the small model; `costroute calibrate` picks a threshold "
                            "to deploy\n");

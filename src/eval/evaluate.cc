@@ -150,7 +150,8 @@ const CurvePoint& cheapest_within_drop(std::span<const CurvePoint> curve, double
     if (p.quality < target - 1e-12 * std::fabs(target)) continue;
     if (!best || p.cost < best->cost || (p.cost == best->cost && p.quality > best->quality)) best = &p;
   }
-  return *best;
+  // Only for a negative drop: nothing qualifies, not even always-strong.
+  return best ? *best : curve.front();
 }
 
 Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& options) {
