@@ -42,24 +42,13 @@ const CurvePoint& choose(const Evaluation& e, const Target& target) {
   if (target.kind == Target::Kind::kMaxDrop) {
     return cheapest_within_drop(curve, e.quality_large, target.value);  // as eval's savings_at_max_drop
   }
+  // A share of strong calls or a cost: the same rule on a different measure.
+  const bool by_share = target.kind == Target::Kind::kStrongShare;
+  const double budget = by_share ? target.value : target.value * e.cost_large;
+  auto spent = [by_share](const CurvePoint& p) { return by_share ? p.strong_share : p.cost; };
   const CurvePoint* best = &curve.front();  // always strong
   for (const CurvePoint& p : curve) {
-    switch (target.kind) {
-      case Target::Kind::kMaxDrop:
-        break;
-      case Target::Kind::kStrongShare:
-        if (p.strong_share <= target.value + 1e-12 &&
-            (best->strong_share > target.value + 1e-12 || p.quality > best->quality)) {
-          best = &p;
-        }
-        break;
-      case Target::Kind::kMaxCost:
-        if (p.cost <= target.value * e.cost_large + 1e-12 &&
-            (best->cost > target.value * e.cost_large + 1e-12 || p.quality > best->quality)) {
-          best = &p;
-        }
-        break;
-    }
+    if (spent(p) <= budget + 1e-12 && (spent(*best) > budget + 1e-12 || p.quality > best->quality)) best = &p;
   }
   return *best;
 }
