@@ -231,20 +231,18 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
       o.vectorizer.ngram_min = 1;
       o.vectorizer.ngram_max = 2;
     });
-    analyzers.push_back([](TrainOptions& o) {
+    const Change char_wb = [](TrainOptions& o) {
       o.vectorizer.analyzer = Analyzer::kCharWb;
       o.vectorizer.ngram_min = 1;
       o.vectorizer.ngram_max = 4;
       o.vectorizer.max_features = 0;
-    });
+    };
+    analyzers.push_back(char_wb);
     // The same with sublinear tf and balanced classes, as one step: the
     // three together are a common recipe for short texts, and taken one
     // at a time each may fall within the noise that the margin rejects.
-    analyzers.push_back([](TrainOptions& o) {
-      o.vectorizer.analyzer = Analyzer::kCharWb;
-      o.vectorizer.ngram_min = 1;
-      o.vectorizer.ngram_max = 4;
-      o.vectorizer.max_features = 0;
+    analyzers.push_back([char_wb](TrainOptions& o) {
+      char_wb(o);
       o.vectorizer.sublinear_tf = true;
       o.balanced_class_weight = true;
     });
