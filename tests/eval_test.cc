@@ -254,3 +254,17 @@ TEST_CASE("within-fold quantiles: mid-ranks for ties, NaN lowest, and no ranking
   CHECK_FALSE(costroute::within_fold_quantiles(small, small_fold, 2));
   CHECK(small[1] == before[1]);
 }
+
+TEST_CASE("NaN scores rank lowest in the curve and the AUC, and evaluate() finishes") {
+  // A NaN score goes to the strong model; the AUC ranks it below every
+  // number. (Grouping equal scores once looped forever on NaN.)
+  const std::vector<costroute::Outcome> data = {
+      {.p_small_ok = std::nan(""), .quality_small = 1, .quality_large = 1, .cost_small = 0.1, .cost_large = 1},
+      {.p_small_ok = std::nan(""), .quality_small = 1, .quality_large = 1, .cost_small = 0.1, .cost_large = 1},
+      {.p_small_ok = 0.5, .quality_small = 0, .quality_large = 1, .cost_small = 0.1, .cost_large = 1}};
+  CHECK(costroute::roc_auc(data) == 0.0);
+  const costroute::Evaluation e = costroute::evaluate(data);
+  REQUIRE(e.router.curve.size() == 3);  // all strong, p >= 0.5, then the NaN pair
+  CHECK(e.router.curve[1].strong_share == Approx(2.0 / 3.0));
+  CHECK(e.router.curve[2].strong_share == 0.0);
+}

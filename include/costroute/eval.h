@@ -116,8 +116,9 @@ const CurvePoint& cheapest_within_drop(std::span<const CurvePoint> curve, double
 // operating point, as a deployed router would run).
 CurvePoint point_at_threshold(std::span<const Outcome> outcomes, double threshold);
 
-// ROC AUC of p_small_ok for small_ok(); ties count one half. 0.5 when only
-// one class is present.
+// ROC AUC of p_small_ok for small_ok(); ties count one half, and NaN
+// ranks lowest (as the router sweep sends it to the strong model). 0.5
+// when only one class is present.
 double roc_auc(std::span<const Outcome> outcomes);
 
 // An SVG picture of the cost-quality curves: mean quality against cost

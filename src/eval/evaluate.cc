@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "costroute/eval.h"
+#include "eval/ranking.h"
 
 namespace costroute {
 namespace {
@@ -100,23 +101,22 @@ void fill_metrics(const Totals& t, double max_drop, RoutingMetrics& m) {
 }  // namespace
 
 double roc_auc(std::span<const Outcome> outcomes) {
-  std::vector<size_t> order(outcomes.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return outcomes[a].p_small_ok < outcomes[b].p_small_ok; });
+  // Runs of equal p from the lowest up (NaN lowest), so that the ascending
+  // rank of a run [begin, end) of the ranking is n - end + 1 .. n - begin.
+  const internal::Ranking ranking = internal::rank_by_p(outcomes);
+  const size_t n = outcomes.size();
   double rank_sum = 0.0;  // ranks (1-based, ties averaged) of the positives
   size_t positives = 0;
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j < order.size() && outcomes[order[j]].p_small_ok == outcomes[order[i]].p_small_ok) ++j;
-    const double average_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0;
-    for (size_t k = i; k < j; ++k) {
-      if (outcomes[order[k]].small_ok()) {
+  for (size_t run = ranking.ends.size(); run-- > 0;) {
+    const size_t begin = run == 0 ? 0 : ranking.ends[run - 1];
+    const size_t end = ranking.ends[run];
+    const double average_rank = (static_cast<double>(n - end + 1) + static_cast<double>(n - begin)) / 2.0;
+    for (size_t k = begin; k < end; ++k) {
+      if (outcomes[ranking.order[k]].small_ok()) {
         rank_sum += average_rank;
         ++positives;
       }
     }
-    i = j;
   }
   const size_t negatives = outcomes.size() - positives;
   if (positives == 0 || negatives == 0) return 0.5;
@@ -167,28 +167,14 @@ Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& option
   e.cost_large = t.cost_large;
 
   // The router: highest p first; prompts with equal p move together.
-  std::vector<size_t> order(t.n);
-  std::iota(order.begin(), order.end(), 0);
-  auto p_of = [&](size_t i) {
-    const double p = outcomes[i].p_small_ok;
-    return std::isnan(p) ? -kInfinity : p;
-  };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p_of(a) > p_of(b); });
-  std::vector<size_t> ends;
-  std::vector<double> thresholds;
-  for (size_t i = 0; i < t.n;) {
-    size_t j = i;
-    while (j < t.n && p_of(order[j]) == p_of(order[i])) ++j;
-    ends.push_back(j);
-    thresholds.push_back(p_of(order[i]));
-    i = j;
-  }
-  e.router.curve = sweep(outcomes, order, ends, thresholds, t);
+  const internal::Ranking ranking = internal::rank_by_p(outcomes);
+  e.router.curve = sweep(outcomes, ranking.order, ranking.ends, ranking.thresholds, t);
   fill_metrics(t, options.max_quality_drop, e.router);
   e.router.auc = roc_auc(outcomes);
 
   // The oracle: prompts where the small model loses least (per unit of cost
   // saved) move first, one at a time.
+  std::vector<size_t> order(t.n);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     const Outcome& x = outcomes[a];
@@ -198,8 +184,8 @@ Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& option
     if (gain_x != gain_y) return gain_x > gain_y;
     return (x.cost_large - x.cost_small) > (y.cost_large - y.cost_small);
   });
-  ends.clear();
-  thresholds.clear();
+  std::vector<size_t> ends;
+  std::vector<double> thresholds;
   for (size_t i = 1; i <= t.n; ++i) {
     ends.push_back(i);
     thresholds.push_back(std::numeric_limits<double>::quiet_NaN());
