@@ -1,11 +1,13 @@
-// The router's order of examples: the threshold sweep and the AUC of
-// evaluate() walk it. Not installed.
+// The router's order of examples, shared by evaluate() (the threshold
+// sweep) and tune's bootstrap, which sweeps many resamples over one
+// ranking instead of sorting each. Not installed.
 #ifndef COSTROUTE_SRC_EVAL_RANKING_H_
 #define COSTROUTE_SRC_EVAL_RANKING_H_
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <numeric>
 #include <span>
@@ -42,6 +44,41 @@ inline Ranking rank_by_p(std::span<const Outcome> outcomes) {
     i = j;
   }
   return r;
+}
+
+// The router's savings at `max_drop` on a bootstrap resample that holds
+// example i counts[i] times: what evaluate() finds on that resample, up to
+// rounding (the sums run in another order), from one sweep over
+// rank_by_p(outcomes) instead of copying and sorting every resample. `curve` is
+// a buffer.
+inline double resampled_savings(std::span<const Outcome> outcomes, const Ranking& ranking,
+                                std::span<const uint32_t> counts, double max_drop,
+                                std::vector<CurvePoint>& curve) {
+  double cost = 0.0, quality_sum = 0.0;
+  size_t n = 0;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    cost += counts[i] * outcomes[i].cost_large;
+    quality_sum += counts[i] * outcomes[i].quality_large;
+    n += counts[i];
+  }
+  if (n == 0 || cost <= 0.0) return 0.0;
+  const double cost_large = cost, quality_large = quality_sum / static_cast<double>(n);
+  size_t strong = n;
+  curve.clear();
+  curve.push_back({std::numeric_limits<double>::infinity(), 1.0, cost, quality_large, 0.0});
+  size_t at = 0;
+  for (size_t k = 0; k < ranking.ends.size(); ++k) {
+    for (; at < ranking.ends[k]; ++at) {
+      const Outcome& o = outcomes[ranking.order[at]];
+      const uint32_t c = counts[ranking.order[at]];
+      cost += c * (o.cost_small - o.cost_large);
+      quality_sum += c * (o.quality_small - o.quality_large);
+      strong -= c;
+    }
+    curve.push_back({ranking.thresholds[k], static_cast<double>(strong) / static_cast<double>(n), cost,
+                     quality_sum / static_cast<double>(n), 0.0});
+  }
+  return 1.0 - cheapest_within_drop(curve, quality_large, max_drop).cost / cost_large;
 }
 
 }  // namespace costroute::internal

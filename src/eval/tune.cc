@@ -10,6 +10,7 @@
 #include "costroute/eval.h"
 #include "costroute/internal/status_macros.h"
 #include "eval/random.h"
+#include "eval/ranking.h"
 
 namespace costroute {
 namespace {
@@ -48,17 +49,16 @@ Difference savings_difference(std::span<const Outcome> a, std::span<const Outcom
   d.observed = evaluate(a, eval).router.savings_at_max_drop - evaluate(b, eval).router.savings_at_max_drop;
   if (resamples < 2) return d;
   const size_t n = a.size();
-  std::vector<Outcome> ra(n), rb(n);
+  const internal::Ranking rank_a = internal::rank_by_p(a), rank_b = internal::rank_by_p(b);
+  std::vector<uint32_t> counts(n);
+  std::vector<CurvePoint> curve;
   double sum = 0.0, sum_squares = 0.0;
   uint64_t state = seed;
   for (int r = 0; r < resamples; ++r) {
-    for (size_t i = 0; i < n; ++i) {
-      const size_t pick = static_cast<size_t>(splitmix64(state) % n);
-      ra[i] = a[pick];
-      rb[i] = b[pick];
-    }
-    const double diff =
-        evaluate(ra, eval).router.savings_at_max_drop - evaluate(rb, eval).router.savings_at_max_drop;
+    std::fill(counts.begin(), counts.end(), 0u);
+    for (size_t i = 0; i < n; ++i) ++counts[static_cast<size_t>(splitmix64(state) % n)];
+    const double diff = internal::resampled_savings(a, rank_a, counts, max_drop, curve) -
+                        internal::resampled_savings(b, rank_b, counts, max_drop, curve);
     sum += diff;
     sum_squares += diff * diff;
   }
