@@ -163,13 +163,18 @@ TierEvaluation evaluate_tiers(const std::vector<std::string>& models, size_t str
 // seeded shuffle that is the same on every platform.
 std::vector<int> assign_folds(size_t n, int folds, uint64_t seed);
 
+// Out-of-fold scores, and the fold (assign_folds) that scored each example.
+struct FoldScores {
+  std::vector<double> scores;
+  std::vector<int> fold;
+};
+
 // Out-of-fold p(small ok): for each fold, trains with `options` on the other
 // folds and scores it, so every example is scored by a model that did not
 // see it. InvalidArgument for folds outside [2, n] or a fold that cannot be
 // trained (one class only), naming the fold.
-[[nodiscard]] absl::StatusOr<std::vector<double>> cross_validated_scores(const TrainingSet& data,
-                                                                         const TrainOptions& options, int folds,
-                                                                         uint64_t seed);
+[[nodiscard]] absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const TrainOptions& options,
+                                                                int folds, uint64_t seed);
 
 // Replaces each out-of-fold score by its quantile within its fold, in
 // (0, 1), ties sharing their mid-rank and NaN ranking lowest. The K models

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -106,8 +107,9 @@ absl::Status calibrate_command(const Args& args) {
     COSTROUTE_ASSIGN_OR_RETURN(scores, model_scores(*model, records));
   } else {
     COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
-    COSTROUTE_ASSIGN_OR_RETURN(scores, cross_validated_scores(training_set(records), options, static_cast<int>(folds),
-                                                              static_cast<uint64_t>(seed)));
+    COSTROUTE_ASSIGN_OR_RETURN(FoldScores cv, cross_validated_scores(training_set(records), options,
+                                                                     static_cast<int>(folds), static_cast<uint64_t>(seed)));
+    scores = std::move(cv.scores);  // pooled raw: the threshold is a p_small_ok to deploy
   }
   const std::vector<Outcome> data = outcomes(records, scores);
   const double drop_for_eval = target.kind == Target::Kind::kMaxDrop ? target.value : 0.03;

@@ -1,11 +1,11 @@
 // costroute eval: the cost-quality curve of a router on labelled outcomes,
 // with the random mixture and the oracle beside it (include/costroute/eval.h
 // defines every metric).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-
-#include <algorithm>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -229,19 +229,19 @@ absl::Status eval_command(const Args& args) {
   bool ranked = folds > 0;  // scores are within-fold quantiles
   if (folds > 0) {
     COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
+    FoldScores cv;
     if (flags.has("tune")) {
       // Nested: each outer fold tunes on its own training part only.
       const TuneOptions tune_options{.max_quality_drop = max_drop, .folds = 5, .seed = static_cast<uint64_t>(seed) + 1,
                                      .context_fields = options.context_fields};
-      COSTROUTE_ASSIGN_OR_RETURN(scores, tuned_scores(records, options, tune_options, static_cast<int>(folds),
-                                                      static_cast<uint64_t>(seed)));
+      COSTROUTE_ASSIGN_OR_RETURN(cv, tuned_scores(records, options, tune_options, static_cast<int>(folds),
+                                                  static_cast<uint64_t>(seed)));
     } else {
-      COSTROUTE_ASSIGN_OR_RETURN(scores, cross_validated_scores(training_set(records), options,
-                                                                static_cast<int>(folds), static_cast<uint64_t>(seed)));
+      COSTROUTE_ASSIGN_OR_RETURN(cv, cross_validated_scores(training_set(records), options,
+                                                            static_cast<int>(folds), static_cast<uint64_t>(seed)));
     }
-    // The same folds as cross_validated_scores() and tuned_scores() drew.
-    const std::vector<int> fold = assign_folds(records.size(), static_cast<int>(folds), static_cast<uint64_t>(seed));
-    if (!within_fold_quantiles(scores, fold, static_cast<int>(folds))) {
+    scores = std::move(cv.scores);
+    if (!within_fold_quantiles(scores, cv.fold, static_cast<int>(folds))) {
       std::fprintf(stderr, "costroute eval: folds of fewer than %zu records: pooling raw scores, not ranks\n",
                    kMinRankedFold);
       ranked = false;

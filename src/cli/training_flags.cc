@@ -225,14 +225,13 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
   return records;
 }
 
-absl::StatusOr<std::vector<double>> tuned_scores(const std::vector<LabelledRecord>& records,
-                                                 const TrainOptions& base, const TuneOptions& tune_options,
-                                                 int folds, uint64_t seed) {
+absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& records, const TrainOptions& base,
+                                        const TuneOptions& tune_options, int folds, uint64_t seed) {
   if (folds < 2 || static_cast<size_t>(folds) > records.size()) {
     return absl::InvalidArgumentError("--cv: expected between 2 and the number of records");
   }
-  const std::vector<int> fold = assign_folds(records.size(), folds, seed);
-  std::vector<double> scores(records.size());
+  FoldScores out{std::vector<double>(records.size()), assign_folds(records.size(), folds, seed)};
+  const std::vector<int>& fold = out.fold;
   for (int f = 0; f < folds; ++f) {
     std::vector<LabelledRecord> inside;
     for (size_t i = 0; i < records.size(); ++i) {
@@ -251,10 +250,10 @@ absl::StatusOr<std::vector<double>> tuned_scores(const std::vector<LabelledRecor
       if (fold[i] != f) continue;
       const LabelledRecord one = with_context_fields({records[i]}, base.context_fields,
                                                      tuned.best.context_fields)[0];
-      scores[i] = trained.model.p_small_ok(one.query, views(one.context), scratch);
+      out.scores[i] = trained.model.p_small_ok(one.query, views(one.context), scratch);
     }
   }
-  return scores;
+  return out;
 }
 
 std::vector<std::string_view> views(const std::vector<std::string>& values) {

@@ -89,10 +89,9 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
 // Nested cross validation of --tune: for each of `folds` outer folds, tunes
 // on the other folds (inner cross validation), trains the best settings on
 // them and scores the held-out fold. Progress goes to stderr.
-[[nodiscard]] absl::StatusOr<std::vector<double>> tuned_scores(const std::vector<LabelledRecord>& records,
-                                                               const TrainOptions& base,
-                                                               const TuneOptions& tune_options, int folds,
-                                                               uint64_t seed);
+[[nodiscard]] absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& records,
+                                                      const TrainOptions& base, const TuneOptions& tune_options,
+                                                      int folds, uint64_t seed);
 
 // Views of `values`, for Model::p_small_ok.
 std::vector<std::string_view> views(const std::vector<std::string>& values);

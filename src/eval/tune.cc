@@ -110,8 +110,8 @@ bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fol
   return true;
 }
 
-absl::StatusOr<std::vector<double>> cross_validated_scores(const TrainingSet& data, const TrainOptions& options,
-                                                           int folds, uint64_t seed) {
+absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const TrainOptions& options, int folds,
+                                                  uint64_t seed) {
   const size_t n = data.queries.size();
   if (folds < 2 || static_cast<size_t>(folds) > n) {
     return absl::InvalidArgumentError(
@@ -119,8 +119,8 @@ absl::StatusOr<std::vector<double>> cross_validated_scores(const TrainingSet& da
   }
   std::vector<size_t> all_context(options.context_fields.size());
   for (size_t k = 0; k < all_context.size(); ++k) all_context[k] = k;
-  const std::vector<int> fold = assign_folds(n, folds, seed);
-  std::vector<double> scores(n);
+  FoldScores out{std::vector<double>(n), assign_folds(n, folds, seed)};
+  const std::vector<int>& fold = out.fold;
   for (int f = 0; f < folds; ++f) {
     std::vector<size_t> train_rows, test_rows;
     for (size_t i = 0; i < n; ++i) (fold[i] == f ? test_rows : train_rows).push_back(i);
@@ -134,10 +134,10 @@ absl::StatusOr<std::vector<double>> cross_validated_scores(const TrainingSet& da
     for (size_t i : test_rows) {
       context.assign(all_context.size(), std::string_view());
       for (size_t k = 0; k < all_context.size(); ++k) context[k] = data.context[i][k];
-      scores[i] = trained->model.p_small_ok(data.queries[i], context, scratch);
+      out.scores[i] = trained->model.p_small_ok(data.queries[i], context, scratch);
     }
   }
-  return scores;
+  return out;
 }
 
 std::string describe(const TrainOptions& o) {
@@ -175,12 +175,11 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     std::vector<size_t> all(data.queries.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
     const TrainingSet view = subset(data, all, keep);
-    COSTROUTE_ASSIGN_OR_RETURN(std::vector<double> scores,
-                               cross_validated_scores(view, o, options.folds, options.seed));
-    // Measured as `costroute eval --cv` measures (the same folds).
-    within_fold_quantiles(scores, assign_folds(scores.size(), options.folds, options.seed), options.folds);
+    COSTROUTE_ASSIGN_OR_RETURN(FoldScores cv, cross_validated_scores(view, o, options.folds, options.seed));
+    // Measured as `costroute eval --cv` measures.
+    within_fold_quantiles(cv.scores, cv.fold, options.folds);
     std::vector<Outcome> scored(outcomes.begin(), outcomes.end());
-    for (size_t i = 0; i < scored.size(); ++i) scored[i].p_small_ok = scores[i];
+    for (size_t i = 0; i < scored.size(); ++i) scored[i].p_small_ok = cv.scores[i];
     const Evaluation e = evaluate(scored, {.max_quality_drop = options.max_quality_drop});
     TuneTrial t{o, e.router.savings_at_max_drop, e.router.apgr};
     result.trials.push_back(t);
