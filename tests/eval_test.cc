@@ -1,6 +1,8 @@
 #include "costroute/eval.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -258,34 +260,42 @@ TEST_CASE("within-fold quantiles: mid-ranks for ties, NaN lowest, and no ranking
 }
 
 TEST_CASE("a bootstrap resample swept over the full set's ranking saves what evaluate() finds on it") {
-  // Coarse scores (many ties), some NaN, and quality and cost that vary,
-  // so that ties, the NaN run and the drop's edge are all exercised.
-  std::vector<costroute::Outcome> data;
+  // Data sets of 400 with coarse scores (many ties) and some NaN, and of 8
+  // with distinct scores (whole runs left out of a draw) and equal costs
+  // (cost ties at the drop's edge), and one whose strong model costs
+  // nothing; drops from 0 to 0.3.
   uint64_t state = 5;
-  for (int i = 0; i < 400; ++i) {
-    const uint64_t r = costroute::internal::splitmix64(state);
-    const double p = r % 13 == 0 ? std::nan("") : static_cast<double>(r % 17) / 16.0;
-    data.push_back({.p_small_ok = p,
-                    .quality_small = static_cast<double>((r >> 8) % 5) / 4.0,
-                    .quality_large = static_cast<double>((r >> 16) % 3) / 2.0,
-                    .cost_small = 0.05 + static_cast<double>((r >> 24) % 7) / 100.0,
-                    .cost_large = 1.0 + static_cast<double>((r >> 32) % 9) / 10.0});
-  }
-  const costroute::internal::Ranking ranking = costroute::internal::rank_by_p(data);
-  std::vector<costroute::CurvePoint> curve;
-  std::vector<uint32_t> counts(data.size());
-  for (int draw = 0; draw < 50; ++draw) {
-    std::fill(counts.begin(), counts.end(), 0u);
-    std::vector<costroute::Outcome> resample;
-    for (size_t i = 0; i < data.size(); ++i) {
-      const size_t pick = costroute::internal::splitmix64(state) % data.size();
-      ++counts[pick];
-      resample.push_back(data[pick]);
+  auto make = [&](int n, int score_levels, bool free_strong) {
+    std::vector<costroute::Outcome> data;
+    for (int i = 0; i < n; ++i) {
+      const uint64_t r = costroute::internal::splitmix64(state);
+      const double p = r % 13 == 0 ? std::nan("") : static_cast<double>(r % score_levels) / score_levels;
+      data.push_back({.p_small_ok = p,
+                      .quality_small = static_cast<double>((r >> 8) % 5) / 4.0,
+                      .quality_large = static_cast<double>((r >> 16) % 3) / 2.0,
+                      .cost_small = n < 20 ? 0.1 : 0.05 + static_cast<double>((r >> 24) % 7) / 100.0,
+                      .cost_large = free_strong ? 0.0 : 1.0 + static_cast<double>((r >> 32) % 9) / 10.0});
     }
-    for (double drop : {0.0, 0.03, 0.1, 0.3}) {
-      const double expected = costroute::evaluate(resample, {.max_quality_drop = drop}).router.savings_at_max_drop;
-      CHECK(costroute::internal::resampled_savings(data, ranking, counts, drop, curve) ==
-            Approx(expected).margin(1e-12));
+    return data;
+  };
+  for (const std::vector<costroute::Outcome>& data : {make(400, 17, false), make(8, 1000, false), make(8, 1000, true)}) {
+    const costroute::internal::Ranking ranking = costroute::internal::rank_by_p(data);
+    std::vector<costroute::CurvePoint> curve;
+    std::vector<uint32_t> counts(data.size());
+    for (int draw = 0; draw < 50; ++draw) {
+      std::fill(counts.begin(), counts.end(), 0u);
+      std::vector<costroute::Outcome> resample;
+      for (size_t i = 0; i < data.size(); ++i) {
+        const size_t pick = costroute::internal::splitmix64(state) % data.size();
+        ++counts[pick];
+        resample.push_back(data[pick]);
+      }
+      for (double drop : {0.0, 0.03, 0.1, 0.3}) {
+        const double expected = costroute::evaluate(resample, {.max_quality_drop = drop}).router.savings_at_max_drop;
+        const double swept = costroute::internal::resampled_savings(data, ranking, counts, drop, curve);
+        INFO("n " << data.size() << ", draw " << draw << ", drop " << drop);
+        CHECK(std::fabs(swept - expected) <= 1e-12);
+      }
     }
   }
 }

@@ -117,8 +117,8 @@ const CurvePoint& cheapest_within_drop(std::span<const CurvePoint> curve, double
 CurvePoint point_at_threshold(std::span<const Outcome> outcomes, double threshold);
 
 // ROC AUC of p_small_ok for small_ok(); ties count one half, and NaN
-// ranks lowest (as the router sweep sends it to the strong model). 0.5
-// when only one class is present.
+// ranks lowest, tied with -inf (as the router sweep sends it to the strong
+// model). 0.5 when only one class is present.
 double roc_auc(std::span<const Outcome> outcomes);
 
 // An SVG picture of the cost-quality curves: mean quality against cost
@@ -163,7 +163,7 @@ TierEvaluation evaluate_tiers(const std::vector<std::string>& models, size_t str
 // seeded shuffle that is the same on every platform.
 std::vector<int> assign_folds(size_t n, int folds, uint64_t seed);
 
-// Out-of-fold scores, and the fold (assign_folds) that scored each example.
+// Out-of-fold scores, and the fold (assign_folds) each example was held out in.
 struct FoldScores {
   std::vector<double> scores;
   std::vector<int> fold;

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <utility>
 
@@ -107,15 +108,17 @@ absl::Status calibrate_command(const Args& args) {
     COSTROUTE_ASSIGN_OR_RETURN(scores, model_scores(*model, records));
   } else {
     COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
-    COSTROUTE_ASSIGN_OR_RETURN(FoldScores cv, cross_validated_scores(training_set(records), options,
-                                                                     static_cast<int>(folds), static_cast<uint64_t>(seed)));
+    COSTROUTE_ASSIGN_OR_RETURN(FoldScores cv,
+                               cross_validated_scores(training_set(records), options, static_cast<int>(folds),
+                                                      static_cast<uint64_t>(seed)));
     scores = std::move(cv.scores);  // pooled raw: the threshold is a p_small_ok to deploy
   }
   const std::vector<Outcome> data = outcomes(records, scores);
   const double drop_for_eval = target.kind == Target::Kind::kMaxDrop ? target.value : 0.03;
   const Evaluation e = evaluate(data, {.max_quality_drop = drop_for_eval});
   const CurvePoint& chosen = choose(e, target);
-  const double threshold = std::isinf(chosen.threshold)
+  // +inf: nothing to the small model; deploy a threshold just above the top score.
+  const double threshold = chosen.threshold == std::numeric_limits<double>::infinity()
                                ? std::nextafter(e.router.curve.size() > 1 ? e.router.curve[1].threshold : 1.0, 2.0)
                                : chosen.threshold;
 
@@ -143,7 +146,7 @@ absl::Status calibrate_command(const Args& args) {
     if (out_of_bag.empty()) continue;
     const Evaluation inside = evaluate(in_bag, {.max_quality_drop = drop_for_eval});
     const CurvePoint& pick = choose(inside, target);
-    const double t = std::isinf(pick.threshold) ? 2.0 : pick.threshold;
+    const double t = pick.threshold == std::numeric_limits<double>::infinity() ? 2.0 : pick.threshold;
     double qs = 0, ql = 0, cs = 0, cl = 0;
     for (const Outcome& o : out_of_bag) qs += o.quality_small, ql += o.quality_large, cs += o.cost_small, cl += o.cost_large;
     const double n = static_cast<double>(out_of_bag.size());

@@ -88,7 +88,8 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
 
 // Nested cross validation of --tune: for each of `folds` outer folds, tunes
 // on the other folds (inner cross validation), trains the best settings on
-// them and scores the held-out fold. Progress goes to stderr.
+// them and scores the held-out fold; returns the scores with the folds.
+// Progress goes to stderr.
 [[nodiscard]] absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& records,
                                                       const TrainOptions& base, const TuneOptions& tune_options,
                                                       int folds, uint64_t seed);

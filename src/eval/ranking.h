@@ -18,9 +18,9 @@
 namespace costroute::internal {
 
 // Examples by p_small_ok, highest first; equal p keep their input order,
-// and NaN ranks lowest (it goes to the strong model). Examples with equal p
-// move to the small model together: run k is order[ends[k-1], ends[k]),
-// with threshold thresholds[k] (-inf for NaN).
+// and NaN ranks lowest, tied with -inf (it goes to the strong model).
+// Examples with equal p move to the small model together: run k is
+// order[ends[k-1], ends[k]), with threshold thresholds[k] (-inf for NaN).
 struct Ranking {
   std::vector<size_t> order;
   std::vector<size_t> ends;
@@ -48,20 +48,22 @@ inline Ranking rank_by_p(std::span<const Outcome> outcomes) {
 
 // The router's savings at `max_drop` on a bootstrap resample that holds
 // example i counts[i] times: what evaluate() finds on that resample, up to
-// rounding (the sums run in another order), from one sweep over
-// rank_by_p(outcomes) instead of copying and sorting every resample. `curve` is
-// a buffer.
+// rounding (the sums run in another order), from one sweep over the full
+// set's ranking instead of copying and sorting every resample. `ranking`
+// is rank_by_p(outcomes), `counts` has one entry per outcome, and `curve`
+// is a buffer. Examples not drawn never reach the sums (not even as 0 * inf).
 inline double resampled_savings(std::span<const Outcome> outcomes, const Ranking& ranking,
                                 std::span<const uint32_t> counts, double max_drop,
                                 std::vector<CurvePoint>& curve) {
   double cost = 0.0, quality_sum = 0.0;
   size_t n = 0;
   for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (counts[i] == 0) continue;
     cost += counts[i] * outcomes[i].cost_large;
     quality_sum += counts[i] * outcomes[i].quality_large;
     n += counts[i];
   }
-  if (n == 0 || cost <= 0.0) return 0.0;
+  if (n == 0 || !(cost > 0.0)) return 0.0;  // as evaluate(): no cost, no savings
   const double cost_large = cost, quality_large = quality_sum / static_cast<double>(n);
   size_t strong = n;
   curve.clear();
@@ -69,8 +71,9 @@ inline double resampled_savings(std::span<const Outcome> outcomes, const Ranking
   size_t at = 0;
   for (size_t k = 0; k < ranking.ends.size(); ++k) {
     for (; at < ranking.ends[k]; ++at) {
-      const Outcome& o = outcomes[ranking.order[at]];
       const uint32_t c = counts[ranking.order[at]];
+      if (c == 0) continue;
+      const Outcome& o = outcomes[ranking.order[at]];
       cost += c * (o.cost_small - o.cost_large);
       quality_sum += c * (o.quality_small - o.quality_large);
       strong -= c;
