@@ -120,11 +120,19 @@ class Reason {
         if (error != 0.0) rounded = std::floor(product) + (error > 0.0 ? 1.0 : 0.0);
       }
       const int64_t hundredths = static_cast<int64_t>(rounded);
-      const uint64_t magnitude = static_cast<uint64_t>(hundredths < 0 ? -hundredths : hundredths);
-      if (hundredths < 0 || (hundredths == 0 && std::signbit(value))) append("-");
-      append(static_cast<int64_t>(magnitude / 100));
-      const char fraction[3] = {static_cast<char>('0' + magnitude / 10 % 10), static_cast<char>('0' + magnitude % 10), 0};
-      return append(".").append(std::string_view(fraction, 2));
+      uint64_t magnitude = static_cast<uint64_t>(hundredths < 0 ? -hundredths : hundredths);
+      // Right to left into one buffer, appended at once.
+      char digits[16];
+      char* const end = digits + sizeof(digits);
+      char* begin = end;
+      for (int k = 0; k < 2; ++k, magnitude /= 10) *--begin = static_cast<char>('0' + magnitude % 10);
+      *--begin = '.';
+      do {
+        *--begin = static_cast<char>('0' + magnitude % 10);
+        magnitude /= 10;
+      } while (magnitude != 0);
+      if (hundredths < 0 || (hundredths == 0 && std::signbit(value))) *--begin = '-';
+      return append(std::string_view(begin, static_cast<size_t>(end - begin)));
     }
     char digits[32];
     const auto result = std::to_chars(digits, digits + sizeof(digits), value,
@@ -372,7 +380,11 @@ class ClassifierThreshold final : public Policy {
   ClassifierThreshold(std::string name, double threshold, Target cheap,
                       std::optional<Target> strong = std::nullopt)
       : Policy(std::move(name)), threshold_(threshold), cheap_(std::move(cheap)),
-        strong_(std::move(strong)) {}
+        strong_(std::move(strong)) {
+    // The threshold's part of the reason, written once.
+    above_.append(">=").append(threshold_);
+    below_.append("<").append(threshold_);
+  }
 
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
     const double p = request.signals.p_small_ok;
@@ -385,7 +397,7 @@ class ClassifierThreshold final : public Policy {
     if (m == kNoModel) return abstained("target has no model", trace);
     verdict.model = m;
     verdict.reason.clear();
-    verdict.reason.append(name()).append(":p=").append(p).append(small_ok ? ">=" : "<").append(threshold_);
+    verdict.reason.append(name()).append(":p=").append(p).append((small_ok ? above_ : below_).view());
     return decided(request, verdict, trace);
   }
 
@@ -395,6 +407,7 @@ class ClassifierThreshold final : public Policy {
   double threshold_;
   Target cheap_;
   std::optional<Target> strong_;
+  Reason above_, below_;  // ">=0.75", "<0.75"
 };
 
 // Complexity and token count to a tier: the first row whose limits the
