@@ -261,9 +261,10 @@ TEST_CASE("within-fold quantiles: mid-ranks for ties, NaN lowest, and no ranking
 
 TEST_CASE("a bootstrap resample swept over the full set's ranking saves what evaluate() finds on it") {
   // Data sets of 400 with coarse scores (many ties) and some NaN, and of 8
-  // with distinct scores (whole runs left out of a draw) and equal costs
-  // (cost ties at the drop's edge), and one whose strong model costs
-  // nothing; drops from 0 to 0.3.
+  // with distinct scores (whole runs left out of a draw) where half the
+  // prompts cost the same on both models (curve points of equal cost, for
+  // the tie-break), and one whose strong model costs nothing; drops from 0
+  // to 0.3.
   uint64_t state = 5;
   auto make = [&](int n, int score_levels, bool free_strong) {
     std::vector<costroute::Outcome> data;
@@ -273,8 +274,9 @@ TEST_CASE("a bootstrap resample swept over the full set's ranking saves what eva
       data.push_back({.p_small_ok = p,
                       .quality_small = static_cast<double>((r >> 8) % 5) / 4.0,
                       .quality_large = static_cast<double>((r >> 16) % 3) / 2.0,
-                      .cost_small = n < 20 ? 0.1 : 0.05 + static_cast<double>((r >> 24) % 7) / 100.0,
-                      .cost_large = free_strong ? 0.0 : 1.0 + static_cast<double>((r >> 32) % 9) / 10.0});
+                      .cost_small = n < 20 ? ((r >> 24) % 2 == 0 ? 1.0 : 0.1)
+                                           : 0.05 + static_cast<double>((r >> 24) % 7) / 100.0,
+                      .cost_large = free_strong ? 0.0 : n < 20 ? 1.0 : 1.0 + static_cast<double>((r >> 32) % 9) / 10.0});
     }
     return data;
   };
