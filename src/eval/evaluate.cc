@@ -98,12 +98,10 @@ void fill_metrics(const Totals& t, double max_drop, RoutingMetrics& m) {
   m.cpt80 = cpt(0.8);
 }
 
-}  // namespace
-
-double roc_auc(std::span<const Outcome> outcomes) {
+// roc_auc() over the ranking evaluate() has already made.
+double auc_of(std::span<const Outcome> outcomes, const internal::Ranking& ranking) {
   // Runs of equal p from the lowest up (NaN lowest), so that the ascending
   // rank of a run [begin, end) of the ranking is n - end + 1 .. n - begin.
-  const internal::Ranking ranking = internal::rank_by_p(outcomes);
   const size_t n = outcomes.size();
   double rank_sum = 0.0;  // ranks (1-based, ties averaged) of the positives
   size_t positives = 0;
@@ -123,6 +121,10 @@ double roc_auc(std::span<const Outcome> outcomes) {
   const double p = static_cast<double>(positives);
   return (rank_sum - p * (p + 1.0) / 2.0) / (p * static_cast<double>(negatives));
 }
+
+}  // namespace
+
+double roc_auc(std::span<const Outcome> outcomes) { return auc_of(outcomes, internal::rank_by_p(outcomes)); }
 
 CurvePoint point_at_threshold(std::span<const Outcome> outcomes, double threshold) {
   const Totals t = totals_of(outcomes);
@@ -170,7 +172,7 @@ Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& option
   const internal::Ranking ranking = internal::rank_by_p(outcomes);
   e.router.curve = sweep(outcomes, ranking.order, ranking.ends, ranking.thresholds, t);
   fill_metrics(t, options.max_quality_drop, e.router);
-  e.router.auc = roc_auc(outcomes);
+  e.router.auc = auc_of(outcomes, ranking);
 
   // The oracle: prompts where the small model loses least (per unit of cost
   // saved) move first, one at a time.
