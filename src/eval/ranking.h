@@ -17,6 +17,10 @@
 
 namespace costroute::internal {
 
+// A score as the router ranks it: NaN lowest, tied with -inf (it goes to
+// the strong model).
+inline double rank_key(double p) { return std::isnan(p) ? -std::numeric_limits<double>::infinity() : p; }
+
 // Examples by p_small_ok, highest first; equal p keep their input order,
 // and NaN ranks lowest, tied with -inf (it goes to the strong model).
 // Examples with equal p move to the small model together: run k is
@@ -29,10 +33,7 @@ struct Ranking {
 
 inline Ranking rank_by_p(std::span<const Outcome> outcomes) {
   Ranking r;
-  auto p_of = [&](size_t i) {
-    const double p = outcomes[i].p_small_ok;
-    return std::isnan(p) ? -std::numeric_limits<double>::infinity() : p;
-  };
+  auto p_of = [&](size_t i) { return rank_key(outcomes[i].p_small_ok); };
   r.order.resize(outcomes.size());
   std::iota(r.order.begin(), r.order.end(), size_t{0});
   std::stable_sort(r.order.begin(), r.order.end(), [&](size_t a, size_t b) { return p_of(a) > p_of(b); });

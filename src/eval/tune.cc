@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <limits>
 #include <optional>
 #include <span>
 
@@ -34,22 +33,14 @@ TrainingSet subset(const TrainingSet& data, const std::vector<size_t>& rows, con
   return out;
 }
 
-// The savings at `max_drop` of `a` minus those of `b` (the same examples,
-// scored two ways), and the standard error of that difference from a paired
-// bootstrap over the examples.
-struct Difference {
-  double observed = 0.0;
-  double standard_error = 0.0;
-};
-
-Difference savings_difference(std::span<const Outcome> a, std::span<const Outcome> b, double max_drop,
-                              int resamples, uint64_t seed) {
-  const EvalOptions eval{.max_quality_drop = max_drop};
-  Difference d;
-  d.observed = evaluate(a, eval).router.savings_at_max_drop - evaluate(b, eval).router.savings_at_max_drop;
-  if (resamples < 2) return d;
+// The standard error of the savings at `max_drop` of `a` minus those of `b`
+// (the same examples, scored two ways, each with its rank_by_p ranking),
+// from a paired bootstrap over the examples; 0 for fewer than 2 resamples.
+double savings_difference_error(std::span<const Outcome> a, const internal::Ranking& rank_a,
+                                std::span<const Outcome> b, const internal::Ranking& rank_b, double max_drop,
+                                int resamples, uint64_t seed) {
+  if (resamples < 2) return 0.0;
   const size_t n = a.size();
-  const internal::Ranking rank_a = internal::rank_by_p(a), rank_b = internal::rank_by_p(b);
   std::vector<uint32_t> counts(n);
   std::vector<CurvePoint> curve;
   double sum = 0.0, sum_squares = 0.0;
@@ -63,8 +54,7 @@ Difference savings_difference(std::span<const Outcome> a, std::span<const Outcom
     sum_squares += diff * diff;
   }
   const double mean = sum / resamples;
-  d.standard_error = std::sqrt(std::max(0.0, (sum_squares - resamples * mean * mean) / (resamples - 1)));
-  return d;
+  return std::sqrt(std::max(0.0, (sum_squares - resamples * mean * mean) / (resamples - 1)));
 }
 
 }  // namespace
@@ -91,7 +81,7 @@ bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fol
     if (m.size() < kMinRankedFold) return false;
   }
   // NaN ranks lowest, as evaluate() sends it to the strong model.
-  auto key = [&](size_t i) { return std::isnan(scores[i]) ? -std::numeric_limits<double>::infinity() : scores[i]; };
+  auto key = [&](size_t i) { return internal::rank_key(scores[i]); };
   std::vector<double> out(scores.size());
   for (std::vector<size_t>& m : members) {
     std::sort(m.begin(), m.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
@@ -157,11 +147,12 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     return absl::InvalidArgumentError("outcomes: expected one per query");
   }
   TuneResult result;
-  // A trial with its out-of-fold outcomes, which the acceptance test below
-  // compares example by example.
+  // A trial with its out-of-fold outcomes and their ranking, which the
+  // acceptance test below compares example by example.
   struct Scored {
     TuneTrial trial;
     std::vector<Outcome> outcomes;
+    internal::Ranking ranking;
   };
   // Scores a setting by cross validation; candidate context fields are the
   // ones named in `o` (a subset of options.context_fields).
@@ -183,7 +174,8 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     const Evaluation e = evaluate(scored, {.max_quality_drop = options.max_quality_drop});
     TuneTrial t{o, e.router.savings_at_max_drop, e.router.apgr};
     result.trials.push_back(t);
-    return Scored{std::move(t), std::move(scored)};
+    internal::Ranking ranking = internal::rank_by_p(scored);
+    return Scored{std::move(t), std::move(scored), std::move(ranking)};
   };
   // A change is kept only when its savings beat the current setting's by
   // more than options.margin standard errors of the difference. On a small
@@ -194,9 +186,10 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   auto clearly_better = [&](const Scored& candidate, const Scored& current) {
     uint64_t seed = options.seed ^ 0x5DEECE66DULL;
     for (char c : describe(candidate.trial.options)) seed = (seed ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
-    const Difference d = savings_difference(candidate.outcomes, current.outcomes, options.max_quality_drop,
-                                            options.bootstrap, seed);
-    return d.observed > 0.0 && d.observed > options.margin * d.standard_error;
+    const double observed = candidate.trial.savings - current.trial.savings;
+    const double error = savings_difference_error(candidate.outcomes, candidate.ranking, current.outcomes,
+                                                  current.ranking, options.max_quality_drop, options.bootstrap, seed);
+    return observed > 0.0 && observed > options.margin * error;
   };
   auto better = [](const TuneTrial& a, const TuneTrial& b) {
     if (a.savings != b.savings) return a.savings > b.savings + 1e-12;
