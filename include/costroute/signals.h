@@ -18,8 +18,9 @@
 //
 //   costroute::SignalExtractor extractor;
 //   costroute::TextScratch scratch;
-//   costroute::Signals s = extractor.extract("Translate 'good night' into French",
-//                                            {}, scratch);
+//   const std::string_view query = "Translate 'good night' into French";
+//   costroute::SignalExtractor::prepare(query, scratch);
+//   costroute::Signals s = extractor.extract(query, {}, scratch);
 //   // s.task_type == costroute::TaskType::kTranslation
 #ifndef COSTROUTE_SIGNALS_H_
 #define COSTROUTE_SIGNALS_H_
