@@ -127,10 +127,7 @@ class Reason {
       char* begin = end;
       for (int k = 0; k < 2; ++k, magnitude /= 10) *--begin = static_cast<char>('0' + magnitude % 10);
       *--begin = '.';
-      do {
-        *--begin = static_cast<char>('0' + magnitude % 10);
-        magnitude /= 10;
-      } while (magnitude != 0);
+      begin = digits_before(begin, magnitude);
       if (hundredths < 0 || (hundredths == 0 && std::signbit(value))) *--begin = '-';
       return append(std::string_view(begin, static_cast<size_t>(end - begin)));
     }
@@ -141,13 +138,9 @@ class Reason {
   }
   Reason& append(int64_t value) {
     char digits[24];
-    char* end = digits + sizeof(digits);
-    char* begin = end;
-    uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
-    do {
-      *--begin = static_cast<char>('0' + magnitude % 10);
-      magnitude /= 10;
-    } while (magnitude != 0);
+    char* const end = digits + sizeof(digits);
+    char* begin =
+        digits_before(end, value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value));
     if (value < 0) *--begin = '-';
     return append(std::string_view(begin, static_cast<size_t>(end - begin)));
   }
@@ -157,6 +150,16 @@ class Reason {
   bool empty() const { return size_ == 0; }
 
  private:
+  // Writes the decimal digits of `magnitude` to end the text at `end`,
+  // right to left; returns where they begin.
+  static char* digits_before(char* end, uint64_t magnitude) {
+    do {
+      *--end = static_cast<char>('0' + magnitude % 10);
+      magnitude /= 10;
+    } while (magnitude != 0);
+    return end;
+  }
+
   std::array<char, kCapacity> buffer_{};
   uint8_t size_ = 0;
 };
