@@ -14,7 +14,8 @@
 //       {.name = "large", .tier = 1, .usd_per_mtok_in = 3, .usd_per_mtok_out = 15,
 //        .capabilities = costroute::kText | costroute::kVision},
 //   });
-//   int vision = catalog->cheapest_capable(0, costroute::kVision, 0);  // "large"
+//   costroute::ModelIndex vision = catalog->cheapest_capable(0, costroute::kVision, 0);
+//   // (*catalog)[vision].name == "large"
 #ifndef COSTROUTE_CATALOG_H_
 #define COSTROUTE_CATALOG_H_
 

@@ -112,8 +112,8 @@ Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& option
 // any drop >= 0 and is returned when nothing does.
 const CurvePoint& cheapest_within_drop(std::span<const CurvePoint> curve, double quality_large, double max_drop);
 
-// The router's curve alone, and its metrics at `threshold` (a fixed
-// operating point, as a deployed router would run).
+// The router's cost and quality at `threshold`: one point of its curve, a
+// fixed operating point as a deployed router would run.
 CurvePoint point_at_threshold(std::span<const Outcome> outcomes, double threshold);
 
 // ROC AUC of p_small_ok for small_ok(); ties count one half, and NaN

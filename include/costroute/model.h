@@ -49,8 +49,9 @@ using Provenance = std::vector<std::pair<std::string, std::string>>;
 // never seen, or no value, adds nothing.
 struct ContextFeature {
   // The field's name: a dotted JSON path in data files ("meta.subset"); at
-  // routing time a Context field ("user_tier", "task_type", "domain") or
-  // else the Context tag of that name.
+  // routing time a Context field ("user_tier", "task_type", "domain",
+  // "user_id", "session_id") or else the Context tag of that name. A
+  // "signal.*" name is a signal computed from the query (signal_feature()).
   std::string field = {};
   std::vector<std::string> values = {};  // sorted, unique
   std::vector<double> coef = {};         // one per value

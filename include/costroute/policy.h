@@ -18,7 +18,7 @@
 //
 // Policies are immutable and thread-safe; a composite owns its children.
 // decide() never allocates, except into the trace in explain mode.
-// docs/policies.md describes each with its config syntax.
+// docs/config.md gives each one's config syntax.
 //
 // **Example**:
 //

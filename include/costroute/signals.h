@@ -8,9 +8,9 @@
 //
 // Detection is by keyword cues and the shape of the text (code fences,
 // symbols, digits, question marks, answer options), not by a model: it
-// costs a few hundred nanoseconds. docs/signals.md lists every cue and
-// weight and reports how well task type and domain are detected on real
-// prompts.
+// costs a few hundred nanoseconds. docs/signals.md explains the cues and
+// weights (internal/signal_cues.h lists all of them) and reports how well
+// task type and domain are detected on real prompts.
 //
 // Header-only. SignalExtractor is immutable and thread-safe.
 //
