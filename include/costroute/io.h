@@ -76,8 +76,10 @@ inline constexpr std::string_view kConfigFormat = "costroute.config/1";
 // ("classifier": {"model": "m.json"}) is read relative to the config's
 // directory, unless `model` is given, which is used instead. Every problem
 // is reported at once, each with its JSON path, in one InvalidArgument:
-//   "c.json: policies[2].threshold: expected a number in [0, 1];
-//    models[0].tier: missing"
+//   "c.json: models[0].tier: missing; options.utc_offset_minutes:
+//    expected a whole number in [-1440, 1440]"
+// The policies are checked against the catalog, so only once the models
+// have no problems.
 // NotFound if the file cannot be opened.
 [[nodiscard]] absl::StatusOr<std::shared_ptr<const Router>> load_router(
     const std::string& config_path, std::shared_ptr<const Model> model = nullptr);
