@@ -71,6 +71,16 @@ for field in p50_ns p99_ns batch_qps; do
 done
 
 # usage errors
+"$costroute" eval --help >"$dir/help" || fail "eval --help exited $?"
+grep -q -- "--skip-incomplete" "$dir/help" || fail "eval --help lacks its flags: $(cat "$dir/help")"
+grep -q "tokenize" "$dir/help" && fail "eval --help shows other commands: $(cat "$dir/help")"
+# Every flag a command's synopsis shows is one it accepts (an unknown flag is refused by name).
+for command in train route score eval calibrate bench tokenize signals; do
+  for flag in $("$costroute" "$command" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+    "$costroute" "$command" "$flag" x </dev/null >/dev/null 2>"$dir/err"
+    grep -q "unknown flag $flag" "$dir/err" && fail "$command --help shows $flag, which $command refuses"
+  done
+done
 expect_error 2 "$(printf 'costroute: unknown command "frobnicate"\n\n%s' "$("$costroute" --help)")" "$costroute" frobnicate
 expect_error 1 "costroute score: missing --model" "$costroute" score --data "$dir/in.jsonl"
 expect_error 1 "costroute score: unknown flag --modle" "$costroute" score --modle "$dir/m.json"
@@ -82,6 +92,12 @@ expect_error 1 "costroute train: C: expected a positive number, got -1" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --C -1
 expect_error 1 "costroute train: --analyzer: expected word, char or char_wb" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --analyzer chars
+# --tune on data with labels only needs the costs, which --cost-small and --cost-large give.
+expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"cost_small\" (or pass --cost-small)" \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune
+"$costroute" train --data "$dir/train.jsonl" --out "$dir/tuned.json" --tune --cost-small 0.1 --cost-large 1 \
+  >/dev/null 2>"$dir/err" || fail "train --tune with --cost-small exited $?: $(cat "$dir/err")"
+grep -q '"tuned"' "$dir/tuned.json" || fail "tuned model lacks its provenance"
 # Character n-grams train and score.
 "$costroute" train --data "$dir/train.jsonl" --out "$dir/char.json" --analyzer char_wb --ngram 2,4 2>/dev/null
 grep -q '"analyzer":"char_wb"' "$dir/char.json" || fail "char_wb model lacks its analyzer"

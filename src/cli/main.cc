@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <string>
 #include <string_view>
 
 #include "cli/commands.h"
@@ -10,49 +11,70 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: costroute <command> [flags]
-
-commands:
-  train     --data TRAIN.jsonl[,MORE.jsonl] --out MODEL.json [--max-features 5000]
-            [--analyzer word|char|char_wb] [--ngram 1,2] [--C 1.0]
-            [--label label_small_ok]
-            [--weight-field FIELD] [--class-weight balanced]
-            [--min-df N|F] [--max-df N|F] [--sublinear-tf] [--binary]
-            [--max-iter 2000] [--tol 1e-9]
-  route     --config CONFIG.json [--data REQUESTS.jsonl] [--model MODEL.json]
-            [--format jsonl|table] [--explain]
-  score     --model MODEL.json --data IN.jsonl
-  eval      --model MODEL.json | --cv K [training flags] --data TEST.jsonl
-            [--max-quality-drop 0.03] [--json] [--plot FILE.svg]
-  eval      --config CONFIG.json [--model MODEL.json] --data DATA.jsonl
-            [--costs NAME=COST,...] [--json]
-  calibrate --data DATA.jsonl [--model MODEL.json | --cv 5 [training flags]]
-            [--max-quality-drop D | --strong-share S | --max-cost C]
-            [--config IN.json --out OUT.json] [--bootstrap 1000] [--json]
-  bench     --model MODEL.json | --config CONFIG.json --data IN.jsonl
-            [--min-seconds 2] [--threads N]
-  tokenize  --data IN.jsonl [--no-lowercase]
-  signals   --data IN.jsonl
-
-JSONL input: one JSON object per line with a "query" string; "-" reads
-standard input. Run `costroute <command> --help` for details.
-)";
-
+// One entry per command: its name, what runs it, and its synopsis (the
+// flags it accepts; docs/cli.md explains them).
 struct Command {
   std::string_view name;
   absl::Status (*run)(const costroute::cli::Args&);
+  std::string_view usage;
 };
 
 constexpr Command kCommands[] = {
-    {"train", costroute::cli::train_command},
-    {"score", costroute::cli::score_command},
-    {"bench", costroute::cli::bench_command},
-    {"tokenize", costroute::cli::tokenize_command},
-    {"signals", costroute::cli::signals_command},
-    {"route", costroute::cli::route_command},
-    {"eval", costroute::cli::eval_command},
-    {"calibrate", costroute::cli::calibrate_command},
+    {"train", costroute::cli::train_command, R"(
+  train     --data TRAIN.jsonl[,MORE.jsonl] --out MODEL.json [--max-features 5000|none]
+            [--analyzer word|char|char_wb] [--ngram 1,2] [--C 1.0]
+            [--label label_small_ok] [--weight-field FIELD] [--class-weight balanced|none]
+            [--min-df N|F] [--max-df N|F] [--sublinear-tf] [--binary]
+            [--max-iter 2000] [--tol 1e-9] [--context-fields PATH[,PATH...]]
+            [--tune [--cv 5] [--max-quality-drop 0.03] [--cost-small C] [--cost-large C]]
+)"},
+    {"route", costroute::cli::route_command, R"(
+  route     --config CONFIG.json [--data REQUESTS.jsonl] [--model MODEL.json]
+            [--format jsonl|table] [--explain]
+)"},
+    {"score", costroute::cli::score_command, R"(
+  score     --model MODEL.json --data IN.jsonl
+)"},
+    {"eval", costroute::cli::eval_command, R"(
+  eval      (--model MODEL.json | --cv K [--seed 1] [--tune] [training flags]) --data TEST.jsonl
+            [--label FIELD] [--weight-field FIELD] [--cost-small C] [--cost-large C]
+            [--max-quality-drop 0.03] [--json] [--plot FILE.svg] [--title TEXT]
+  eval      --config CONFIG.json [--model MODEL.json] --data DATA.jsonl
+            [--costs NAME=COST,...] [--skip-incomplete] [--json]
+)"},
+    {"calibrate", costroute::cli::calibrate_command, R"(
+  calibrate --data DATA.jsonl [--model MODEL.json | --cv 5 [training flags]] [--seed 1]
+            [--label FIELD] [--weight-field FIELD] [--cost-small C] [--cost-large C]
+            [--max-quality-drop D | --strong-share S | --max-cost C] [--bootstrap 1000]
+            [--config IN.json --out OUT.json [--policy NAME]] [--force] [--json]
+)"},
+    {"bench", costroute::cli::bench_command, R"(
+  bench     (--model MODEL.json | --config CONFIG.json) --data IN.jsonl
+            [--min-seconds 2] [--threads N]
+)"},
+    {"tokenize", costroute::cli::tokenize_command, R"(
+  tokenize  --data IN.jsonl [--no-lowercase]
+)"},
+    {"signals", costroute::cli::signals_command, R"(
+  signals   --data IN.jsonl
+)"},
 };
+
+constexpr std::string_view kFooter = R"(
+JSONL input: one JSON object per line with a "query" string; "-" reads
+standard input. "training flags" are train's. docs/cli.md describes every
+command, flag and output field.
+)";
+
+// The synopsis of one command, or of all.
+std::string usage(const Command* only = nullptr) {
+  std::string text = only ? "usage:\n" : "usage: costroute <command> [flags]\n\ncommands:\n";
+  for (const Command& command : kCommands) {
+    if (only == nullptr || only == &command) text.append(command.usage.substr(1));  // after the raw string's newline
+  }
+  text.append(kFooter);
+  return text;
+}
 
 }  // namespace
 
@@ -60,7 +82,7 @@ int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 ||
       std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "help") == 0) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    std::fputs(usage().c_str(), argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   if (std::strcmp(argv[1], "--version") == 0) {
@@ -73,7 +95,7 @@ int main(int argc, char** argv) {
     costroute::cli::Args args(argv + 2, argv + argc);
     for (const std::string& arg : args) {
       if (arg == "--help" || arg == "-h") {
-        std::fputs(kUsage, stdout);
+        std::fputs(usage(&command).c_str(), stdout);
         return 0;
       }
     }
@@ -84,6 +106,6 @@ int main(int argc, char** argv) {
                  std::string(status.message()).c_str());
     return 1;
   }
-  std::fprintf(stderr, "costroute: unknown command \"%s\"\n\n%s", argv[1], kUsage);
+  std::fprintf(stderr, "costroute: unknown command \"%s\"\n\n%s", argv[1], usage().c_str());
   return 2;
 }

@@ -15,7 +15,8 @@
 namespace costroute::cli {
 
 absl::Status train_command(const Args& args) {
-  std::vector<std::string_view> value_flags = {"data", "out", "label", "weight-field", "max-quality-drop", "cv"};
+  std::vector<std::string_view> value_flags = {"data", "out", "label", "weight-field", "max-quality-drop", "cv",
+                                               "cost-small", "cost-large"};
   value_flags.insert(value_flags.end(), kTrainValueFlags.begin(), kTrainValueFlags.end());
   std::vector<std::string_view> switches(kTrainSwitches.begin(), kTrainSwitches.end());
   switches.push_back("tune");
