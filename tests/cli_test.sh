@@ -234,6 +234,102 @@ expect_error 1 "costroute calibrate: give one target: --max-quality-drop, --stro
 expect_error 1 "costroute calibrate: --config and --out go together: the threshold is written into a copy" \
   "$costroute" calibrate --data "$dir/routing.jsonl" --config "$dir/config.json"
 
+# The random mixture's savings in calibrate's verdict: share s of strong calls costs 0.1 + 0.9 s here.
+line=$(grep -o "a random [0-9.]*% of prompts sent to the strong model reaches the same quality for [-0-9.]*% less" "$dir/cal_noise")
+python3 -c '
+import re, sys
+share, less = map(float, re.findall(r"[-0-9.]+(?=%)", sys.argv[1]))
+sys.exit(0 if abs(less - (100 - share) * 0.9) < 0.2 else 1)' "$line" || fail "calibrate: random savings wrong in [$line]"
+# With --model, the written config uses that model.
+"$costroute" calibrate --data "$dir/routing.jsonl" --model "$dir/m.json" --bootstrap 50 --force \
+  --config "$dir/config.json" --out "$dir/written/with_model.json" >/dev/null 2>&1 || fail "calibrate --model --config"
+grep -q '"model": "../m.json"' "$dir/written/with_model.json" || fail "calibrate --model: $(cat "$dir/written/with_model.json")"
+# A config the router would refuse is not written.
+sed 's/"tier": 1/"tier": -1/' "$dir/config.json" >"$dir/badtier.json"
+"$costroute" calibrate --data "$dir/routing.jsonl" --model "$dir/m.json" --bootstrap 50 --force \
+  --config "$dir/badtier.json" --out "$dir/written/bad.json" >/dev/null 2>"$dir/err"
+grep -q "not writing a config that would not load: $dir/written/bad.json: models\[1\].tier" "$dir/err" ||
+  fail "calibrate wrote or misreported a bad config: $(cat "$dir/err")"
+[ ! -e "$dir/written/bad.json" ] || fail "calibrate wrote a config that does not load"
+
+# Outputs never destroy inputs or special files.
+cp "$dir/train.jsonl" "$dir/keep.jsonl"
+expect_error 1 "costroute train: --out $dir/keep.jsonl is also the --data file; not overwriting it" \
+  "$costroute" train --data "$dir/keep.jsonl" --out "$dir/keep.jsonl"
+ln -s keep.jsonl "$dir/link.jsonl"
+expect_error 1 "costroute eval: --plot $dir/link.jsonl is also the --data file; not overwriting it" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/keep.jsonl" --plot "$dir/link.jsonl"
+expect_error 1 "costroute calibrate: --out $dir/m.json is also the --model file; not overwriting it" \
+  "$costroute" calibrate --data "$dir/routing.jsonl" --model "$dir/m.json" --config "$dir/config.json" --out "$dir/m.json"
+cmp -s "$dir/train.jsonl" "$dir/keep.jsonl" || fail "an input was overwritten"
+echo old >"$dir/target.json"
+chmod 640 "$dir/target.json"
+ln -s target.json "$dir/out_link.json"
+"$costroute" train --data "$dir/train.jsonl" --out "$dir/out_link.json" --max-features 100 >/dev/null ||
+  fail "train --out through a link"
+[ -L "$dir/out_link.json" ] || fail "train --out replaced the link"
+grep -q costroute.model "$dir/target.json" || fail "train --out did not write through the link"
+[ "$(stat -c %a "$dir/target.json")" = 640 ] || fail "train --out changed the permissions"
+# A pipe (as /dev/stdout may be) is written to, not replaced; a pipe in $dir, so
+# that a regression could never replace a device of the machine.
+mkfifo "$dir/pipe"
+timeout 30 cat "$dir/pipe" >"$dir/from_pipe" &
+"$costroute" train --data "$dir/train.jsonl" --out "$dir/pipe" --max-features 100 >/dev/null || fail "train --out a pipe"
+wait
+[ -p "$dir/pipe" ] || fail "train --out replaced a pipe with a file"
+grep -q costroute.model "$dir/from_pipe" || fail "train --out wrote nothing into the pipe"
+expect_error 1 'costroute train: -: give a file name to write ("-" reads standard input elsewhere)' \
+  "$costroute" train --data "$dir/train.jsonl" --out - --max-features 100
+
+# Directories, duplicate fields, a byte order mark, bad escapes.
+expect_error 1 "costroute score: $dir: cannot open: Is a directory" "$costroute" score --model "$dir" --data "$dir/in.jsonl"
+expect_error 1 "costroute score: $dir: cannot open: Is a directory" "$costroute" score --model "$dir/m.json" --data "$dir"
+expect_error 1 "costroute route: $dir: cannot open: Is a directory" "$costroute" route --config "$dir" --data "$dir/in.jsonl"
+printf '%s\n' '{"query":"a","label_small_ok":1,"label_small_ok":0}' >"$dir/dup.jsonl"
+expect_error 1 "costroute train: $dir/dup.jsonl:1: duplicate field \"label_small_ok\"" \
+  "$costroute" train --data "$dir/dup.jsonl" --out "$dir/x.json"
+printf '%s\n' '{"query":"a","meta":{"subset":"x","subset":"y"}}' >"$dir/dup2.jsonl"
+expect_error 1 "costroute score: $dir/dup2.jsonl:1: duplicate field \"meta.subset\"" \
+  "$costroute" score --model "$dir/m.json" --data "$dir/dup2.jsonl"
+sed 's/"intercept":/"intercept":0,"intercept":/' "$dir/m.json" >"$dir/dupmodel.json"
+expect_error 1 "costroute score: $dir/dupmodel.json: duplicate field \"intercept\"" \
+  "$costroute" score --model "$dir/dupmodel.json" --data "$dir/in.jsonl"
+printf '\xef\xbb\xbf{"query":"with a byte order mark"}\n' >"$dir/bom.jsonl"
+"$costroute" score --model "$dir/m.json" --data "$dir/bom.jsonl" | grep -q p_small_ok || fail "a byte order mark is refused"
+printf '%s\n' '{"query":"lone \ud800 surrogate"}' >"$dir/surrogate.jsonl"
+expect_error 1 "costroute score: $dir/surrogate.jsonl:1: not valid JSON: a string with a bad escape (such as a lone surrogate \\ud800) or an unescaped control character" \
+  "$costroute" score --model "$dir/m.json" --data "$dir/surrogate.jsonl"
+
+# Costs, weights and numbers out of range.
+sed 's/"cost_small":0.1/"cost_small":-0.5/' "$dir/routing.jsonl" >"$dir/negcost.jsonl"
+expect_error 1 "costroute eval: $dir/negcost.jsonl:1: field \"cost_small\": expected a cost in [0, 1e12]" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/negcost.jsonl"
+expect_error 1 "costroute eval: --cost-small: expected a cost in [0, 1e12], got -0.5" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/nocost.jsonl" --cost-small -0.5 --cost-large 1
+sed 's/"label_small_ok":1}/"label_small_ok":1,"w":0}/; s/"label_small_ok":0}/"label_small_ok":0,"w":1}/' "$dir/train.jsonl" >"$dir/zero_w.jsonl"
+expect_error 1 "costroute train: weights: the examples of label 1 all have weight 0; training needs weight on both labels" \
+  "$costroute" train --data "$dir/zero_w.jsonl" --out "$dir/x.json" --weight-field w
+expect_error 1 'costroute train: --C: expected a number, got "0x10"' \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --C 0x10
+expect_error 1 "costroute train: tolerance: expected a number >= 0, got -1" \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tol -1
+expect_error 1 "costroute bench: --min-seconds: expected a number of seconds in (0, 3600]" \
+  "$costroute" bench --model "$dir/m.json" --data "$dir/train.jsonl" --min-seconds 1e308
+expect_error 1 "costroute eval: --costs: give every model of the config a cost (missing: large)" \
+  "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/tiers.jsonl" --costs small=1
+expect_error 1 "costroute eval: --costs: small given twice" \
+  "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/tiers.jsonl" --costs small=1,small=2,large=3
+expect_error 1 "costroute eval: $dir/empty.jsonl: no records" \
+  "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/empty.jsonl"
+expect_error 1 "costroute eval: $dir/partial.jsonl: all 1 records skipped: none scores every model of the config in \"quality\"" \
+  "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/partial.jsonl" --skip-incomplete
+sed 's/"min_reasoning_hits": 1/"min_tokens": 9, "max_tokens": 3/' "$dir/tiers.config.json" >"$dir/never.json"
+expect_error 1 "costroute route: $dir/never.json: policies[0].when.min_tokens: greater than max_tokens: the rule could never hold" \
+  "$costroute" route --config "$dir/never.json" --data "$dir/in.jsonl"
+# The table shows no control characters of a query (a terminal would run them).
+printf '{"query":"red \\u001b[31m text"}\n' | "$costroute" route --config "$dir/tiers.config.json" --format table |
+  grep -q $'\x1b' && fail "route --format table printed an escape character"
+
 if [ "$failures" -gt 0 ]; then
   echo "$failures CLI check(s) failed" >&2
   exit 1

@@ -101,6 +101,10 @@ struct ConfigEdits {
   // naming the same file.
   std::string from_dir = {};
   std::string to_dir = {};
+  // If set, the classifier's model file becomes this one (a path as given
+  // on a command line: absolute, or relative to the working directory),
+  // written relative to to_dir; a config without a "classifier" gets one.
+  std::string model_path = {};
 };
 
 // The config text with `edits` applied, re-encoded readably (the input's

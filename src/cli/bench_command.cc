@@ -39,7 +39,9 @@ absl::Status bench_command(const Args& args) {
       Flags flags, Flags::parse(args, {"model", "config", "data", "min-seconds", "threads"}, {}));
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
   COSTROUTE_ASSIGN_OR_RETURN(double min_seconds, flags.number("min-seconds", 2.0));
-  if (min_seconds <= 0.0) return absl::InvalidArgumentError("--min-seconds: expected > 0");
+  if (!(min_seconds > 0.0 && min_seconds <= 3600.0)) {
+    return absl::InvalidArgumentError("--min-seconds: expected a number of seconds in (0, 3600]");
+  }
   COSTROUTE_ASSIGN_OR_RETURN(
       int64_t threads,
       flags.integer("threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));

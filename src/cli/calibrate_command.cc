@@ -14,9 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -27,6 +25,7 @@
 #include "costroute/eval.h"
 #include "costroute/internal/status_macros.h"
 #include "eval/random.h"
+#include "io/file_util.h"
 #include "io/json_writer.h"
 
 namespace costroute::cli {
@@ -96,6 +95,8 @@ absl::Status calibrate_command(const Args& args) {
   if (flags.has("config") != flags.has("out")) {
     return absl::InvalidArgumentError("--config and --out go together: the threshold is written into a copy");
   }
+  // --out may be --config itself: the config is then updated in place.
+  COSTROUTE_RETURN_IF_ERROR(check_not_an_input(flags, "out", {"data", "model"}));
   COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 5, 2, 1000000));
   COSTROUTE_ASSIGN_OR_RETURN(int64_t seed, flags.integer("seed", 1, 0, INT64_MAX));
   COSTROUTE_ASSIGN_OR_RETURN(int64_t resamples, flags.integer("bootstrap", 1000, 10, 1000000));
@@ -178,21 +179,25 @@ absl::Status calibrate_command(const Args& args) {
     if (!reliable && !flags.has("force")) {
       written = "not written: the router is not reliably better than random";
     } else {
-      std::ifstream in(*config_path, std::ios::binary);
-      if (!in) return absl::NotFoundError(absl::StrCat(*config_path, ": cannot open"));
-      std::stringstream text;
-      text << in.rdbuf();
+      COSTROUTE_ASSIGN_OR_RETURN(std::string text, internal::read_file(*config_path));
       const std::string out_path = *flags.get("out");
       namespace fs = std::filesystem;
       const ConfigEdits edits{.threshold = threshold,
                               .policy_name = flags.get("policy").value_or(""),
                               .from_dir = fs::path(*config_path).parent_path().string(),
-                              .to_dir = fs::absolute(fs::path(out_path)).parent_path().string()};
-      absl::StatusOr<std::string> updated = edit_config(text.str(), edits);
+                              .to_dir = fs::absolute(fs::path(out_path)).parent_path().string(),
+                              .model_path = flags.get("model").value_or("")};
+      absl::StatusOr<std::string> updated = edit_config(text, edits);
       if (!updated.ok()) {
         return absl::Status(updated.status().code(), absl::StrCat(*config_path, ": ", updated.status().message()));
       }
-      COSTROUTE_RETURN_IF_ERROR(write_file(out_path, *updated));
+      // Write only a config the router loads.
+      absl::StatusOr<std::shared_ptr<const Router>> loads = parse_router(*updated, out_path, edits.to_dir);
+      if (!loads.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("not writing a config that would not load: ",
+                                                       loads.status().message()));
+      }
+      COSTROUTE_RETURN_IF_ERROR(internal::write_file(out_path, *updated));
       written = out_path;
     }
   }
@@ -236,7 +241,7 @@ absl::Status calibrate_command(const Args& args) {
           "NO SAVINGS ATTRIBUTABLE TO THE ROUTER: it costs %.1f%% less than always-strong here, but a random "
           "%.1f%% of prompts sent to the strong model reaches the same quality for %.1f%% less, and the "
           "difference is within chance\n",
-          100 * point_savings, 100 * point_share, 100 * (point_savings + point_advantage));
+          100 * point_savings, 100 * point_share, 100 * (point_savings - point_advantage));
     }
     std::printf(
         "better than random at the same quality in %.1f%% of %lld bootstrap resamples "

@@ -4,11 +4,14 @@
 #ifndef COSTROUTE_SRC_CLI_COMMANDS_H_
 #define COSTROUTE_SRC_CLI_COMMANDS_H_
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cli/flags.h"
 #include "costroute/eval.h"
 #include "costroute/io.h"
 #include "costroute/router.h"
@@ -26,8 +29,11 @@ absl::Status route_command(const Args& args);
 absl::Status eval_command(const Args& args);
 absl::Status calibrate_command(const Args& args);
 
-// Writes `text` to `path`, replacing it. Unavailable on failure.
-[[nodiscard]] absl::Status write_file(const std::string& path, const std::string& text);
+// InvalidArgument if the file flag `output` names is one that a flag of
+// `inputs` names (the same file by any name or link), which writing would
+// destroy: "--out a.jsonl is also the --data file; not overwriting it".
+[[nodiscard]] absl::Status check_not_an_input(const Flags& flags, std::string_view output,
+                                              std::initializer_list<std::string_view> inputs);
 
 // The "id" of the current record as JSON (a string or number, re-encoded),
 // or its line number when it has none. Other id types are an error.

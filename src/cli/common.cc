@@ -1,11 +1,29 @@
 // Helpers shared by the subcommands.
 #include <cstdio>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "costroute/internal/status_macros.h"
 
 namespace costroute::cli {
+
+absl::Status check_not_an_input(const Flags& flags, std::string_view output,
+                                std::initializer_list<std::string_view> inputs) {
+  const std::optional<std::string> written = flags.get(output);
+  if (!written) return absl::OkStatus();
+  for (std::string_view input : inputs) {
+    for (const std::string& path : flags.list(input)) {
+      std::error_code error;  // a path that does not exist is no input
+      if (path != "-" && std::filesystem::equivalent(*written, path, error)) {
+        return absl::InvalidArgumentError(absl::StrCat("--", internal::to_absl(output), " ", *written,
+                                                       " is also the --", internal::to_absl(input),
+                                                       " file; not overwriting it"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::string> record_id(const JsonlReader& in) {
   if (!in.has_field("id")) return absl::StrCat(in.line_number());

@@ -4,17 +4,18 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/training_flags.h"
 #include "costroute/eval.h"
 #include "costroute/internal/status_macros.h"
+#include "io/file_util.h"
 #include "io/json_writer.h"
 
 namespace costroute::cli {
@@ -39,14 +40,6 @@ void write_metrics(internal::JsonWriter& w, const RoutingMetrics& m) {
 std::string percent(double x) { return std::isnan(x) ? "-" : absl::StrFormat("%.1f%%", 100 * x); }
 
 }  // namespace
-
-absl::Status write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return absl::UnavailableError(absl::StrCat(path, ": cannot write"));
-  return absl::OkStatus();
-}
 
 std::string evaluation_json(const Evaluation& e) {
   internal::JsonWriter w;
@@ -107,11 +100,25 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
     const size_t eq = entry.find('=');
     double value = 0;
     const ModelIndex j = eq == std::string::npos ? kNoModel : catalog.find(entry.substr(0, eq));
-    if (j == kNoModel || !absl::SimpleAtod(entry.substr(eq + 1), &value) || value < 0) {
+    if (j == kNoModel || !absl::SimpleAtod(entry.substr(eq + 1), &value) || !(value >= 0) || std::isinf(value)) {
       return absl::InvalidArgumentError(
           absl::StrCat("--costs: expected NAME=COST for models of the config, got \"", entry, "\""));
     }
+    if (fixed_cost[static_cast<size_t>(j)]) {
+      return absl::InvalidArgumentError(absl::StrCat("--costs: ", names[static_cast<size_t>(j)], " given twice"));
+    }
     fixed_cost[static_cast<size_t>(j)] = value;
+  }
+  // One unit for every model: the data's costs for all, or the config's prices for all.
+  if (flags.has("costs")) {
+    std::vector<std::string> missing;
+    for (size_t j = 0; j < m; ++j) {
+      if (!fixed_cost[j]) missing.push_back(names[j]);
+    }
+    if (!missing.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--costs: give every model of the config a cost (missing: ",
+                                                     absl::StrJoin(missing, ", "), ")"));
+    }
   }
   COSTROUTE_ASSIGN_OR_RETURN(JsonlReader in, JsonlReader::open(data_path));
   std::vector<double> quality, cost;
@@ -150,6 +157,12 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
       cost.push_back(fixed_cost[j].value_or(catalog[static_cast<ModelIndex>(j)].cost_usd(d.signals.tokens, out_tokens)));
     }
     chosen.push_back(static_cast<size_t>(d.model - &catalog[0]));
+  }
+  if (chosen.empty()) {
+    return absl::InvalidArgumentError(
+        skipped == 0 ? absl::StrCat(data_path, ": no records")
+                     : absl::StrCat(data_path, ": all ", skipped,
+                                    " records skipped: none scores every model of the config in \"quality\""));
   }
   const TierEvaluation e =
       evaluate_tiers(names, static_cast<size_t>(catalog.strongest()), quality, cost, chosen);
@@ -200,6 +213,7 @@ absl::Status eval_command(const Args& args) {
   switches.insert(switches.end(), kTrainSwitches.begin(), kTrainSwitches.end());
   COSTROUTE_ASSIGN_OR_RETURN(Flags flags, Flags::parse(args, value_flags, switches));
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
+  COSTROUTE_RETURN_IF_ERROR(check_not_an_input(flags, "plot", {"data", "model", "config"}));
   if (auto config = flags.get("config")) {
     if (flags.has("cv")) {
       return absl::InvalidArgumentError("--config evaluates a whole router: drop --cv");
@@ -253,7 +267,7 @@ absl::Status eval_command(const Args& args) {
   if (ranked) e.router.threshold.reset();  // a quantile of K models' scores, not a p_small_ok to deploy
 
   if (auto plot = flags.get("plot")) {
-    COSTROUTE_RETURN_IF_ERROR(write_file(*plot, cost_quality_svg(e, flags.get("title").value_or(data_path))));
+    COSTROUTE_RETURN_IF_ERROR(internal::write_file(*plot, cost_quality_svg(e, flags.get("title").value_or(data_path))));
   }
   std::string text = flags.has("json") ? evaluation_json(e) + "\n" : evaluation_table(e);
   if (ranked && !flags.has("json")) {

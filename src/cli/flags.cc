@@ -1,6 +1,7 @@
 #include "cli/flags.h"
 
 #include <charconv>
+#include <cmath>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -85,8 +86,11 @@ absl::StatusOr<int64_t> Flags::integer(std::string_view name, int64_t fallback,
 absl::StatusOr<double> Flags::number(std::string_view name, double fallback) const {
   auto value = get(name);
   if (!value) return fallback;
-  double d;
-  if (!absl::SimpleAtod(*value, &d) || !std::isfinite(d)) {
+  // Decimal only: no hexadecimal ("0x10"), "inf" or "nan".
+  double d = 0.0;
+  const char* end = value->data() + value->size();
+  const auto [stop, error] = std::from_chars(value->data(), end, d, std::chars_format::general);
+  if (value->empty() || error != std::errc() || stop != end || !std::isfinite(d)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--", to_absl(name), ": expected a number, got \"", *value, "\""));
   }

@@ -71,13 +71,13 @@ absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes)
   r.context_fields = flags.list("context-fields");
   r.weight_field = flags.get("weight-field");
   r.need_outcomes = need_outcomes;
-  if (flags.has("cost-small")) {
-    COSTROUTE_ASSIGN_OR_RETURN(double c, flags.number("cost-small", 0.0));
-    r.cost_small = c;
-  }
-  if (flags.has("cost-large")) {
-    COSTROUTE_ASSIGN_OR_RETURN(double c, flags.number("cost-large", 1.0));
-    r.cost_large = c;
+  for (auto [flag, into] : {std::pair{"cost-small", &r.cost_small}, std::pair{"cost-large", &r.cost_large}}) {
+    if (!flags.has(flag)) continue;
+    COSTROUTE_ASSIGN_OR_RETURN(double c, flags.number(flag, 0.0));
+    if (!(c >= 0.0 && c <= kMaxCost)) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": expected a cost in [0, 1e12], got ", c));
+    }
+    *into = c;
   }
   return r;
 }
@@ -137,6 +137,9 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
               std::tuple{"cost_large", &r.cost_large, options.cost_large}}) {
           if (in.has_field(field)) {
             COSTROUTE_ASSIGN_OR_RETURN(*into, in.number_field(field));
+            if (!(*into >= 0.0 && *into <= kMaxCost)) {
+              return in.error(absl::StrCat("field \"", field, "\": expected a cost in [0, 1e12]"));
+            }
           } else if (fallback) {
             *into = *fallback;
           } else {

@@ -17,6 +17,10 @@
 
 namespace costroute::cli {
 
+// The largest cost a record or flag may give (per prompt, in any unit):
+// sums of many stay far from overflow.
+inline constexpr double kMaxCost = 1e12;
+
 // Flags with a value that train_options reads.
 inline constexpr std::array<std::string_view, 10> kTrainValueFlags = {
     "analyzer", "max-features", "ngram", "C", "class-weight", "min-df", "max-df", "max-iter", "tol", "context-fields"};

@@ -5,11 +5,9 @@
 // joined into one message, so a user fixes a config in one pass.
 #include <simdjson.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 
 #include "absl/strings/numbers.h"
@@ -18,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "costroute/internal/status_macros.h"
 #include "costroute/io.h"
+#include "io/file_util.h"
 #include "io/json_util.h"
 #include "io/json_writer.h"
 
@@ -310,6 +309,13 @@ class PolicyReader {
         }
       }
     }
+    // A range no request can fall in is a mistake, not a rule.
+    if (c.min_tokens && c.max_tokens && *c.min_tokens > *c.max_tokens) {
+      r_.error(ConfigReader::join(path, "min_tokens"), "greater than max_tokens: the rule could never hold");
+    }
+    if (c.min_complexity && c.max_complexity && *c.min_complexity > *c.max_complexity) {
+      r_.error(ConfigReader::join(path, "min_complexity"), "greater than max_complexity: the rule could never hold");
+    }
     return c;
   }
 
@@ -585,11 +591,15 @@ absl::StatusOr<std::shared_ptr<const Router>> parse_router(std::string_view json
                                                            std::shared_ptr<const Model> model) {
   simdjson::dom::parser parser;
   element root;
+  json = internal::without_bom(json);
   const simdjson::padded_string padded(json);
   if (const auto error = parser.parse(padded).get(root); error != simdjson::SUCCESS) {
     const std::string reason = internal::describe_parse_error(error, json);
     const bool at = !reason.empty() && reason[0] >= '0' && reason[0] <= '9';
     return absl::InvalidArgumentError(absl::StrCat(to_absl(source), at ? ":" : ": ", reason));
+  }
+  if (const std::string twice = internal::duplicate_key(root); !twice.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(to_absl(source), ": duplicate field \"", twice, "\""));
   }
   ConfigReader r;
   simdjson::dom::object top;
@@ -661,13 +671,10 @@ absl::StatusOr<std::shared_ptr<const Router>> parse_router(std::string_view json
 
 absl::StatusOr<std::shared_ptr<const Router>> load_router(const std::string& path,
                                                           std::shared_ptr<const Model> model) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
-  }
-  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  absl::StatusOr<std::string> text = internal::read_file(path);
+  if (!text.ok()) return text.status();
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  return parse_router(text, path, dir.empty() ? "." : dir, std::move(model));
+  return parse_router(*text, path, dir.empty() ? "." : dir, std::move(model));
 }
 
 }  // namespace costroute
@@ -697,16 +704,26 @@ class ConfigPrinter {
           if (target && entry.key == "threshold") {
             internal::append_json_number(out_, *edits_.threshold);
             replaced_ = true;
+          } else if (depth == 1 && in_classifier_ && entry.key == "model" && !edits_.model_path.empty()) {
+            internal::append_json_string(out_, new_model_path());
           } else if (depth == 1 && in_classifier_ && entry.key == "model" && !edits_.to_dir.empty() &&
                      entry.value.is_string()) {
             internal::append_json_string(out_, rebased(entry.value.get_string().value_unsafe()));
           } else if (depth == 0 && entry.key == "classifier") {
             in_classifier_ = true;
+            has_classifier_ = true;
             print(entry.value, depth + 1);
             in_classifier_ = false;
           } else {
             print(entry.value, depth + 1);
           }
+        }
+        if (depth == 0 && !has_classifier_ && !edits_.model_path.empty()) {
+          out_ += first ? "\n" : ",\n";
+          first = false;
+          out_ += "  \"classifier\": {\"model\": ";
+          internal::append_json_string(out_, new_model_path());
+          out_ += "}";
         }
         if (!first) {
           out_ += "\n";
@@ -778,9 +795,16 @@ class ConfigPrinter {
     return fs::relative(file, fs::absolute(edits_.to_dir)).generic_string();
   }
 
+  std::string new_model_path() const {
+    namespace fs = std::filesystem;
+    const fs::path to = fs::absolute(edits_.to_dir.empty() ? fs::path(".") : fs::path(edits_.to_dir));
+    return fs::relative(fs::absolute(edits_.model_path), to).generic_string();
+  }
+
   const ConfigEdits& edits_;
   bool replaced_ = false;
   bool in_classifier_ = false;
+  bool has_classifier_ = false;
   std::string out_;
 };
 
@@ -792,6 +816,7 @@ absl::StatusOr<std::string> edit_config(std::string_view config_json, const Conf
   }
   simdjson::dom::parser parser;
   element root;
+  config_json = internal::without_bom(config_json);
   const simdjson::padded_string padded(config_json);
   if (const auto error = parser.parse(padded).get(root); error != simdjson::SUCCESS) {
     return absl::InvalidArgumentError(internal::describe_parse_error(error, config_json));

@@ -1,5 +1,9 @@
 #include "io/json_util.h"
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "costroute/internal/status_macros.h"
 
@@ -63,6 +67,9 @@ std::string describe_parse_error(simdjson::error_code error,
       return "not valid JSON: unclosed string (truncated?)";
     case simdjson::UTF8_ERROR:
       return "not valid JSON: invalid UTF-8";
+    case simdjson::STRING_ERROR:
+      return "not valid JSON: a string with a bad escape (such as a lone surrogate \\ud800) or an "
+             "unescaped control character";
     case simdjson::NUMBER_ERROR:
       return "not valid JSON: malformed or out-of-range number";
     case simdjson::CAPACITY:
@@ -70,6 +77,41 @@ std::string describe_parse_error(simdjson::error_code error,
     default:
       return absl::StrCat("not valid JSON: ", simdjson::error_message(error));
   }
+}
+
+std::string_view without_bom(std::string_view text) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  return text.substr(0, kBom.size()) == kBom ? text.substr(kBom.size()) : text;
+}
+
+std::string duplicate_key(simdjson::dom::element root) {
+  std::vector<std::pair<std::string_view, simdjson::dom::element>> children;
+  simdjson::dom::object object;
+  simdjson::dom::array array;
+  if (root.get_object().get(object) == simdjson::SUCCESS) {
+    for (simdjson::dom::key_value_pair entry : object) {
+      children.emplace_back(entry.key, entry.value);
+    }
+    std::vector<std::string_view> keys;
+    for (const auto& child : children) keys.push_back(child.first);
+    std::sort(keys.begin(), keys.end());
+    const auto twice = std::adjacent_find(keys.begin(), keys.end());
+    if (twice != keys.end()) return std::string(*twice);
+    for (const auto& [key, value] : children) {
+      std::string inner = duplicate_key(value);
+      if (!inner.empty()) return absl::StrCat(to_absl(key), inner[0] == '[' ? "" : ".", inner);
+    }
+  } else if (root.get_array().get(array) == simdjson::SUCCESS) {
+    size_t i = 0;
+    for (simdjson::dom::element item : array) {
+      if (item.is_object() || item.is_array()) {
+        std::string inner = duplicate_key(item);
+        if (!inner.empty()) return absl::StrCat("[", i, "]", inner[0] == '[' ? "" : ".", inner);
+      }
+      ++i;
+    }
+  }
+  return "";
 }
 
 const char* type_name(simdjson::dom::element_type type) {

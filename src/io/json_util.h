@@ -16,6 +16,16 @@ namespace costroute::internal {
 std::string describe_parse_error(simdjson::error_code error,
                                  std::string_view text);
 
+// `text` without a leading UTF-8 byte order mark (which some editors write
+// and JSON parsers refuse).
+std::string_view without_bom(std::string_view text);
+
+// The dotted path of the first key that appears twice in one object of
+// `root` ("label_small_ok", "meta.subset", "policies[2].name"), or "" if
+// there is none. Parsers disagree on which of two equal keys wins, so the
+// readers refuse them.
+std::string duplicate_key(simdjson::dom::element root);
+
 // "string", "number", "object", ... for messages.
 const char* type_name(simdjson::dom::element_type type);
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "costroute/internal/status_macros.h"
 #include "costroute/io.h"
+#include "io/file_util.h"
 #include "io/json_util.h"
 
 namespace costroute {
@@ -57,6 +58,7 @@ absl::StatusOr<JsonlReader> JsonlReader::open(const std::string& path) {
   if (path == "-") {
     impl->in = &std::cin;
   } else {
+    if (absl::Status readable = internal::check_readable(path); !readable.ok()) return readable;
     impl->file.open(path, std::ios::binary);
     if (!impl->file) {
       return absl::NotFoundError(
@@ -71,6 +73,7 @@ absl::StatusOr<bool> JsonlReader::next() {
   Impl& s = *impl_;
   while (std::getline(*s.in, s.line)) {
     ++s.line_number;
+    if (s.line_number == 1 && internal::without_bom(s.line).size() != s.line.size()) s.line.erase(0, 3);
     if (s.line.find_first_not_of(" \t\r") == std::string::npos) continue;
     s.line.reserve(s.line.size() + simdjson::SIMDJSON_PADDING);
     const simdjson::error_code error =
@@ -83,6 +86,9 @@ absl::StatusOr<bool> JsonlReader::next() {
       return s.located(absl::StatusCode::kInvalidArgument,
                        absl::StrCat("expected a JSON object, got ",
                                     internal::type_name(s.record.type())));
+    }
+    if (const std::string twice = internal::duplicate_key(s.record); !twice.empty()) {
+      return s.located(absl::StatusCode::kInvalidArgument, absl::StrCat("duplicate field \"", twice, "\""));
     }
     return true;
   }

@@ -1,16 +1,15 @@
 // Model files: costroute.model/1. docs/model-format.md is the reference.
 #include <simdjson.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <initializer_list>
 
 #include "absl/strings/str_cat.h"
 #include "costroute/internal/status_macros.h"
 #include "costroute/io.h"
+#include "io/file_util.h"
 #include "io/json_util.h"
 #include "io/json_writer.h"
 
@@ -329,6 +328,7 @@ void write_document_frequency(internal::JsonWriter& w, DocumentFrequency df) {
 absl::StatusOr<Model> parse_model(std::string_view json, std::string_view source) {
   simdjson::dom::parser parser;
   element root;
+  json = internal::without_bom(json);
   const simdjson::padded_string padded(json);
   const simdjson::error_code error = parser.parse(padded).get(root);
   if (error != simdjson::SUCCESS) {
@@ -337,6 +337,9 @@ absl::StatusOr<Model> parse_model(std::string_view json, std::string_view source
     const bool located = !reason.empty() && reason[0] >= '0' && reason[0] <= '9';
     return absl::InvalidArgumentError(
         absl::StrCat(to_absl(source), located ? ":" : ": ", reason));
+  }
+  if (const std::string twice = internal::duplicate_key(root); !twice.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(to_absl(source), ": duplicate field \"", twice, "\""));
   }
   absl::StatusOr<Model> model = parse_root(root);
   if (!model.ok()) {
@@ -348,17 +351,9 @@ absl::StatusOr<Model> parse_model(std::string_view json, std::string_view source
 }
 
 absl::StatusOr<Model> load_model(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    return absl::NotFoundError(
-        absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
-  }
-  std::string text((std::istreambuf_iterator<char>(file)),
-                   std::istreambuf_iterator<char>());
-  if (file.bad()) {
-    return absl::UnavailableError(absl::StrCat(path, ": read error"));
-  }
-  return parse_model(text, path);
+  absl::StatusOr<std::string> text = internal::read_file(path);
+  if (!text.ok()) return text.status();
+  return parse_model(*text, path);
 }
 
 std::string model_to_json(const Model& model) {
@@ -430,28 +425,7 @@ std::string model_to_json(const Model& model) {
 }
 
 absl::Status save_model(const Model& model, const std::string& path) {
-  const std::string text = model_to_json(model);
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    if (!file) {
-      return absl::UnavailableError(
-          absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
-    }
-    file.write(text.data(), static_cast<std::streamsize>(text.size()));
-    file.close();
-    if (!file) {
-      std::remove(temporary.c_str());
-      return absl::UnavailableError(absl::StrCat(path, ": write failed"));
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const int saved = errno;
-    std::remove(temporary.c_str());
-    return absl::UnavailableError(
-        absl::StrCat(path, ": cannot replace: ", std::strerror(saved)));
-  }
-  return absl::OkStatus();
+  return internal::write_file(path, model_to_json(model));
 }
 
 }  // namespace costroute

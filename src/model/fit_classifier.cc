@@ -45,10 +45,20 @@ absl::Status validate(const TrainingSet& data, const TrainOptions& options) {
         "labels: every example has label ", positives == 0 ? 0 : 1,
         "; training needs examples of both 0 and 1"));
   }
+  double class_total[2] = {0.0, 0.0};
   for (size_t i = 0; i < data.weights.size(); ++i) {
     if (!(data.weights[i] >= 0.0) || !std::isfinite(data.weights[i])) {
       return absl::InvalidArgumentError(absl::StrCat(
           "weights[", i, "]: expected a finite number >= 0, got ", data.weights[i]));
+    }
+    class_total[data.labels[i]] += data.weights[i];
+  }
+  for (int label : {0, 1}) {
+    if (!data.weights.empty() && !(class_total[label] > 0.0 && std::isfinite(class_total[label]))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "weights: the examples of label ", label, class_total[label] > 0.0 ? " weigh too much in sum (overflow)"
+                                                                             : " all have weight 0",
+          "; training needs weight on both labels"));
     }
   }
   if (!options.context_fields.empty()) {
@@ -70,6 +80,10 @@ absl::Status validate(const TrainingSet& data, const TrainOptions& options) {
   }
   if (options.max_iterations < 1) {
     return absl::InvalidArgumentError("max_iterations: expected at least 1");
+  }
+  if (!(options.tolerance >= 0.0) || !std::isfinite(options.tolerance)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tolerance: expected a number >= 0, got ", options.tolerance));
   }
   return absl::OkStatus();
 }

@@ -1,0 +1,123 @@
+#include "io/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "costroute/internal/status_macros.h"
+
+namespace costroute::internal {
+namespace {
+
+using internal::to_absl;
+
+absl::Status os_error(absl::StatusCode code, const std::string& path, std::string_view what, int error) {
+  return absl::Status(code, absl::StrCat(path, ": ", to_absl(what), ": ", std::strerror(error)));
+}
+
+// Opens `path` for reading; the descriptor, or the error read_file() gives.
+absl::StatusOr<int> open_for_reading(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    return os_error(error == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kUnavailable, path,
+                    "cannot open", error);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return os_error(absl::StatusCode::kInvalidArgument, path, "cannot open", EISDIR);
+  }
+  return fd;
+}
+
+absl::Status write_all(int fd, std::string_view text, const std::string& path) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return os_error(absl::StatusCode::kUnavailable, path, "cannot write", errno);
+    }
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> read_file(const std::string& path) {
+  absl::StatusOr<int> fd = open_for_reading(path);
+  if (!fd.ok()) return fd.status();
+  std::string text;
+  char buffer[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(*fd, buffer, sizeof buffer);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      ::close(*fd);
+      return os_error(absl::StatusCode::kUnavailable, path, "read error", error);
+    }
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(*fd);
+  return text;
+}
+
+absl::Status check_readable(const std::string& path) {
+  absl::StatusOr<int> fd = open_for_reading(path);
+  if (!fd.ok()) return fd.status();
+  ::close(*fd);
+  return absl::OkStatus();
+}
+
+absl::Status write_file(const std::string& path, std::string_view text) {
+  namespace fs = std::filesystem;
+  if (path == "-") {
+    return absl::InvalidArgumentError("-: give a file name to write (\"-\" reads standard input elsewhere)");
+  }
+  std::error_code ec;
+  // Through a symbolic link to the file it names.
+  fs::path target = path;
+  if (fs::is_symlink(fs::symlink_status(target, ec))) {
+    target = fs::weakly_canonical(target, ec);
+    if (ec) return os_error(absl::StatusCode::kUnavailable, path, "cannot follow the link", ec.value());
+  }
+  const std::string target_name = target.string();
+  struct stat st {};
+  const bool exists = ::stat(target_name.c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode)) {
+    return os_error(absl::StatusCode::kInvalidArgument, path, "cannot write", EISDIR);
+  }
+  if (exists && !S_ISREG(st.st_mode)) {
+    // A device or a pipe: write to it, never replace it.
+    const int fd = ::open(target_name.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return os_error(absl::StatusCode::kUnavailable, path, "cannot write", errno);
+    absl::Status status = write_all(fd, text, path);
+    if (::close(fd) != 0 && status.ok()) status = os_error(absl::StatusCode::kUnavailable, path, "cannot write", errno);
+    return status;
+  }
+
+  const std::string temporary = absl::StrCat(target_name, ".tmp.", ::getpid());
+  const mode_t mode = exists ? (st.st_mode & 07777) : 0666;  // a new file: 0666 less the umask
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return os_error(absl::StatusCode::kUnavailable, path, "cannot write", errno);
+  absl::Status status = write_all(fd, text, path);
+  if (status.ok() && exists && ::fchmod(fd, mode) != 0) {
+    status = os_error(absl::StatusCode::kUnavailable, path, "cannot keep the permissions", errno);
+  }
+  if (::close(fd) != 0 && status.ok()) status = os_error(absl::StatusCode::kUnavailable, path, "cannot write", errno);
+  if (status.ok() && std::rename(temporary.c_str(), target_name.c_str()) != 0) {
+    status = os_error(absl::StatusCode::kUnavailable, path, "cannot replace", errno);
+  }
+  if (!status.ok()) ::unlink(temporary.c_str());
+  return status;
+}
+
+}  // namespace costroute::internal

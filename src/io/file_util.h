@@ -1,0 +1,32 @@
+// Private: reading and writing whole files, with one-line errors that name
+// the file, and without losing what was there when a write fails.
+#ifndef COSTROUTE_SRC_IO_FILE_UTIL_H_
+#define COSTROUTE_SRC_IO_FILE_UTIL_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace costroute::internal {
+
+// The bytes of the file at `path`. NotFound ("PATH: cannot open: No such
+// file or directory") when it cannot be opened, InvalidArgument for a
+// directory, Unavailable for a read error.
+[[nodiscard]] absl::StatusOr<std::string> read_file(const std::string& path);
+
+// OK if `path` can be opened for reading as a file (not a directory);
+// else the error read_file() would give.
+[[nodiscard]] absl::Status check_readable(const std::string& path);
+
+// Replaces the file at `path` with `text`. A regular file (or a new one) is
+// written beside it and renamed over it, keeping its permissions, so that a
+// reader never sees half a file and a failed write leaves the old one; a
+// symbolic link is followed, and a device or pipe (/dev/stdout) is written
+// to in place. Unavailable with the OS error on failure.
+[[nodiscard]] absl::Status write_file(const std::string& path, std::string_view text);
+
+}  // namespace costroute::internal
+
+#endif  // COSTROUTE_SRC_IO_FILE_UTIL_H_
