@@ -88,7 +88,7 @@ expect_error 1 'costroute train: --C: expected a number, got "abc"' \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --C abc
 expect_error 1 'costroute train: --ngram: expected two whole numbers such as 1,2, got "12"' \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --ngram 12
-expect_error 1 "costroute train: C: expected a positive number, got -1" \
+expect_error 1 "costroute train: $dir/train.jsonl: C: expected a positive number, got -1" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --C -1
 expect_error 1 "costroute train: --analyzer: expected word, char or char_wb" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --analyzer chars
@@ -127,7 +127,7 @@ printf '%s\n' '{"query":"x","id":[1]}' >"$dir/badid.jsonl"
 expect_error 1 "costroute score: $dir/badid.jsonl:1: field \"id\": expected a string or a number" \
   "$costroute" score --model "$dir/m.json" --data "$dir/badid.jsonl"
 printf '%s\n' '{"query":"only one class","label_small_ok":1}' >"$dir/oneclass.jsonl"
-expect_error 1 "costroute train: labels: every example has label 1; training needs examples of both 0 and 1" \
+expect_error 1 "costroute train: $dir/oneclass.jsonl: labels: every example has label 1; training needs examples of both 0 and 1" \
   "$costroute" train --data "$dir/oneclass.jsonl" --out "$dir/x.json"
 printf '%s\n' '{"query":"no label"}' >"$dir/nolabel.jsonl"
 expect_error 1 "costroute train: $dir/nolabel.jsonl:1: missing field \"label_small_ok\" (or \"label\", or a \"quality\" map)" \
@@ -155,6 +155,9 @@ grep -q "</svg>" "$dir/curve.svg" || fail "eval --plot wrote no SVG"
 grep -q "^router" "$dir/eval_cv" || fail "eval --cv printed no table: $(cat "$dir/eval_cv")"
 expect_error 1 "costroute eval: missing --model (or --cv K to train and score by cross validation)" \
   "$costroute" eval --data "$dir/routing.jsonl"
+expect_error 1 "costroute eval: --cv: expected a value in [2, 1000000], got 0" \
+  "$costroute" eval --cv 0 --data "$dir/routing.jsonl"
+expect_error 1 "costroute train: --data: no file named" "$costroute" train --data , --out "$dir/x.json"
 expect_error 1 "costroute eval: --model and --cv exclude each other: --cv trains its own models" \
   "$costroute" eval --model "$dir/m.json" --cv 5 --data "$dir/routing.jsonl"
 printf '%s\n' '{"query":"x","quality":{"s":1},"meta":{"small":"s","large":"l"},"cost_small":0.1,"cost_large":1}' >"$dir/noq.jsonl"
@@ -307,11 +310,11 @@ expect_error 1 "costroute eval: $dir/negcost.jsonl:1: field \"cost_small\": expe
 expect_error 1 "costroute eval: --cost-small: expected a cost in [0, 1e12], got -0.5" \
   "$costroute" eval --model "$dir/m.json" --data "$dir/nocost.jsonl" --cost-small -0.5 --cost-large 1
 sed 's/"label_small_ok":1}/"label_small_ok":1,"w":0}/; s/"label_small_ok":0}/"label_small_ok":0,"w":1}/' "$dir/train.jsonl" >"$dir/zero_w.jsonl"
-expect_error 1 "costroute train: weights: the examples of label 1 all have weight 0; training needs weight on both labels" \
+expect_error 1 "costroute train: $dir/zero_w.jsonl: weights: the examples of label 1 all have weight 0; training needs weight on both labels" \
   "$costroute" train --data "$dir/zero_w.jsonl" --out "$dir/x.json" --weight-field w
 expect_error 1 'costroute train: --C: expected a number, got "0x10"' \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --C 0x10
-expect_error 1 "costroute train: tolerance: expected a number >= 0, got -1" \
+expect_error 1 "costroute train: $dir/train.jsonl: tolerance: expected a number >= 0, got -1" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tol -1
 expect_error 1 "costroute bench: --min-seconds: expected a number of seconds in (0, 3600]" \
   "$costroute" bench --model "$dir/m.json" --data "$dir/train.jsonl" --min-seconds 1e308

@@ -224,7 +224,10 @@ absl::Status eval_command(const Args& args) {
   if (max_drop < 0.0 || max_drop > 1.0) {
     return absl::InvalidArgumentError("--max-quality-drop: expected a number in [0, 1]");
   }
-  COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 0, 0, 1000000));
+  int64_t folds = 0;
+  if (flags.has("cv")) {
+    COSTROUTE_ASSIGN_OR_RETURN(folds, flags.integer("cv", 5, 2, 1000000));
+  }
   COSTROUTE_ASSIGN_OR_RETURN(int64_t seed, flags.integer("seed", 1, 0, INT64_MAX));
   if (folds == 0 && !flags.has("model")) {
     return absl::InvalidArgumentError("missing --model (or --cv K to train and score by cross validation)");

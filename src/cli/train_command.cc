@@ -48,7 +48,11 @@ absl::Status train_command(const Args& args) {
     options.provenance.emplace_back("tuned", absl::StrCat(describe(options), " (", folds, "-fold CV, ",
                                                           100 * max_drop, "% drop)"));
   }
-  COSTROUTE_ASSIGN_OR_RETURN(TrainResult result, train(data, options));
+  absl::StatusOr<TrainResult> trained = train(data, options);
+  if (!trained.ok()) {  // the data's problem ("labels: every example has label 1"), named by its file
+    return absl::Status(trained.status().code(), absl::StrCat(data_path, ": ", trained.status().message()));
+  }
+  TrainResult& result = *trained;
   COSTROUTE_RETURN_IF_ERROR(save_model(result.model, out_path));
 
   const TrainReport& r = result.report;

@@ -85,6 +85,7 @@ absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes)
 absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std::string>& paths,
                                                           const ReadOptions& options) {
   std::vector<LabelledRecord> records;
+  if (paths.empty()) return absl::InvalidArgumentError("--data: no file named");
   for (const std::string& path : paths) {
     COSTROUTE_ASSIGN_OR_RETURN(JsonlReader in, JsonlReader::open(path));
     const size_t before = records.size();
