@@ -60,7 +60,9 @@ TEST_CASE("catalog creation rejects bad models, naming them") {
         "models[1].name: duplicate model \"a\"");
   CHECK(costroute::Catalog::create({{.name = ""}}).status().message() == "models[0].name: empty");
   CHECK(costroute::Catalog::create({{.name = "a", .tier = -1}}).status().message() ==
-        "models[0].tier: must be >= 0");
+        "models[0].tier: must be in [0, 1000]");
+  CHECK(costroute::Catalog::create({{.name = "a", .tier = 1001}}).status().message() ==
+        "models[0].tier: must be in [0, 1000]");
   CHECK(costroute::Catalog::create({{.name = "a", .usd_per_mtok_in = -1}}).status().message() ==
         "models[0]: prices must be finite and >= 0");
 }

@@ -297,6 +297,9 @@ expect_error 1 "costroute score: $dir/dup2.jsonl:1: duplicate field \"meta.subse
 sed 's/"intercept":/"intercept":0,"intercept":/' "$dir/m.json" >"$dir/dupmodel.json"
 expect_error 1 "costroute score: $dir/dupmodel.json: duplicate field \"intercept\"" \
   "$costroute" score --model "$dir/dupmodel.json" --data "$dir/in.jsonl"
+printf '%s\n' '{"query":"a"} {"query":"b"}' >"$dir/two.jsonl"
+expect_error 1 "costroute score: $dir/two.jsonl:1: not valid JSON: more text after the end of the JSON value" \
+  "$costroute" score --model "$dir/m.json" --data "$dir/two.jsonl"
 printf '\xef\xbb\xbf{"query":"with a byte order mark"}\n' >"$dir/bom.jsonl"
 "$costroute" score --model "$dir/m.json" --data "$dir/bom.jsonl" | grep -q p_small_ok || fail "a byte order mark is refused"
 printf '%s\n' '{"query":"lone \ud800 surrogate"}' >"$dir/surrogate.jsonl"

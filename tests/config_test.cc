@@ -61,7 +61,8 @@ TEST_CASE("config errors are all reported at once, each with its JSON path") {
     {"type": "rule", "when": {"task_type": ["juggling"], "colour": "red"}, "route_to": "tier:7"},
     {"type": "telepathy"},
     {"type": "rule", "when": {}, "route_to": "capable:audio"},
-    {"type": "blend", "weights": {"complexity": 1}, "thresholds": [0.5, 0.4], "route_to": ["cheapest"]}])";
+    {"type": "blend", "weights": {"complexity": 1}, "thresholds": [0.5, 0.4], "route_to": ["cheapest"]},
+    {"type": "rule", "when": {"hours": [5, 5], "min_complexity": 0.8, "max_complexity": 0.2}, "route_to": "cheapest"}])";
   const std::string message = error_of(config_with(kModels, bad_policies));
   CHECK(message.find("policies[0].route_to: \"model:nope\": no model named \"nope\" in models") != std::string::npos);
   CHECK(message.find("policies[1].threshold: expected a number in [0, 1]") != std::string::npos);
@@ -71,6 +72,8 @@ TEST_CASE("config errors are all reported at once, each with its JSON path") {
   CHECK(message.find("policies[3].type: unknown policy type \"telepathy\"") != std::string::npos);
   CHECK(message.find("policies[4].route_to: \"capable:audio\": no model at tier >= 0 has audio") != std::string::npos);
   CHECK(message.find("policies[5].thresholds[1]: thresholds must be ascending") != std::string::npos);
+  CHECK(message.find("policies[6].when.hours: an empty window (from equals to)") != std::string::npos);
+  CHECK(message.find("policies[6].when.min_complexity: greater than max_complexity") != std::string::npos);
   CHECK(message.rfind("c.json: ", 0) == 0);
   CHECK(message.find('\n') == std::string::npos);
 }
@@ -115,6 +118,10 @@ TEST_CASE("edit_config replaces a classifier's threshold and keeps the config lo
   CHECK(costroute::edit_config(json, {.threshold = 0.3, .policy_name = "third"}).status().message() ==
         "no classifier policy named \"third\"");
   CHECK(costroute::edit_config(json, {.threshold = 1.5}).status().code() == absl::StatusCode::kInvalidArgument);
+  // A path the file system cannot name is an error, not an exception.
+  const std::string too_long = "/tmp/" + std::string(300, 'x');
+  CHECK(costroute::edit_config(json, {.to_dir = too_long, .model_path = "m.json"}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("edit_config keeps a relative classifier path pointing at the same file from another directory") {

@@ -168,7 +168,27 @@ TEST_CASE("JsonlReader reads records, skips blank lines and reports bad lines wi
   CHECK(bad.status().message().find(path + ":6: not valid JSON") == 0);
   auto array = in->next();
   CHECK(array.status().message() == path + ":7: expected a JSON object, got array");
+  // No fields after a bad line: not the last good record's, not half of the bad one's.
+  CHECK(in->string_field("query").status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_FALSE(in->has_field("query"));
   CHECK(*in->next() == false);
+}
+
+TEST_CASE("JsonlReader has no fields before its first record") {
+  const std::string path = temp_dir("jsonl_first") + "/in.jsonl";
+  write_file(path, "{\"query\":\"hi\"}\n");
+  auto in = costroute::JsonlReader::open(path);
+  REQUIRE(in.ok());
+  CHECK(in->string_field("query").status().message() ==
+        path + ": no current record (call next() until it returns true)");
+  REQUIRE(*in->next());
+  CHECK(*in->string_field("query") == "hi");
+}
+
+TEST_CASE("a directory is not a model file") {
+  const std::string dir = temp_dir("model_dir");
+  CHECK(costroute::load_model(dir).status().message() == dir + ": cannot open: Is a directory");
+  CHECK(costroute::JsonlReader::open(dir).status().message() == dir + ": cannot open: Is a directory");
 }
 
 TEST_CASE("JsonlReader reports a missing file") {

@@ -326,3 +326,43 @@ TEST_CASE("Reason prints numbers as std::to_chars does, halves included") {
   ints.append(int64_t{0}).append(",").append(int64_t{-42}).append(",").append(INT64_MIN);
   CHECK(ints.view() == "0,-42,-9223372036854775808");
 }
+
+TEST_CASE("check() names a policy tree that could not decide") {
+  using costroute::Blend;
+  using costroute::PolicyPtr;
+  auto fixed = [] { return std::make_unique<costroute::Fixed>("f", Target::cheapest()); };
+  auto message = [](const costroute::Policy& p) { return std::string(p.check().message()); };
+  CHECK(fixed()->check().ok());
+
+  const Blend short_of_targets("b", {{Blend::Signal::kComplexity, 1.0}}, {0.5}, {Target::cheapest()});
+  CHECK(message(short_of_targets) == "policy \"b\": 1 thresholds need 2 targets, got 1");
+  const Blend unordered("b", {}, {0.5, 0.2}, {Target::cheapest(), Target::cheapest(), Target::cheapest()});
+  CHECK(message(unordered) == "policy \"b\": thresholds: expected finite numbers in ascending order");
+  const Blend nan_weight("b", {{Blend::Signal::kCode, NAN}}, {}, {Target::cheapest()});
+  CHECK(message(nan_weight) == "policy \"b\": weights: expected finite numbers");
+
+  CHECK(message(costroute::ClassifierThreshold("c", NAN, Target::cheapest())) ==
+        "policy \"c\": threshold: expected a number in [0, 1]");
+  CHECK(message(costroute::TierTable("t", {{.max_complexity = NAN}})) == "policy \"t\": rows[0].max_complexity: NaN");
+  CHECK(message(costroute::ShiftTier("s", {}, 5000, fixed())) ==
+        "policy \"s\": by: expected a whole number in [-1000, 1000]");
+  CHECK(message(costroute::WithinBudget("w", nullptr)) == "policy \"w\": its inner policy is null");
+  CHECK(message(costroute::StickySession("k", nullptr)) == "policy \"k\": its inner policy is null");
+
+  // Children are checked too, at any depth.
+  std::vector<PolicyPtr> children;
+  children.push_back(fixed());
+  children.push_back(nullptr);
+  CHECK(message(costroute::FirstOf("chain", std::move(children))) == "policy \"chain\": child 1 is null");
+  std::vector<PolicyPtr> nested;
+  nested.push_back(std::make_unique<costroute::WithinBudget>(
+      "w", std::make_unique<costroute::ClassifierThreshold>("deep", 2.0, Target::cheapest())));
+  CHECK(message(costroute::FirstOf("chain", std::move(nested))) ==
+        "policy \"deep\": threshold: expected a number in [0, 1]");
+}
+
+TEST_CASE("a budget that is not a number is no budget") {
+  Harness h;
+  h.context.remaining_budget_usd = NAN;
+  CHECK(h.decide(costroute::WithinBudget("w", std::make_unique<costroute::Fixed>("f", Target::strongest()))) == "big");
+}

@@ -163,6 +163,61 @@ TEST_CASE("a router without a classifier model routes with rules and tables alon
   CHECK(d.policy == "default");
 }
 
+namespace {
+
+// A host's policy that claims to decide but names no model of the catalog.
+class Careless final : public costroute::Policy {
+ public:
+  Careless() : Policy("careless") {}
+  bool decide(const costroute::Request&, costroute::Verdict& verdict, costroute::Trace*) const override {
+    verdict.model = 99;
+    return true;
+  }
+};
+
+costroute::Catalog two_models() {
+  auto c = costroute::Catalog::create({{.name = "s", .tier = 0, .usd_per_mtok_in = 1, .usd_per_mtok_out = 1},
+                                       {.name = "l", .tier = 1, .usd_per_mtok_in = 10, .usd_per_mtok_out = 10}});
+  REQUIRE(c.ok());
+  return *std::move(c);
+}
+
+}  // namespace
+
+TEST_CASE("Router::create refuses what route() could not run, and route() distrusts a host policy's verdict") {
+  auto fixed = [] { return std::make_unique<costroute::Fixed>("f", costroute::Target::cheapest()); };
+  std::vector<costroute::PolicyPtr> chain;
+  chain.push_back(nullptr);
+  CHECK(costroute::Router::create(two_models(), std::make_unique<costroute::FirstOf>("chain", std::move(chain)))
+            .status().message() == "policy \"chain\": child 0 is null");
+  costroute::RouterOptions nan_weight;
+  nan_weight.complexity.length = NAN;
+  CHECK(costroute::Router::create(two_models(), fixed(), nullptr, nan_weight).status().message() ==
+        "complexity: every weight must be in [0, 1]");
+  costroute::Catalog catalog = two_models();
+  REQUIRE(costroute::Router::create(std::move(catalog), fixed()).ok());
+  CHECK(costroute::Router::create(std::move(catalog), fixed()).status().message() == "catalog: empty");
+
+  auto careless = costroute::Router::create(two_models(), std::make_unique<Careless>());
+  REQUIRE(careless.ok());
+  const costroute::Decision d = (*careless)->route("hello");
+  CHECK(d.model->name == "l");
+  CHECK(d.reason.view() == "router:no_policy_decided");
+
+  // A negative answer length costs nothing rather than less than nothing.
+  auto router = costroute::Router::create(two_models(), fixed());
+  REQUIRE(router.ok());
+  costroute::Context context;
+  context.expected_output_tokens = -1'000'000;
+  CHECK((*router)->route("hello", context).estimated_cost_usd >= 0.0);
+
+  // A null router is not published.
+  costroute::RouterHandle handle(*router);
+  CHECK_FALSE(handle.swap(nullptr));
+  CHECK(handle.version() == 0);
+  CHECK(handle.get() == *router);
+}
+
 TEST_CASE("routing makes no heap allocation once warm") {
   const auto router = default_router();
   costroute::RouteScratch scratch;

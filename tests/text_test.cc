@@ -161,6 +161,31 @@ TEST_CASE("transform makes no heap allocation once its scratch has grown") {
   CHECK(allocations_once_warm(v, "ab cd ef gh \u00e9t\u00e9 ab cd ab cd EF") == 0);
 }
 
+TEST_CASE("a shorter query with more distinct terms than a longer one allocates nothing") {
+  // Words "ab", "ac", ..., "ts" (400 terms) and their character 2-grams.
+  std::vector<std::string> words, grams;
+  for (char x = 'a'; x <= 't'; ++x) {
+    grams.push_back(std::string(" ") + x);
+    grams.push_back(std::string(1, x) + " ");
+    for (char y = 'a'; y <= 't'; ++y) words.push_back(std::string{x, y});
+  }
+  grams.insert(grams.end(), words.begin(), words.end());
+  std::string many, long_and_plain;
+  for (const std::string& w : words) many += w + " ";
+  for (int i = 0; i < 3000; ++i) long_and_plain += "ab ";
+  costroute::VectorizerOptions char_wb;
+  char_wb.analyzer = costroute::Analyzer::kCharWb;
+  char_wb.ngram_min = char_wb.ngram_max = 2;
+  for (const auto& [options, terms] : {std::pair{costroute::VectorizerOptions{}, words}, std::pair{char_wb, grams}}) {
+    auto v = make_vectorizer(options, terms, std::vector<double>(terms.size(), 1.0));
+    costroute::TextScratch scratch;
+    v.transform(long_and_plain, scratch);  // grows every buffer but the row, which holds one term
+    costroute::testing::AllocationCounter counter;
+    CHECK(v.transform(many, scratch).size() >= 400);
+    CHECK(counter.count() == 0);
+  }
+}
+
 TEST_CASE("tokens do not depend on where 16-byte blocks fall") {
   // The tokenizer classifies ASCII 16 bytes at a time and falls back to one
   // code point at a time near non-ASCII text; shifting the text across

@@ -95,16 +95,22 @@ inline constexpr ModelIndex kNoModel = -1;
 
 class Catalog {
  public:
+  // Most tiers a catalog may have (tiers 0 to kMaxTier).
+  static constexpr int kMaxTier = 1000;
+
   // Validates and orders the models (by tier, then price in + out, then
   // name). InvalidArgument, naming the model: no models, an empty or
-  // duplicate name, a negative tier or price, a negative context window.
+  // duplicate name, a tier outside [0, kMaxTier], a negative price or
+  // context window.
   [[nodiscard]] static absl::StatusOr<Catalog> create(std::vector<ModelInfo> models) {
     if (models.empty()) return absl::InvalidArgumentError("models: the catalog is empty");
     for (size_t i = 0; i < models.size(); ++i) {
       const ModelInfo& m = models[i];
       const std::string where = absl::StrCat("models[", i, "]");
       if (m.name.empty()) return absl::InvalidArgumentError(where + ".name: empty");
-      if (m.tier < 0) return absl::InvalidArgumentError(where + ".tier: must be >= 0");
+      if (m.tier < 0 || m.tier > kMaxTier) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ".tier: must be in [0, ", kMaxTier, "]"));
+      }
       if (!(m.usd_per_mtok_in >= 0.0) || !std::isfinite(m.usd_per_mtok_in) ||
           !(m.usd_per_mtok_out >= 0.0) || !std::isfinite(m.usd_per_mtok_out)) {
         return absl::InvalidArgumentError(where + ": prices must be finite and >= 0");

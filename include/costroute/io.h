@@ -127,7 +127,8 @@ class JsonlReader {
 
   // Moves to the next record. Returns false at the end of the input;
   // InvalidArgument "FILE:LINE: not valid JSON: ..." or "... expected a JSON
-  // object" for a bad line, Unavailable for a read error.
+  // object" or "... duplicate field" for a bad line, Unavailable for a read
+  // error. A leading UTF-8 byte order mark is skipped.
   [[nodiscard]] absl::StatusOr<bool> next();
 
   // 1-based line number of the current record.
@@ -138,6 +139,8 @@ class JsonlReader {
   // valid until the next call to next(). A missing field is NotFound, a
   // field of the wrong type InvalidArgument, both with file, line and field:
   //   "data.jsonl:7: field \"query\": expected a string, got number".
+  // FailedPrecondition when there is no current record: before the first
+  // next(), or after one that did not return true.
   [[nodiscard]] absl::StatusOr<std::string_view> string_field(
       std::string_view path) const;
   [[nodiscard]] absl::StatusOr<double> number_field(std::string_view path) const;

@@ -49,6 +49,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "costroute/catalog.h"
 #include "costroute/context.h"
 #include "costroute/internal/status_macros.h"
@@ -299,6 +300,12 @@ class Policy {
   // With a trace (explain mode), appends what it said.
   virtual bool decide(const Request& request, Verdict& verdict, Trace* trace) const = 0;
 
+  // OK if this policy (with its children) can decide; else InvalidArgument
+  // naming it ("blend \"b\": 2 thresholds need 3 targets, got 2"). Router::create
+  // refuses a tree that fails, so that route() never meets one. A host's
+  // own policy overrides this when it has settings to check.
+  virtual absl::Status check() const { return absl::OkStatus(); }
+
   const std::string& name() const { return name_; }
 
  protected:
@@ -313,6 +320,14 @@ class Policy {
                                             internal::to_absl(verdict.reason.view()), ")")});
     }
     return true;
+  }
+  // InvalidArgument "NAME: what", for check().
+  absl::Status invalid(std::string_view what) const {
+    return absl::InvalidArgumentError(absl::StrCat("policy \"", name_, "\": ", internal::to_absl(what)));
+  }
+  // check() of an inner policy: present and valid.
+  absl::Status check_inner(const std::unique_ptr<const Policy>& inner) const {
+    return inner ? inner->check() : invalid("its inner policy is null");
   }
   bool abstained(std::string_view why, Trace* trace) const {
     if (trace) trace->push_back({name_, absl::StrCat("abstained: ", internal::to_absl(why))});
@@ -369,6 +384,14 @@ class FirstOf final : public Policy {
     return false;
   }
 
+  absl::Status check() const override {
+    for (size_t i = 0; i < children_.size(); ++i) {
+      if (!children_[i]) return invalid(absl::StrCat("child ", i, " is null"));
+      if (absl::Status s = children_[i]->check(); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
   const std::vector<PolicyPtr>& children() const { return children_; }
 
  private:
@@ -402,6 +425,11 @@ class ClassifierThreshold final : public Policy {
     verdict.reason.clear();
     verdict.reason.append(name()).append(":p=").append(p).append((small_ok ? above_ : below_).view());
     return decided(request, verdict, trace);
+  }
+
+  absl::Status check() const override {
+    if (!(threshold_ >= 0.0 && threshold_ <= 1.0)) return invalid("threshold: expected a number in [0, 1]");
+    return absl::OkStatus();
   }
 
   double threshold() const { return threshold_; }
@@ -441,6 +469,13 @@ class TierTable final : public Policy {
       return decided(request, verdict, trace);
     }
     return abstained("no row matched", trace);
+  }
+
+  absl::Status check() const override {
+    for (size_t i = 0; i < rows_.size(); ++i) {
+      if (std::isnan(rows_[i].max_complexity)) return invalid(absl::StrCat("rows[", i, "].max_complexity: NaN"));
+    }
+    return absl::OkStatus();
   }
 
  private:
@@ -510,6 +545,22 @@ class Blend final : public Policy {
     return decided(request, verdict, trace);
   }
 
+  absl::Status check() const override {
+    if (targets_.size() != thresholds_.size() + 1) {
+      return invalid(absl::StrCat(thresholds_.size(), " thresholds need ", thresholds_.size() + 1,
+                                  " targets, got ", targets_.size()));
+    }
+    for (size_t i = 0; i < thresholds_.size(); ++i) {
+      if (!std::isfinite(thresholds_[i]) || (i > 0 && !(thresholds_[i] > thresholds_[i - 1]))) {
+        return invalid("thresholds: expected finite numbers in ascending order");
+      }
+    }
+    for (const Weight& w : weights_) {
+      if (!std::isfinite(w.weight)) return invalid("weights: expected finite numbers");
+    }
+    return absl::OkStatus();
+  }
+
  private:
   std::vector<Weight> weights_;
   std::vector<double> thresholds_;  // ascending; targets_.size() == thresholds_.size() + 1
@@ -540,6 +591,8 @@ class StickySession final : public Policy {
     return decided(request, verdict, trace);
   }
 
+  absl::Status check() const override { return check_inner(inner_); }
+
  private:
   PolicyPtr inner_;
 };
@@ -563,6 +616,13 @@ class ShiftTier final : public Policy {
     return decided(request, verdict, trace);
   }
 
+  absl::Status check() const override {
+    if (by_ < -Catalog::kMaxTier || by_ > Catalog::kMaxTier) {
+      return invalid(absl::StrCat("by: expected a whole number in [", -Catalog::kMaxTier, ", ", Catalog::kMaxTier, "]"));
+    }
+    return check_inner(inner_);
+  }
+
  private:
   Condition when_;
   int by_;
@@ -580,7 +640,7 @@ class WithinBudget final : public Policy {
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
     if (!inner_->decide(request, verdict, trace)) return false;
     const std::optional<double>& budget = request.context.remaining_budget_usd;
-    if (!budget || request.cost_usd(verdict.model) <= *budget) return true;
+    if (!budget || std::isnan(*budget) || request.cost_usd(verdict.model) <= *budget) return true;
     ModelIndex fit = request.catalog.cheapest();
     for (ModelIndex m = verdict.model; m >= 0; --m) {
       if (request.cost_usd(m) <= *budget) {
@@ -592,6 +652,8 @@ class WithinBudget final : public Policy {
     verdict.reason.append(";").append(name()).append(":over_budget");
     return decided(request, verdict, trace);
   }
+
+  absl::Status check() const override { return check_inner(inner_); }
 
  private:
   PolicyPtr inner_;

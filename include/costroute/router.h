@@ -25,6 +25,7 @@
 #ifndef COSTROUTE_ROUTER_H_
 #define COSTROUTE_ROUTER_H_
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cmath>
@@ -92,11 +93,21 @@ class Router {
  public:
   // Builds a router. `policy` is the root of the policy tree; `model` is
   // the learned classifier, optional (ClassifierThreshold abstains without
-  // it). InvalidArgument for a missing policy or a negative option.
+  // it). InvalidArgument for an empty catalog (one moved from), a missing
+  // policy or one that fails its check() (a null child, a threshold out of
+  // range, ...), a negative option, or a complexity weight outside [0, 1].
   [[nodiscard]] static absl::StatusOr<std::shared_ptr<const Router>> create(
       Catalog catalog, PolicyPtr policy, std::shared_ptr<const Model> model = nullptr,
       RouterOptions options = {}) {
+    if (catalog.size() == 0) return absl::InvalidArgumentError("catalog: empty");
     if (!policy) return absl::InvalidArgumentError("policy: the router needs a policy tree");
+    if (absl::Status checked = policy->check(); !checked.ok()) return checked;
+    const ComplexityWeights& w = options.complexity;
+    for (double weight : {w.length, w.reasoning, w.task, w.domain, w.code}) {
+      if (!(weight >= 0.0 && weight <= 1.0)) {
+        return absl::InvalidArgumentError("complexity: every weight must be in [0, 1]");
+      }
+    }
     if (model && model->context_features().size() > kMaxContextFeatures) {
       return absl::InvalidArgumentError(absl::StrCat("model: more than ", kMaxContextFeatures,
                                                      " context features"));
@@ -141,10 +152,12 @@ class Router {
     d.signals.p_small_ok = p_small_ok;
 
     const Request request{query, context, d.signals, catalog_,
-                          context.expected_output_tokens.value_or(options_.default_output_tokens),
+                          std::max<int64_t>(0, context.expected_output_tokens.value_or(options_.default_output_tokens)),
                           options_.utc_offset_minutes};
     Verdict verdict;
-    if (!policy_->decide(request, verdict, context.explain ? &d.trace : nullptr)) {
+    const bool decided = policy_->decide(request, verdict, context.explain ? &d.trace : nullptr);
+    // A host's own policy may say it decided without naming a model of the catalog.
+    if (!decided || verdict.model < 0 || static_cast<size_t>(verdict.model) >= catalog_.size()) {
       // Nothing decided: quality first.
       verdict.model = catalog_.strongest();
       verdict.policy = "router";
@@ -223,13 +236,18 @@ class Router {
 //   handle.swap(*costroute::load_router("new.config.json"));
 class RouterHandle {
  public:
+  // `router` must not be null (Router::create and load_router never give
+  // a null one).
   explicit RouterHandle(std::shared_ptr<const Router> router) : current_(std::move(router)) {}
 
   // Publishes `next`; routes already under way finish on the old router.
-  void swap(std::shared_ptr<const Router> next) {
+  // A null `next` changes nothing and returns false.
+  bool swap(std::shared_ptr<const Router> next) {
+    if (!next) return false;
     std::lock_guard<std::mutex> lock(mutex_);
     current_ = std::move(next);
     version_.fetch_add(1, std::memory_order_release);
+    return true;
   }
 
   // The current router, kept alive while the caller holds it.

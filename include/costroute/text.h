@@ -472,6 +472,7 @@ class Vectorizer {
   void count_terms(TextScratch& scratch) const {
     const TokenBuffer& tokens = scratch.tokens;
     const size_t n_tokens = tokens.size();
+    reserve_row(scratch.row, n_tokens);
     ColumnCounter counter = start_counting(scratch);
 
     std::vector<uint64_t>& hashes = scratch.token_hashes;
@@ -538,6 +539,7 @@ class Vectorizer {
   // windows that are not terms count in the sink.
   void count_char_terms(std::string_view text, TextScratch& scratch) const {
     const bool word_bounded = options_.analyzer == Analyzer::kCharWb;
+    reserve_row(scratch.row, 3 * text.size() + 2);  // code points of the prepared text, at most (CharText)
     internal::prepare_char_text(text, options_.lowercase, word_bounded, scratch.chars);
     ColumnCounter counter = start_counting(scratch);
     internal::for_each_char_ngram(scratch.chars, word_bounded, static_cast<size_t>(options_.ngram_min),
@@ -549,6 +551,19 @@ class Vectorizer {
                                                                                         : static_cast<size_t>(found));
                                   });
     collect(counter, scratch.row);
+  }
+
+  // Room in `row` for every term that `positions` token (or character)
+  // positions can hold, so that a query never grows the row after a longer
+  // one: the scratch's promise of no allocation once the longest query has
+  // been seen, whatever its terms.
+  void reserve_row(SparseRow& row, size_t positions) const {
+    const size_t lengths = static_cast<size_t>(options_.ngram_max - options_.ngram_min + 1);
+    const size_t most = std::min(positions * lengths, vocabulary_.size());
+    if (row.columns.capacity() < most) {
+      row.columns.reserve(most);
+      row.values.reserve(most);
+    }
   }
 
   // Counts per column in a TextScratch's arrays, with a two-level bitmap of

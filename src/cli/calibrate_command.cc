@@ -182,10 +182,11 @@ absl::Status calibrate_command(const Args& args) {
       COSTROUTE_ASSIGN_OR_RETURN(std::string text, internal::read_file(*config_path));
       const std::string out_path = *flags.get("out");
       namespace fs = std::filesystem;
+      const std::string out_dir = fs::path(out_path).parent_path().string();
       const ConfigEdits edits{.threshold = threshold,
                               .policy_name = flags.get("policy").value_or(""),
                               .from_dir = fs::path(*config_path).parent_path().string(),
-                              .to_dir = fs::absolute(fs::path(out_path)).parent_path().string(),
+                              .to_dir = out_dir.empty() ? "." : out_dir,
                               .model_path = flags.get("model").value_or("")};
       absl::StatusOr<std::string> updated = edit_config(text, edits);
       if (!updated.ok()) {

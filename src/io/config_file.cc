@@ -294,6 +294,10 @@ class PolicyReader {
           r_.error(p, "expected [from, to] hours of the day, 0-23 and 0-24");
           continue;
         }
+        if (from == to) {
+          r_.error(p, "an empty window (from equals to): the rule could never hold; [0, 24] is all day");
+          continue;
+        }
         c.hours = std::make_pair(static_cast<int>(from), static_cast<int>(to));
       } else if (k == "tags") {
         simdjson::dom::object tags;
@@ -778,6 +782,7 @@ class ConfigPrinter {
 
   std::string& text() { return out_; }
   bool replaced() const { return replaced_; }
+  const absl::Status& status() const { return status_; }
 
  private:
   bool is_target(simdjson::dom::object object) {
@@ -788,20 +793,36 @@ class ConfigPrinter {
     return edits_.policy_name.empty() || name == edits_.policy_name;
   }
 
-  std::string rebased(std::string_view path) const {
-    namespace fs = std::filesystem;
-    if (fs::path(path).is_absolute()) return std::string(path);
-    const fs::path file = fs::absolute(fs::path(edits_.from_dir.empty() ? "." : edits_.from_dir) / path);
-    return fs::relative(file, fs::absolute(edits_.to_dir)).generic_string();
+  std::string rebased(std::string_view path) {
+    if (std::filesystem::path(path).is_absolute()) return std::string(path);
+    return relative_to_out(std::filesystem::path(edits_.from_dir.empty() ? "." : edits_.from_dir) / path);
   }
 
-  std::string new_model_path() const {
+  std::string new_model_path() { return relative_to_out(edits_.model_path); }
+
+  // `file` (absolute, or relative to the working directory) relative to
+  // to_dir; on a file system error (a path too long, no working
+  // directory), `file` as given and the error kept for edit_config.
+  std::string relative_to_out(const std::filesystem::path& file) {
     namespace fs = std::filesystem;
-    const fs::path to = fs::absolute(edits_.to_dir.empty() ? fs::path(".") : fs::path(edits_.to_dir));
-    return fs::relative(fs::absolute(edits_.model_path), to).generic_string();
+    std::error_code error;
+    const fs::path to = fs::absolute(edits_.to_dir.empty() ? fs::path(".") : fs::path(edits_.to_dir), error);
+    fs::path from;
+    if (!error) from = fs::absolute(file, error);
+    fs::path result;
+    if (!error) result = fs::relative(from, to, error);
+    if (error || result.empty()) {
+      if (status_.ok()) {
+        status_ = absl::InvalidArgumentError(absl::StrCat("classifier.model: cannot name ", file.string(),
+                                                          " from ", to.string(), ": ", error.message()));
+      }
+      return file.generic_string();
+    }
+    return result.generic_string();
   }
 
   const ConfigEdits& edits_;
+  absl::Status status_;  // the first problem met while printing
   bool replaced_ = false;
   bool in_classifier_ = false;
   bool has_classifier_ = false;
@@ -823,6 +844,7 @@ absl::StatusOr<std::string> edit_config(std::string_view config_json, const Conf
   }
   ConfigPrinter printer(edits);
   printer.print(root, 0);
+  if (!printer.status().ok()) return printer.status();
   if (edits.threshold && !printer.replaced()) {
     return absl::NotFoundError(
         edits.policy_name.empty()

@@ -50,6 +50,31 @@ std::string find_non_finite_literal(std::string_view text) {
   return "";
 }
 
+// True if `text` holds a complete object or array followed by more than
+// white space ("{...} x", two objects on one line).
+bool has_text_after_value(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) return text.find_first_not_of(" \t\r\n", i + 1) != std::string_view::npos;
+      if (depth < 0) return false;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string describe_parse_error(simdjson::error_code error,
@@ -60,6 +85,8 @@ std::string describe_parse_error(simdjson::error_code error,
     case simdjson::EMPTY:
       return "empty input, expected JSON";
     case simdjson::TAPE_ERROR:
+      if (has_text_after_value(text)) return "not valid JSON: more text after the end of the JSON value";
+      [[fallthrough]];
     case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
       return "not valid JSON: unbalanced braces or brackets, or a missing "
              "comma or colon (truncated?)";

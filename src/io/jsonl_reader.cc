@@ -23,6 +23,7 @@ struct JsonlReader::Impl {
   size_t line_number = 0;
   simdjson::dom::parser parser;
   simdjson::dom::element record;
+  bool has_record = false;  // the last next() returned true
 
   absl::Status located(absl::StatusCode code, std::string_view message) const {
     return absl::Status(code, to_absl(absl::StrCat(path, ":", line_number, ": ",
@@ -31,6 +32,10 @@ struct JsonlReader::Impl {
 
   absl::StatusOr<simdjson::dom::element> field(std::string_view name) const {
     simdjson::dom::element value;
+    if (!has_record) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": no current record (call next() until it returns true)"));
+    }
     if (!internal::find_path(record, name, value)) {
       return located(absl::StatusCode::kNotFound,
                      absl::StrCat("missing field \"", to_absl(name), "\""));
@@ -71,6 +76,7 @@ absl::StatusOr<JsonlReader> JsonlReader::open(const std::string& path) {
 
 absl::StatusOr<bool> JsonlReader::next() {
   Impl& s = *impl_;
+  s.has_record = false;
   while (std::getline(*s.in, s.line)) {
     ++s.line_number;
     if (s.line_number == 1 && internal::without_bom(s.line).size() != s.line.size()) s.line.erase(0, 3);
@@ -90,6 +96,7 @@ absl::StatusOr<bool> JsonlReader::next() {
     if (const std::string twice = internal::duplicate_key(s.record); !twice.empty()) {
       return s.located(absl::StatusCode::kInvalidArgument, absl::StrCat("duplicate field \"", twice, "\""));
     }
+    s.has_record = true;
     return true;
   }
   if (s.in->bad()) {
@@ -207,7 +214,7 @@ absl::StatusOr<std::string> JsonlReader::json_field(std::string_view path) const
 
 bool JsonlReader::has_field(std::string_view path) const {
   simdjson::dom::element value;
-  return internal::find_path(impl_->record, path, value);
+  return impl_->has_record && internal::find_path(impl_->record, path, value);
 }
 
 absl::Status JsonlReader::error(std::string_view message) const {
