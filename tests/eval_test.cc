@@ -136,6 +136,31 @@ TEST_CASE("the operating point is the cheapest within the drop, the better quali
   CHECK(costroute::cheapest_within_drop(curve, 1.0, 0.0).threshold == 0.9);
 }
 
+TEST_CASE("tier evaluation refuses indices and sizes that do not fit") {
+  const std::vector<std::string> models = {"cheap", "strong"};
+  const std::vector<double> four = {1, 1, 0, 1};
+  const std::vector<size_t> fine = {0, 1}, beyond = {0, 2};
+  CHECK(costroute::evaluate_tiers(models, 1, four, four, fine).ok());
+  CHECK(costroute::evaluate_tiers(models, 2, four, four, fine).status().message() == "strongest: not one of the models");
+  CHECK(costroute::evaluate_tiers(models, 1, four, four, beyond).status().message() == "chosen[1]: not one of the models");
+  CHECK(costroute::evaluate_tiers(models, 1, std::span(four).first(3), four, fine).status().message() ==
+        "quality and cost: expected 4 values (2 prompts times 2 models)");
+  CHECK(costroute::evaluate_tiers(models, 1, {}, {}, {}).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("cross validation and tuning refuse a training set of the wrong shape") {
+  costroute::TrainingSet data;
+  for (int i = 0; i < 10; ++i) {
+    data.queries.push_back("q" + std::to_string(i));
+    data.labels.push_back(i % 2);
+  }
+  costroute::TrainOptions options;
+  options.context_fields = {"meta.subset"};  // but no context rows
+  CHECK(costroute::cross_validated_scores(data, options, 2, 1).status().message() ==
+        "context: expected 10 rows (one per query) for the context fields, got 0");
+  CHECK(costroute::assign_folds(4, 0, 1) == std::vector<int>(4, 0));
+}
+
 TEST_CASE("tier evaluation totals quality and cost per strategy, with a quality-first oracle") {
   // Two prompts, three models (cheap, mid, strong).
   const std::vector<std::string> models = {"cheap", "mid", "strong"};
@@ -143,7 +168,9 @@ TEST_CASE("tier evaluation totals quality and cost per strategy, with a quality-
                                        0, 1, 1};  // prompt 1: cheap wrong
   const std::vector<double> cost = {1, 2, 10, 1, 2, 10};
   const std::vector<size_t> chosen = {0, 2};
-  const costroute::TierEvaluation e = costroute::evaluate_tiers(models, 2, quality, cost, chosen);
+  auto evaluated = costroute::evaluate_tiers(models, 2, quality, cost, chosen);
+  REQUIRE(evaluated.ok());
+  const costroute::TierEvaluation& e = *evaluated;
   CHECK(e.n == 2);
   CHECK(e.router.quality == 1.0);
   CHECK(e.router.cost == 11.0);

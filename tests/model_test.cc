@@ -66,6 +66,12 @@ TEST_CASE("model creation rejects wrong lengths and non-finite numbers") {
   CHECK(inf_coef.status().message() == "coef[1]: not a finite number");
   auto nan_intercept = costroute::Model::create(*v, {1.0, 1.0}, NAN);
   CHECK(nan_intercept.status().message() == "intercept: not a finite number");
+  // Finite but so large that a query's sum would overflow to NaN.
+  CHECK(costroute::Model::create(*v, {1.0, 1e200}, 0.0).status().message() == "coef[1]: beyond 1e100 in size");
+  CHECK(costroute::Model::create(*v, {1.0, 1.0}, -1e200).status().message() == "intercept: beyond 1e100 in size");
+  // save_model writes provenance as a JSON object, whose keys must differ.
+  CHECK(costroute::Model::create(*v, {1.0, 1.0}, 0.0, {{"k", "1"}, {"k", "2"}}).status().message() ==
+        "provenance: duplicate key \"k\"");
 }
 
 TEST_CASE("scoring makes no heap allocation once warm") {

@@ -92,6 +92,14 @@ TEST_CASE("vectorizer rejects inconsistent parts, naming the field") {
   CHECK(wrong_idf.status().message() == "idf: expected 2 values, got 1");
   auto nan_idf = costroute::Vectorizer::create(options, {"ab", "cd"}, {1.0, NAN});
   CHECK(nan_idf.status().message() == "idf[1]: not a finite number");
+  CHECK(costroute::Vectorizer::create(options, {"ab", "cd"}, {1.0, 1e308}).status().message() ==
+        "idf[1]: beyond 1e100 in size");
+  CHECK(costroute::Vectorizer::create(options, {"ab", "c\xff"}, {1.0, 1.0}).status().message() ==
+        "vocabulary[1]: not valid UTF-8");
+  costroute::VectorizerOptions nan_df;
+  nan_df.min_df = costroute::DocumentFrequency::fraction(NAN);
+  CHECK(costroute::Vectorizer::create(nan_df, {"ab"}, {1.0}).status().message() ==
+        "min_df: expected a fraction in [0, 1]");
   auto duplicate = costroute::Vectorizer::create(options, {"ab", "cd", "ab"}, {1, 1, 1});
   CHECK(duplicate.status().message() ==
         "vocabulary[2]: duplicate term \"ab\" (also at vocabulary[0])");

@@ -153,14 +153,17 @@ struct TierEvaluation {
 // Evaluates routing decisions over m models: quality[i * m + j] and
 // cost[i * m + j] are prompt i's quality and cost under model j, chosen[i]
 // the model the router picked. `strongest` is the reference for savings.
-TierEvaluation evaluate_tiers(const std::vector<std::string>& models, size_t strongest,
+// InvalidArgument when no prompt is given, the sizes disagree, or an index
+// is not one of the m models.
+[[nodiscard]] absl::StatusOr<TierEvaluation> evaluate_tiers(const std::vector<std::string>& models, size_t strongest,
                               std::span<const double> quality, std::span<const double> cost,
                               std::span<const size_t> chosen);
 
 // ---- Cross validation and tuning -------------------------------------------
 
 // Deterministic K-fold assignment: the fold of each of n examples, from a
-// seeded shuffle that is the same on every platform.
+// seeded shuffle that is the same on every platform. Fewer than 1 fold is
+// taken as 1.
 std::vector<int> assign_folds(size_t n, int folds, uint64_t seed);
 
 // Out-of-fold scores, and the fold (assign_folds) each example was held out in.

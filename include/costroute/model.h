@@ -84,9 +84,23 @@ class Model {
         return absl::InvalidArgumentError(
             absl::StrCat("coef[", i, "]: not a finite number"));
       }
+      if (std::fabs(coef[i]) > Vectorizer::kMaxWeight) {
+        return absl::InvalidArgumentError(absl::StrCat("coef[", i, "]: beyond 1e100 in size"));
+      }
     }
     if (!std::isfinite(intercept)) {
       return absl::InvalidArgumentError("intercept: not a finite number");
+    }
+    if (std::fabs(intercept) > Vectorizer::kMaxWeight) {
+      return absl::InvalidArgumentError("intercept: beyond 1e100 in size");
+    }
+    for (size_t i = 0; i < provenance.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (provenance[j].first == provenance[i].first) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("provenance: duplicate key \"", provenance[i].first, "\""));
+        }
+      }
     }
     for (size_t f = 0; f < context_features.size(); ++f) {
       const ContextFeature& c = context_features[f];
@@ -100,8 +114,8 @@ class Model {
         if (i > 0 && !(c.values[i - 1] < c.values[i])) {
           return absl::InvalidArgumentError(absl::StrCat(where, ".values: not sorted and unique at [", i, "]"));
         }
-        if (!std::isfinite(c.coef[i])) {
-          return absl::InvalidArgumentError(absl::StrCat(where, ".coef[", i, "]: not a finite number"));
+        if (!std::isfinite(c.coef[i]) || std::fabs(c.coef[i]) > Vectorizer::kMaxWeight) {
+          return absl::InvalidArgumentError(absl::StrCat(where, ".coef[", i, "]: not a finite number of at most 1e100"));
         }
       }
     }

@@ -322,6 +322,11 @@ struct TextScratch {
 // and options. Immutable after creation and safe to share between threads.
 class Vectorizer {
  public:
+  // The largest idf (and, in Model, coefficient) magnitude a model may
+  // hold: far beyond any trained value, and small enough that no sum over
+  // a query can overflow.
+  static constexpr double kMaxWeight = 1e100;
+
   // Validates and builds a vectorizer. Errors (InvalidArgument) name the
   // field: "ngram_range", "idf: expected 5000 values, got 4999",
   // "idf[7]: not a finite number", "vocabulary[12]: duplicate term \"ab\"".
@@ -357,6 +362,23 @@ class Vectorizer {
       if (!std::isfinite(idf[i])) {
         return absl::InvalidArgumentError(
             absl::StrCat("idf[", i, "]: not a finite number"));
+      }
+      if (std::fabs(idf[i]) > kMaxWeight) {  // counts times idf, squared and summed, must not overflow
+        return absl::InvalidArgumentError(absl::StrCat("idf[", i, "]: beyond 1e100 in size"));
+      }
+    }
+    for (const auto& [name, df] : {std::pair{"min_df", options.min_df}, std::pair{"max_df", options.max_df}}) {
+      if (!(df.value >= 0.0) || (df.is_fraction ? df.value > 1.0 : df.value > 9007199254740992.0)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            name, ": expected ", df.is_fraction ? "a fraction in [0, 1]" : "a count of documents in [0, 2^53]"));
+      }
+    }
+    for (size_t i = 0; i < vocabulary.size(); ++i) {
+      const auto* bytes = reinterpret_cast<const unsigned char*>(vocabulary[i].data());
+      for (size_t at = 0; at < vocabulary[i].size();) {
+        if (internal::decode_utf8(bytes, vocabulary[i].size(), at) == internal::kInvalidUtf8) {
+          return absl::InvalidArgumentError(absl::StrCat("vocabulary[", i, "]: not valid UTF-8"));
+        }
       }
     }
     if (!sublinear_tf_log.empty() && !options.sublinear_tf) {

@@ -164,8 +164,8 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
                      : absl::StrCat(data_path, ": all ", skipped,
                                     " records skipped: none scores every model of the config in \"quality\""));
   }
-  const TierEvaluation e =
-      evaluate_tiers(names, static_cast<size_t>(catalog.strongest()), quality, cost, chosen);
+  COSTROUTE_ASSIGN_OR_RETURN(const TierEvaluation e, evaluate_tiers(names, static_cast<size_t>(catalog.strongest()),
+                                                                   quality, cost, chosen));
   std::string text;
   if (flags.has("json")) {
     internal::JsonWriter w;

@@ -1,19 +1,28 @@
 // Evaluating a router config over several models (include/costroute/eval.h).
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
 #include "costroute/eval.h"
 
 namespace costroute {
 
-TierEvaluation evaluate_tiers(const std::vector<std::string>& models, size_t strongest,
-                              std::span<const double> quality, std::span<const double> cost,
-                              std::span<const size_t> chosen) {
+absl::StatusOr<TierEvaluation> evaluate_tiers(const std::vector<std::string>& models, size_t strongest,
+                                              std::span<const double> quality, std::span<const double> cost,
+                                              std::span<const size_t> chosen) {
   TierEvaluation e;
   const size_t m = models.size();
   e.models = models;
   e.strongest = strongest;
   e.n = chosen.size();
-  if (e.n == 0 || m == 0) return e;
+  if (e.n == 0 || m == 0) return absl::InvalidArgumentError("no prompts or no models to evaluate");
+  if (quality.size() != e.n * m || cost.size() != e.n * m) {
+    return absl::InvalidArgumentError(absl::StrCat("quality and cost: expected ", e.n * m, " values (",
+                                                   e.n, " prompts times ", m, " models)"));
+  }
+  if (strongest >= m) return absl::InvalidArgumentError("strongest: not one of the models");
+  for (size_t i = 0; i < e.n; ++i) {
+    if (chosen[i] >= m) return absl::InvalidArgumentError(absl::StrCat("chosen[", i, "]: not one of the models"));
+  }
   auto tally = [&](const std::string& name, auto pick) {
     TierStrategy s{name, 0.0, 0.0, 0.0, 0.0, std::vector<double>(m, 0.0)};
     for (size_t i = 0; i < e.n; ++i) {

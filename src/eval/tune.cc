@@ -18,6 +18,8 @@ using internal::splitmix64;
 
 // The examples `rows` of `data`, keeping only the context columns `keep`
 // (indices into data.context's rows).
+//
+// Callers check the set's shape first (check_shape).
 TrainingSet subset(const TrainingSet& data, const std::vector<size_t>& rows, const std::vector<size_t>& keep) {
   TrainingSet out;
   for (size_t i : rows) {
@@ -57,9 +59,32 @@ double savings_difference_error(std::span<const Outcome> a, const internal::Rank
   return std::sqrt(std::max(0.0, (sum_squares - resamples * mean * mean) / (resamples - 1)));
 }
 
+// The shape subset() relies on: one label (and weight, if any) per query,
+// and with context fields, a row of at least `fields` values per query.
+absl::Status check_shape(const TrainingSet& data, size_t fields) {
+  const size_t n = data.queries.size();
+  if (data.labels.size() != n) return absl::InvalidArgumentError("labels: expected one per query");
+  if (!data.weights.empty() && data.weights.size() != n) {
+    return absl::InvalidArgumentError("weights: expected one per query, or none");
+  }
+  if (fields > 0) {
+    if (data.context.size() != n) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("context: expected ", n, " rows (one per query) for the context fields, got ", data.context.size()));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (data.context[i].size() < fields) {
+        return absl::InvalidArgumentError(absl::StrCat("context[", i, "]: expected ", fields, " values"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<int> assign_folds(size_t n, int folds, uint64_t seed) {
+  folds = std::max(folds, 1);
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
   uint64_t state = seed;
@@ -107,6 +132,7 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
     return absl::InvalidArgumentError(
         absl::StrCat("folds: expected between 2 and the number of examples (", n, "), got ", folds));
   }
+  COSTROUTE_RETURN_IF_ERROR(check_shape(data, options.context_fields.size()));
   std::vector<size_t> all_context(options.context_fields.size());
   for (size_t k = 0; k < all_context.size(); ++k) all_context[k] = k;
   FoldScores out{std::vector<double>(n), assign_folds(n, folds, seed)};
@@ -146,6 +172,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   if (outcomes.size() != data.queries.size()) {
     return absl::InvalidArgumentError("outcomes: expected one per query");
   }
+  COSTROUTE_RETURN_IF_ERROR(check_shape(data, options.context_fields.size()));
   TuneResult result;
   // A trial with its out-of-fold outcomes and their ranking, which the
   // acceptance test below compares example by example.
