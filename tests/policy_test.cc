@@ -264,6 +264,23 @@ TEST_CASE("shift_tier moves a decision when its condition holds, clamped to the 
   CHECK(h.decide(down) == "big");
   const costroute::ShiftTier way_down("x", {}, -5, std::make_unique<costroute::Fixed>("inner", Target::strongest()));
   CHECK(h.decide(way_down) == "small");
+  // At the edge the decision stands, the model named included.
+  const costroute::ShiftTier up("up", {}, 1, std::make_unique<costroute::Fixed>("inner", Target::named("big")));
+  CHECK(h.decide(up) == "big");
+  CHECK(h.reason() == "inner:model:big");
+}
+
+TEST_CASE("shift_tier steps over the catalog's tiers, gaps and all") {
+  Harness h;
+  auto gapped = costroute::Catalog::create({{.name = "a", .tier = 0}, {.name = "b", .tier = 5}, {.name = "c", .tier = 9}});
+  REQUIRE(gapped.ok());
+  h.cat = *std::move(gapped);
+  const costroute::ShiftTier down("down", {}, -1, std::make_unique<costroute::Fixed>("inner", Target::strongest()));
+  CHECK(h.decide(down) == "b");
+  const costroute::ShiftTier up("up", {}, 1, std::make_unique<costroute::Fixed>("inner", Target::cheapest()));
+  CHECK(h.decide(up) == "b");
+  CHECK(h.cat.tier_steps_from(9, -2) == 0);
+  CHECK(h.cat.tier_steps_from(0, 7) == 9);
 }
 
 TEST_CASE("within_budget keeps the estimate under the remaining budget") {

@@ -114,6 +114,17 @@ TEST_CASE("a request longer than a model's context window goes to a model that c
   CHECK(d.reason.view().find("filter:capability_or_context") != std::string_view::npos);
 }
 
+TEST_CASE("a request longer than every context window goes to the longest one, flagged long_context") {
+  std::string long_query;
+  while (long_query.size() < 800000) long_query += "lorem ipsum dolor sit amet ";  // about 200k tokens
+  const auto d = default_router()->route(long_query);
+  CHECK(d.signals.tokens > 128000);
+  CHECK(d.unmet_needs == costroute::kLongContext);
+  CHECK(d.model->context_window == 128000);  // the longest window of a text model
+  CHECK(d.model->name == kStrong);
+  CHECK(d.reason.view().find("filter:no_capable_model") != std::string_view::npos);
+}
+
 TEST_CASE("the classifier decides when no rule does, and the tier table after it") {
   const auto d = default_router()->route("Who wrote the novel Moby Dick?");
   CHECK(d.policy == "classifier");

@@ -165,6 +165,20 @@ class Catalog {
     return last;
   }
 
+  // The tier `steps` of the catalog's tiers above `tier` (below it for
+  // negative steps), stopping at the lowest and the highest: with tiers
+  // {0, 5, 9}, one step down from 9 is 5.
+  int tier_steps_from(int tier, int steps) const {
+    int result = tier;
+    for (size_t i = 0; i < models_.size() && steps > 0; ++i) {
+      if (models_[i].tier > result) result = models_[i].tier, --steps;
+    }
+    for (size_t i = models_.size(); i-- > 0 && steps < 0;) {
+      if (models_[i].tier < result) result = models_[i].tier, ++steps;
+    }
+    return result;
+  }
+
   // The cheapest model at tier >= `min_tier` that can take the request;
   // kNoModel if none can.
   ModelIndex cheapest_capable(int min_tier, uint32_t needs, int64_t tokens) const {
@@ -174,6 +188,21 @@ class Catalog {
       }
     }
     return kNoModel;
+  }
+
+  // The model with the longest context window (0, unlimited, is longest)
+  // among those with all of `capabilities`, the cheapest of equals;
+  // kNoModel if none has them all.
+  ModelIndex widest_with(uint32_t capabilities) const {
+    ModelIndex best = kNoModel;
+    auto longer = [](int64_t a, int64_t b) { return a != b && (a == 0 || (b != 0 && a > b)); };
+    for (size_t i = 0; i < models_.size(); ++i) {
+      if ((models_[i].capabilities & capabilities) != capabilities) continue;
+      if (best == kNoModel || longer(models_[i].context_window, models_[best].context_window)) {
+        best = static_cast<ModelIndex>(i);
+      }
+    }
+    return best;
   }
 
   // `chosen` if it can take the request; else the cheapest capable model of

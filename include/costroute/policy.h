@@ -597,8 +597,10 @@ class StickySession final : public Policy {
   PolicyPtr inner_;
 };
 
-// When the condition holds, moves the inner decision `by` tiers (negative:
-// cheaper), for instance one tier down for free users at night.
+// When the condition holds, moves the inner decision `by` of the catalog's
+// tiers (negative: cheaper; with tiers {0, 5}, one step down from 5 is 0),
+// to that tier's cheapest model, for instance one tier down for free users
+// at night. At the lowest or highest tier the decision stands.
 class ShiftTier final : public Policy {
  public:
   ShiftTier(std::string name, Condition when, int by, PolicyPtr inner)
@@ -608,9 +610,10 @@ class ShiftTier final : public Policy {
     if (!inner_->decide(request, verdict, trace)) return false;
     if (!when_.matches(request)) return true;
     const Catalog& c = request.catalog;
-    const int tier = std::clamp(c[verdict.model].tier + by_, 0, c.max_tier());
+    const int from = c[verdict.model].tier;
+    const int tier = c.tier_steps_from(from, by_);
+    if (tier == from) return true;
     const ModelIndex shifted = c.first_of_tier(tier);
-    if (shifted == verdict.model) return true;
     verdict.model = shifted;
     verdict.reason.append(";").append(name()).append(":").append(by_);
     return decided(request, verdict, trace);

@@ -69,8 +69,11 @@ struct Decision {
   Reason reason = {};  // "rule:premium_tier", "classifier:p=0.82>=0.75", ...
   double estimated_cost_usd = 0.0;
   std::string_view arm = {};  // experiment arm; empty outside experiments
-  // Capabilities the request needs that no model in the catalog has (the
-  // request then goes to the model chosen, which cannot fully take it).
+  // What the request needs that no model in the catalog offers: capability
+  // bits no model has, and kLongContext when the query is longer than the
+  // context window of every model with the rest (it then goes to the one
+  // with the longest window; the host must shorten it). Otherwise the
+  // request goes to the model chosen, which cannot fully take it.
   uint32_t unmet_needs = 0;
   Signals signals = {};
   Trace trace = {};  // with Context::explain: every policy asked, in order
@@ -168,10 +171,19 @@ class Router {
     // Never send a request to a model that cannot take it.
     ModelIndex chosen = catalog_.capable_near(verdict.model, d.signals.needs, d.signals.tokens);
     if (chosen == kNoModel) {
-      chosen = verdict.model;
+      // No model can: flag what is missing. Capabilities no model has; and
+      // a query longer than the window of every model with the rest, which
+      // then goes to the one with the longest window (the host truncates).
       uint32_t offered = 0;
       for (const ModelInfo& m : catalog_.models()) offered |= m.capabilities;
       d.unmet_needs = d.signals.needs & ~offered;
+      const ModelIndex widest = catalog_.widest_with(d.signals.needs & offered);
+      if (widest != kNoModel && !catalog_[widest].can_take(d.signals.needs & offered, d.signals.tokens)) {
+        d.unmet_needs |= kLongContext;
+        chosen = widest;
+      } else {
+        chosen = verdict.model;
+      }
       verdict.reason.append(";filter:no_capable_model");
     } else if (chosen != verdict.model) {
       verdict.reason.append(";filter:capability_or_context");
