@@ -155,9 +155,10 @@ struct TierEvaluation {
 // the model the router picked. `strongest` is the reference for savings.
 // InvalidArgument when no prompt is given, the sizes disagree, or an index
 // is not one of the m models.
-[[nodiscard]] absl::StatusOr<TierEvaluation> evaluate_tiers(const std::vector<std::string>& models, size_t strongest,
-                              std::span<const double> quality, std::span<const double> cost,
-                              std::span<const size_t> chosen);
+[[nodiscard]] absl::StatusOr<TierEvaluation> evaluate_tiers(const std::vector<std::string>& models,
+                                                            size_t strongest, std::span<const double> quality,
+                                                            std::span<const double> cost,
+                                                            std::span<const size_t> chosen);
 
 // ---- Cross validation and tuning -------------------------------------------
 

@@ -114,8 +114,11 @@ class Model {
         if (i > 0 && !(c.values[i - 1] < c.values[i])) {
           return absl::InvalidArgumentError(absl::StrCat(where, ".values: not sorted and unique at [", i, "]"));
         }
-        if (!std::isfinite(c.coef[i]) || std::fabs(c.coef[i]) > Vectorizer::kMaxWeight) {
-          return absl::InvalidArgumentError(absl::StrCat(where, ".coef[", i, "]: not a finite number of at most 1e100"));
+        if (!std::isfinite(c.coef[i])) {
+          return absl::InvalidArgumentError(absl::StrCat(where, ".coef[", i, "]: not a finite number"));
+        }
+        if (std::fabs(c.coef[i]) > Vectorizer::kMaxWeight) {
+          return absl::InvalidArgumentError(absl::StrCat(where, ".coef[", i, "]: beyond 1e100 in size"));
         }
       }
     }

@@ -301,7 +301,7 @@ class Policy {
   virtual bool decide(const Request& request, Verdict& verdict, Trace* trace) const = 0;
 
   // OK if this policy (with its children) can decide; else InvalidArgument
-  // naming it ("blend \"b\": 2 thresholds need 3 targets, got 2"). Router::create
+  // naming it ("policy \"b\": 2 thresholds need 3 targets, got 2"). Router::create
   // refuses a tree that fails, so that route() never meets one. A host's
   // own policy overrides this when it has settings to check.
   virtual absl::Status check() const { return absl::OkStatus(); }

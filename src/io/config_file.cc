@@ -595,16 +595,7 @@ absl::StatusOr<std::shared_ptr<const Router>> parse_router(std::string_view json
                                                            std::shared_ptr<const Model> model) {
   simdjson::dom::parser parser;
   element root;
-  json = internal::without_bom(json);
-  const simdjson::padded_string padded(json);
-  if (const auto error = parser.parse(padded).get(root); error != simdjson::SUCCESS) {
-    const std::string reason = internal::describe_parse_error(error, json);
-    const bool at = !reason.empty() && reason[0] >= '0' && reason[0] <= '9';
-    return absl::InvalidArgumentError(absl::StrCat(to_absl(source), at ? ":" : ": ", reason));
-  }
-  if (const std::string twice = internal::duplicate_key(root); !twice.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(to_absl(source), ": duplicate field \"", twice, "\""));
-  }
+  COSTROUTE_RETURN_IF_ERROR(internal::parse_document(parser, json, source, root));
   ConfigReader r;
   simdjson::dom::object top;
   if (!r.object(root, "", {"format", "models", "classifier", "options", "policies"}, top)) {

@@ -111,6 +111,21 @@ std::string_view without_bom(std::string_view text) {
   return text.substr(0, kBom.size()) == kBom ? text.substr(kBom.size()) : text;
 }
 
+absl::Status parse_document(simdjson::dom::parser& parser, std::string_view text, std::string_view source,
+                            simdjson::dom::element& root) {
+  text = without_bom(text);
+  const simdjson::padded_string padded(text);
+  if (const simdjson::error_code error = parser.parse(padded).get(root); error != simdjson::SUCCESS) {
+    const std::string reason = describe_parse_error(error, text);
+    const bool located = !reason.empty() && reason[0] >= '0' && reason[0] <= '9';
+    return absl::InvalidArgumentError(absl::StrCat(to_absl(source), located ? ":" : ": ", reason));
+  }
+  if (const std::string twice = duplicate_key(root); !twice.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(to_absl(source), ": duplicate field \"", twice, "\""));
+  }
+  return absl::OkStatus();
+}
+
 std::string duplicate_key(simdjson::dom::element root) {
   std::vector<std::pair<std::string_view, simdjson::dom::element>> children;
   simdjson::dom::object object;

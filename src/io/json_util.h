@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
+
 namespace costroute::internal {
 
 // A readable reason for a failed parse of `text`, such as "not valid JSON:
@@ -19,6 +21,13 @@ std::string describe_parse_error(simdjson::error_code error,
 // `text` without a leading UTF-8 byte order mark (which some editors write
 // and JSON parsers refuse).
 std::string_view without_bom(std::string_view text);
+
+// Parses a whole file's JSON `text` (a byte order mark skipped) into `root`,
+// which lives in `parser`. InvalidArgument prefixed with `source`:
+// "m.json:4:17: NaN is not ..." for a located problem, "m.json: not valid
+// JSON: ..." otherwise, or "m.json: duplicate field \"intercept\"".
+absl::Status parse_document(simdjson::dom::parser& parser, std::string_view text, std::string_view source,
+                            simdjson::dom::element& root);
 
 // The dotted path of the first key that appears twice in one object of
 // `root` ("label_small_ok", "meta.subset", "policies[2].name"), or "" if

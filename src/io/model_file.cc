@@ -328,19 +328,7 @@ void write_document_frequency(internal::JsonWriter& w, DocumentFrequency df) {
 absl::StatusOr<Model> parse_model(std::string_view json, std::string_view source) {
   simdjson::dom::parser parser;
   element root;
-  json = internal::without_bom(json);
-  const simdjson::padded_string padded(json);
-  const simdjson::error_code error = parser.parse(padded).get(root);
-  if (error != simdjson::SUCCESS) {
-    const std::string reason = internal::describe_parse_error(error, json);
-    // "m.json:4:17: NaN ..." for a located problem, else "m.json: not valid".
-    const bool located = !reason.empty() && reason[0] >= '0' && reason[0] <= '9';
-    return absl::InvalidArgumentError(
-        absl::StrCat(to_absl(source), located ? ":" : ": ", reason));
-  }
-  if (const std::string twice = internal::duplicate_key(root); !twice.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(to_absl(source), ": duplicate field \"", twice, "\""));
-  }
+  COSTROUTE_RETURN_IF_ERROR(internal::parse_document(parser, json, source, root));
   absl::StatusOr<Model> model = parse_root(root);
   if (!model.ok()) {
     return absl::Status(model.status().code(),
