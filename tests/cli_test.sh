@@ -88,7 +88,7 @@ expect_error 1 'costroute train: --C: expected a number, got "abc"' \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --C abc
 expect_error 1 'costroute train: --ngram: expected two whole numbers such as 1,2, got "12"' \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --ngram 12
-expect_error 1 "costroute train: $dir/train.jsonl: C: expected a positive number, got -1" \
+expect_error 1 "costroute train: --C: expected a number in (0, 1e12], got -1" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --C -1
 expect_error 1 "costroute train: --analyzer: expected word, char or char_wb" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --analyzer chars
@@ -317,7 +317,7 @@ expect_error 1 "costroute train: $dir/zero_w.jsonl: weights: the examples of lab
   "$costroute" train --data "$dir/zero_w.jsonl" --out "$dir/x.json" --weight-field w
 expect_error 1 'costroute train: --C: expected a number, got "0x10"' \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --C 0x10
-expect_error 1 "costroute train: $dir/train.jsonl: tolerance: expected a number >= 0, got -1" \
+expect_error 1 "costroute train: --tol: expected a number in [0, 1), got -1" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tol -1
 expect_error 1 "costroute bench: --min-seconds: expected a number of seconds in (0, 3600]" \
   "$costroute" bench --model "$dir/m.json" --data "$dir/train.jsonl" --min-seconds 1e308
@@ -332,6 +332,48 @@ expect_error 1 "costroute eval: $dir/partial.jsonl: all 1 records skipped: none 
 sed 's/"min_reasoning_hits": 1/"min_tokens": 9, "max_tokens": 3/' "$dir/tiers.config.json" >"$dir/never.json"
 expect_error 1 "costroute route: $dir/never.json: policies[0].when.min_tokens: greater than max_tokens: the rule could never hold" \
   "$costroute" route --config "$dir/never.json" --data "$dir/in.jsonl"
+# The model a config names is not overwritten by the config written for it.
+mkdir -p "$dir/inplace"
+cp "$dir/config.json" "$dir/inplace/config.json"
+cp "$dir/m.json" "$dir/inplace/model.json"
+expect_error 1 "costroute calibrate: --out $dir/inplace/model.json is the classifier model the config names; not overwriting it" \
+  "$costroute" calibrate --data "$dir/routing.jsonl" --bootstrap 50 --force --cv 4 --max-features 50 \
+  --config "$dir/inplace/config.json" --out "$dir/inplace/model.json"
+cmp -s "$dir/m.json" "$dir/inplace/model.json" || fail "calibrate overwrote the config's model"
+expect_error 1 "costroute calibrate: --max-cost 0: no threshold costs that little here; sending everything to the small model costs 0.1 of always-strong" \
+  "$costroute" calibrate --data "$dir/routing.jsonl" --model "$dir/m.json" --max-cost 0
+# Flags that would do nothing in the mode chosen are refused, not ignored.
+expect_error 1 "costroute eval: --plot does not apply with --config, which evaluates a whole router over the data's quality maps" \
+  "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/tiers.jsonl" --plot "$dir/x.svg"
+expect_error 1 "costroute train: --cv does not apply without --tune" \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --cv 3
+expect_error 1 "costroute calibrate: --cv does not apply with --model, whose scores are used as they are" \
+  "$costroute" calibrate --data "$dir/routing.jsonl" --model "$dir/m.json" --cv 3
+expect_error 1 "costroute route: --explain does not apply with --format table, which has no room for traces" \
+  "$costroute" route --config "$dir/tiers.config.json" --data "$dir/in.jsonl" --format table --explain
+expect_error 1 'costroute eval: --costs: expected NAME=COST for models of the config, got "small=0x10"' \
+  "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/tiers.jsonl" --costs small=0x10,large=1
+expect_error 1 "costroute train: --context-fields: meta.subset given twice" \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --context-fields meta.subset,meta.subset
+sed 's/"quality":{"s":1,"l":1}/"quality":{"s":1e308,"l":1}/' "$dir/routing.jsonl" >"$dir/hugeq.jsonl"
+expect_error 1 "costroute eval: $dir/hugeq.jsonl:1: field \"quality\": the score of s is beyond 1e12 in size" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/hugeq.jsonl"
+printf '%s\n' '{"query":"hi","request_time_ms":1e300}' >"$dir/time.jsonl"
+expect_error 1 "costroute route: $dir/time.jsonl:1: field \"request_time_ms\": expected whole milliseconds since 1970 within +-1e15" \
+  "$costroute" route --config "$dir/tiers.config.json" --data "$dir/time.jsonl"
+python3 -c 'import json; print(json.dumps({"query": "x", "label_small_ok": "y" * 100000}))' >"$dir/longlabel.jsonl"
+"$costroute" train --data "$dir/longlabel.jsonl" --out "$dir/x.json" 2>"$dir/err"
+[ "$(wc -c <"$dir/err")" -lt 300 ] || fail "an error message echoed a 100 kB value"
+# A link to a file that does not exist yet is written through, not replaced.
+mkdir -p "$dir/later"
+ln -s later/made.json "$dir/dangling.json"
+"$costroute" train --data "$dir/train.jsonl" --out "$dir/dangling.json" --max-features 100 >/dev/null ||
+  fail "train --out through a dangling link"
+[ -L "$dir/dangling.json" ] && [ -s "$dir/later/made.json" ] || fail "train --out replaced a dangling link"
+# Control characters in a picture's title would make the SVG unreadable XML.
+"$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --plot "$dir/ctrl.svg" --title "$(printf 'a\001b\377c')" >/dev/null
+python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$dir/ctrl.svg" 2>/dev/null ||
+  fail "--plot wrote an SVG that is not well-formed XML"
 # The table shows no control characters of a query (a terminal would run them).
 printf '{"query":"red \\u001b[31m text"}\n' | "$costroute" route --config "$dir/tiers.config.json" --format table |
   grep -q $'\x1b' && fail "route --format table printed an escape character"

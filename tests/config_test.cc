@@ -62,7 +62,8 @@ TEST_CASE("config errors are all reported at once, each with its JSON path") {
     {"type": "telepathy"},
     {"type": "rule", "when": {}, "route_to": "capable:audio"},
     {"type": "blend", "weights": {"complexity": 1}, "thresholds": [0.5, 0.4], "route_to": ["cheapest"]},
-    {"type": "rule", "when": {"hours": [5, 5], "min_complexity": 0.8, "max_complexity": 0.2}, "route_to": "cheapest"}])";
+    {"type": "rule", "when": {"hours": [5, 5], "min_complexity": 0.8, "max_complexity": 0.2}, "route_to": "cheapest"},
+    {"type": "rule", "when": {"user_tier": [], "domain": []}, "route_to": "cheapest"}])";
   const std::string message = error_of(config_with(kModels, bad_policies));
   CHECK(message.find("policies[0].route_to: \"model:nope\": no model named \"nope\" in models") != std::string::npos);
   CHECK(message.find("policies[1].threshold: expected a number in [0, 1]") != std::string::npos);
@@ -74,6 +75,8 @@ TEST_CASE("config errors are all reported at once, each with its JSON path") {
   CHECK(message.find("policies[5].thresholds[1]: thresholds must be ascending") != std::string::npos);
   CHECK(message.find("policies[6].when.hours: an empty window (from equals to)") != std::string::npos);
   CHECK(message.find("policies[6].when.min_complexity: greater than max_complexity") != std::string::npos);
+  CHECK(message.find("policies[7].when.user_tier: an empty list: the rule could never hold") != std::string::npos);
+  CHECK(message.find("policies[7].when.domain: an empty list") != std::string::npos);
   CHECK(message.rfind("c.json: ", 0) == 0);
   CHECK(message.find('\n') == std::string::npos);
 }
@@ -118,6 +121,15 @@ TEST_CASE("edit_config replaces a classifier's threshold and keeps the config lo
   CHECK(costroute::edit_config(json, {.threshold = 0.3, .policy_name = "third"}).status().message() ==
         "no classifier policy named \"third\"");
   CHECK(costroute::edit_config(json, {.threshold = 1.5}).status().code() == absl::StatusCode::kInvalidArgument);
+  const std::string twins = config_with(kModels, R"([
+      {"type": "classifier", "name": "c", "threshold": 0.5, "cheap": "cheapest"},
+      {"type": "classifier", "name": "c", "threshold": 0.9, "cheap": "cheapest"},
+      {"type": "fixed", "route_to": "strongest"}])");
+  CHECK(costroute::edit_config(twins, {.threshold = 0.7, .policy_name = "c"}).status().message() ==
+        "more than one classifier policy is named \"c\"; name each apart");
+  CHECK(*costroute::classifier_path(R"({"classifier": {"model": "m.json"}})", "dir") == "dir/m.json");
+  CHECK(*costroute::classifier_path(R"({"classifier": {"model": "/abs/m.json"}})", "dir") == "/abs/m.json");
+  CHECK(costroute::classifier_path("{}", "dir")->empty());
   // A path the file system cannot name is an error, not an exception.
   const std::string too_long = "/tmp/" + std::string(300, 'x');
   CHECK(costroute::edit_config(json, {.to_dir = too_long, .model_path = "m.json"}).status().code() ==

@@ -107,6 +107,12 @@ struct ConfigEdits {
   std::string model_path = {};
 };
 
+// The classifier model file a config names ("classifier": {"model": ...}),
+// joined to `base_dir` when relative; "" if it names none. InvalidArgument
+// for text that is not JSON.
+[[nodiscard]] absl::StatusOr<std::string> classifier_path(std::string_view config_json,
+                                                          std::string_view base_dir = ".");
+
 // The config text with `edits` applied, re-encoded readably (the input's
 // layout and number spellings are not kept). NotFound if there is no such
 // classifier policy; InvalidArgument for bad JSON or a threshold outside

@@ -95,6 +95,11 @@ absl::Status calibrate_command(const Args& args) {
   if (flags.has("config") != flags.has("out")) {
     return absl::InvalidArgumentError("--config and --out go together: the threshold is written into a copy");
   }
+  if (flags.has("model")) {
+    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, training_flags_and({"cv", "seed"}),
+                                           "with --model, whose scores are used as they are"));
+  }
+  if (!flags.has("config")) COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"policy", "force"}, "without --config"));
   // --out may be --config itself: the config is then updated in place.
   COSTROUTE_RETURN_IF_ERROR(check_not_an_input(flags, "out", {"data", "model"}));
   COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 5, 2, 1000000));
@@ -118,6 +123,12 @@ absl::Status calibrate_command(const Args& args) {
   const double drop_for_eval = target.kind == Target::Kind::kMaxDrop ? target.value : 0.03;
   const Evaluation e = evaluate(data, {.max_quality_drop = drop_for_eval});
   const CurvePoint& chosen = choose(e, target);
+  if (target.kind == Target::Kind::kMaxCost && chosen.cost > target.value * e.cost_large + 1e-12) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--max-cost %g: no threshold costs that little here; sending everything to the small model costs %.4g "
+        "of always-strong",
+        target.value, e.cost_large > 0 ? e.cost_small / e.cost_large : 0.0));
+  }
   // +inf: nothing to the small model; deploy a threshold just above the top score.
   const double threshold = chosen.threshold == std::numeric_limits<double>::infinity()
                                ? std::nextafter(e.router.curve.size() > 1 ? e.router.curve[1].threshold : 1.0, 2.0)
@@ -191,6 +202,13 @@ absl::Status calibrate_command(const Args& args) {
       absl::StatusOr<std::string> updated = edit_config(text, edits);
       if (!updated.ok()) {
         return absl::Status(updated.status().code(), absl::StrCat(*config_path, ": ", updated.status().message()));
+      }
+      // Never over the model the written config names: that would lose the model.
+      COSTROUTE_ASSIGN_OR_RETURN(const std::string named, classifier_path(*updated, edits.to_dir));
+      std::error_code same_error;
+      if (!named.empty() && std::filesystem::equivalent(out_path, named, same_error)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--out ", out_path, " is the classifier model the config names; not overwriting it"));
       }
       // Write only a config the router loads.
       absl::StatusOr<std::shared_ptr<const Router>> loads = parse_router(*updated, out_path, edits.to_dir);

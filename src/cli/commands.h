@@ -35,6 +35,12 @@ absl::Status calibrate_command(const Args& args);
 [[nodiscard]] absl::Status check_not_an_input(const Flags& flags, std::string_view output,
                                               std::initializer_list<std::string_view> inputs);
 
+// InvalidArgument naming the first of `names` that was given: flags that do
+// nothing in the mode the command runs in ("--plot does not apply with
+// --config: it evaluates a whole router"), rather than being ignored.
+[[nodiscard]] absl::Status refuse_flags(const Flags& flags, const std::vector<std::string_view>& names,
+                                        std::string_view why);
+
 // The "id" of the current record as JSON (a string or number, re-encoded),
 // or its line number when it has none. Other id types are an error.
 [[nodiscard]] absl::StatusOr<std::string> record_id(const JsonlReader& in);

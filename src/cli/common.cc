@@ -1,4 +1,5 @@
 // Helpers shared by the subcommands.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -7,6 +8,17 @@
 #include "costroute/internal/status_macros.h"
 
 namespace costroute::cli {
+
+absl::Status refuse_flags(const Flags& flags, const std::vector<std::string_view>& names,
+                          std::string_view why) {
+  for (std::string_view name : names) {
+    if (flags.has(name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", internal::to_absl(name), " does not apply ", internal::to_absl(why)));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status check_not_an_input(const Flags& flags, std::string_view output,
                                 std::initializer_list<std::string_view> inputs) {
@@ -91,6 +103,9 @@ absl::Status read_context(const JsonlReader& in, bool explain, OwnedContext& out
   }
   if (in.has_field("request_time_ms")) {
     COSTROUTE_ASSIGN_OR_RETURN(double ms, in.number_field("request_time_ms"));
+    if (!(std::fabs(ms) <= 1e15) || ms != std::floor(ms)) {  // about 31,000 years either side of 1970
+      return in.error("field \"request_time_ms\": expected whole milliseconds since 1970 within +-1e15");
+    }
     c.request_time_ms = static_cast<int64_t>(ms);
   }
   if (in.has_field("earlier_turns")) {

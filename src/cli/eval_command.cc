@@ -2,6 +2,7 @@
 // with the random mixture and the oracle beside it (include/costroute/eval.h
 // defines every metric).
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <utility>
@@ -100,7 +101,11 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
     const size_t eq = entry.find('=');
     double value = 0;
     const ModelIndex j = eq == std::string::npos ? kNoModel : catalog.find(entry.substr(0, eq));
-    if (j == kNoModel || !absl::SimpleAtod(entry.substr(eq + 1), &value) || !(value >= 0) || std::isinf(value)) {
+    const std::string_view number = eq == std::string::npos ? std::string_view() : std::string_view(entry).substr(eq + 1);
+    const auto [stop, error] = std::from_chars(number.data(), number.data() + number.size(), value,
+                                               std::chars_format::general);
+    if (j == kNoModel || number.empty() || error != std::errc() || stop != number.data() + number.size() ||
+        !(value >= 0.0 && value <= kMaxCost)) {
       return absl::InvalidArgumentError(
           absl::StrCat("--costs: expected NAME=COST for models of the config, got \"", entry, "\""));
     }
@@ -131,7 +136,7 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
     if (!more) break;
     COSTROUTE_ASSIGN_OR_RETURN(std::string_view query, in.string_field("query"));
     COSTROUTE_RETURN_IF_ERROR(read_context(in, false, owned));
-    COSTROUTE_ASSIGN_OR_RETURN(auto scores, in.number_map_field("quality"));
+    COSTROUTE_ASSIGN_OR_RETURN(auto scores, quality_map(in));
     std::vector<double> row(m);
     bool complete = true;
     for (size_t j = 0; j < m && complete; ++j) {
@@ -218,7 +223,16 @@ absl::Status eval_command(const Args& args) {
     if (flags.has("cv")) {
       return absl::InvalidArgumentError("--config evaluates a whole router: drop --cv");
     }
+    COSTROUTE_RETURN_IF_ERROR(refuse_flags(
+        flags, training_flags_and({"plot", "title", "max-quality-drop", "cost-small", "cost-large", "label",
+                                   "weight-field", "seed", "tune"}),
+        "with --config, which evaluates a whole router over the data's quality maps"));
     return eval_config(flags, *config, data_path);
+  }
+  COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"costs", "skip-incomplete"}, "without --config"));
+  if (flags.has("model")) {
+    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, training_flags_and({"seed", "tune"}),
+                                           "with --model, whose scores are used as they are"));
   }
   COSTROUTE_ASSIGN_OR_RETURN(double max_drop, flags.number("max-quality-drop", 0.03));
   if (max_drop < 0.0 || max_drop > 1.0) {

@@ -27,6 +27,9 @@ absl::Status route_command(const Args& args) {
   if (format != "jsonl" && format != "table") {
     return absl::InvalidArgumentError("--format: expected jsonl or table");
   }
+  if (format == "table") {
+    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"explain"}, "with --format table, which has no room for traces"));
+  }
   std::shared_ptr<const Model> model;
   if (auto model_path = flags.get("model")) {
     COSTROUTE_ASSIGN_OR_RETURN(Model m, load_model(*model_path));

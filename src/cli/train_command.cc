@@ -24,6 +24,10 @@ absl::Status train_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
   COSTROUTE_ASSIGN_OR_RETURN(std::string out_path, flags.required("out"));
   COSTROUTE_RETURN_IF_ERROR(check_not_an_input(flags, "out", {"data"}));
+  if (!flags.has("tune")) {
+    COSTROUTE_RETURN_IF_ERROR(
+        refuse_flags(flags, {"cv", "max-quality-drop", "cost-small", "cost-large"}, "without --tune"));
+  }
   COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
   // Tuning measures savings, so it needs each prompt's qualities and costs.
   COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/flags.has("tune")));

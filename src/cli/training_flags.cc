@@ -45,6 +45,9 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
     }
   }
   COSTROUTE_ASSIGN_OR_RETURN(auto ngram, flags.pair("ngram", {1, 2}));
+  if (ngram.first < 1 || ngram.second < ngram.first || ngram.second > kMaxNgram) {
+    return absl::InvalidArgumentError(absl::StrCat("--ngram: expected MIN,MAX with 1 <= MIN <= MAX <= ", kMaxNgram));
+  }
   v.ngram_min = ngram.first;
   v.ngram_max = ngram.second;
   COSTROUTE_ASSIGN_OR_RETURN(v.min_df, document_frequency(flags, "min-df", v.min_df));
@@ -52,10 +55,23 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
   v.sublinear_tf = flags.has("sublinear-tf");
   v.binary = flags.has("binary");
   COSTROUTE_ASSIGN_OR_RETURN(o.C, flags.number("C", 1.0));
+  if (!(o.C > 0.0 && o.C <= 1e12)) {  // beyond, the solver starts at a gradient it cannot scale
+    return absl::InvalidArgumentError(absl::StrCat("--C: expected a number in (0, 1e12], got ", o.C));
+  }
   COSTROUTE_ASSIGN_OR_RETURN(int64_t max_iter, flags.integer("max-iter", o.max_iterations, 1, 1000000));
   o.max_iterations = static_cast<int>(max_iter);
   COSTROUTE_ASSIGN_OR_RETURN(o.tolerance, flags.number("tol", o.tolerance));
+  if (!(o.tolerance >= 0.0 && o.tolerance < 1.0)) {
+    return absl::InvalidArgumentError(absl::StrCat("--tol: expected a number in [0, 1), got ", o.tolerance));
+  }
   o.context_fields = flags.list("context-fields");
+  for (size_t i = 0; i < o.context_fields.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (o.context_fields[j] == o.context_fields[i]) {
+        return absl::InvalidArgumentError(absl::StrCat("--context-fields: ", o.context_fields[i], " given twice"));
+      }
+    }
+  }
   if (auto cw = flags.get("class-weight")) {
     if (*cw != "balanced" && *cw != "none") {
       return absl::InvalidArgumentError("--class-weight: expected balanced or none");
@@ -63,6 +79,16 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
     o.balanced_class_weight = *cw == "balanced";
   }
   return o;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, double>>> quality_map(const JsonlReader& in) {
+  COSTROUTE_ASSIGN_OR_RETURN(auto quality, in.number_map_field("quality"));
+  for (const auto& [model, q] : quality) {
+    if (!(std::fabs(q) <= kMaxQuality)) {
+      return in.error(absl::StrCat("field \"quality\": the score of ", model, " is beyond 1e12 in size"));
+    }
+  }
+  return quality;
 }
 
 absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes) {
@@ -99,7 +125,7 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
       if (has_quality) {
         COSTROUTE_ASSIGN_OR_RETURN(std::string_view small, in.string_field("meta.small"));
         COSTROUTE_ASSIGN_OR_RETURN(std::string_view large, in.string_field("meta.large"));
-        COSTROUTE_ASSIGN_OR_RETURN(auto quality, in.number_map_field("quality"));
+        COSTROUTE_ASSIGN_OR_RETURN(auto quality, quality_map(in));
         bool found_small = false, found_large = false;
         for (const auto& [model, q] : quality) {
           if (model == small) r.quality_small = q, found_small = true;

@@ -21,10 +21,24 @@ namespace costroute::cli {
 // sums of many stay far from overflow.
 inline constexpr double kMaxCost = 1e12;
 
+// The largest quality score magnitude a record may give (any scale).
+inline constexpr double kMaxQuality = 1e12;
+
+// The record's "quality" map (model name to score), each score within
+// [-kMaxQuality, kMaxQuality]; errors name the file, line and model.
+[[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, double>>> quality_map(const JsonlReader& in);
+
 // Flags with a value that train_options reads.
 inline constexpr std::array<std::string_view, 10> kTrainValueFlags = {
     "analyzer", "max-features", "ngram", "C", "class-weight", "min-df", "max-df", "max-iter", "tol", "context-fields"};
 inline constexpr std::array<std::string_view, 2> kTrainSwitches = {"sublinear-tf", "binary"};
+
+// Both, and then `more`: for refusing training settings where nothing is trained.
+inline std::vector<std::string_view> training_flags_and(std::vector<std::string_view> more = {}) {
+  more.insert(more.end(), kTrainValueFlags.begin(), kTrainValueFlags.end());
+  more.insert(more.end(), kTrainSwitches.begin(), kTrainSwitches.end());
+  return more;
+}
 
 // Training settings from --analyzer, --max-features, --ngram, --C, ...
 // (docs/cli.md).

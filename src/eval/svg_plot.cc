@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "costroute/eval.h"
+#include "costroute/internal/unicode.h"
 
 namespace costroute {
 namespace {
@@ -12,15 +13,26 @@ namespace {
 constexpr double kWidth = 720, kHeight = 480;
 constexpr double kLeft = 80, kRight = 190, kTop = 50, kBottom = 60;
 
+// Text as XML character data: markup escaped, control characters (which
+// XML forbids) as spaces, and invalid UTF-8 as U+FFFD.
 std::string escape(const std::string& text) {
   std::string out;
-  for (char c : text) {
-    switch (c) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    const size_t start = i;
+    const int32_t cp = internal::decode_utf8(bytes, text.size(), i);
+    switch (cp) {
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '&': out += "&amp;"; break;
       case '"': out += "&quot;"; break;
-      default: out.push_back(c);
+      case internal::kInvalidUtf8: out += "\xEF\xBF\xBD"; break;
+      default:
+        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
+          out.push_back(' ');
+        } else {
+          out.append(text, start, i - start);
+        }
     }
   }
   return out;

@@ -253,10 +253,16 @@ class PolicyReader {
       const std::string p = ConfigReader::join(path, e.key);
       const std::string_view k = e.key;
       if (k == "user_tier") {
-        r_.get_strings(e.value, p, c.user_tiers);
+        if (r_.get_strings(e.value, p, c.user_tiers) && c.user_tiers.empty()) {
+          r_.error(p, "an empty list: the rule could never hold");
+        }
       } else if (k == "task_type" || k == "domain" || k == "script") {
         std::vector<std::string> names;
         if (!r_.get_strings(e.value, p, names)) continue;
+        if (names.empty()) {
+          r_.error(p, "an empty list: the rule could never hold");
+          continue;
+        }
         uint32_t& mask = k == "task_type" ? c.task_types : k == "domain" ? c.domains : c.scripts;
         for (size_t i = 0; i < names.size(); ++i) {
           TaskType t;
@@ -777,11 +783,19 @@ class ConfigPrinter {
 
  private:
   bool is_target(simdjson::dom::object object) {
-    if (replaced_ || !edits_.threshold) return false;
+    if (!edits_.threshold) return false;
     std::string_view type, name;
     if (object.at_key("type").get(type) != simdjson::SUCCESS || type != "classifier") return false;
     if (object.at_key("name").get(name) != simdjson::SUCCESS) name = "classifier";
-    return edits_.policy_name.empty() || name == edits_.policy_name;
+    if (!edits_.policy_name.empty() && name != edits_.policy_name) return false;
+    if (replaced_) {  // a second one: the first is taken, unless a name was asked for
+      if (!edits_.policy_name.empty() && status_.ok()) {
+        status_ = absl::InvalidArgumentError(
+            absl::StrCat("more than one classifier policy is named \"", edits_.policy_name, "\"; name each apart"));
+      }
+      return false;
+    }
+    return true;
   }
 
   std::string rebased(std::string_view path) {
@@ -821,6 +835,19 @@ class ConfigPrinter {
 };
 
 }  // namespace
+
+absl::StatusOr<std::string> classifier_path(std::string_view config_json, std::string_view base_dir) {
+  simdjson::dom::parser parser;
+  element root;
+  COSTROUTE_RETURN_IF_ERROR(internal::parse_document(parser, config_json, "config", root));
+  element file;
+  std::string_view path;
+  if (!internal::find_path(root, "classifier.model", file) || file.get_string().get(path) != simdjson::SUCCESS) {
+    return std::string();
+  }
+  const std::filesystem::path named(path);
+  return (named.is_absolute() ? named : std::filesystem::path(base_dir) / named).string();
+}
 
 absl::StatusOr<std::string> edit_config(std::string_view config_json, const ConfigEdits& edits) {
   if (edits.threshold && !(*edits.threshold >= 0.0 && *edits.threshold <= 1.0)) {

@@ -83,11 +83,14 @@ absl::Status write_file(const std::string& path, std::string_view text) {
     return absl::InvalidArgumentError("-: give a file name to write (\"-\" reads standard input elsewhere)");
   }
   std::error_code ec;
-  // Through a symbolic link to the file it names.
+  // Through symbolic links to the file they name, which may not exist yet.
   fs::path target = path;
-  if (fs::is_symlink(fs::symlink_status(target, ec))) {
-    target = fs::weakly_canonical(target, ec);
-    if (ec) return os_error(absl::StatusCode::kUnavailable, path, "cannot follow the link", ec.value());
+  for (int hops = 0; fs::is_symlink(fs::symlink_status(target, ec)); ++hops) {
+    const fs::path next = fs::read_symlink(target, ec);
+    if (ec || hops == 40) {
+      return os_error(absl::StatusCode::kUnavailable, path, "cannot follow the link", ec ? ec.value() : ELOOP);
+    }
+    target = next.is_absolute() ? next : target.parent_path() / next;
   }
   const std::string target_name = target.string();
   struct stat st {};

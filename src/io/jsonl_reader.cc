@@ -136,10 +136,11 @@ absl::StatusOr<int> JsonlReader::label_field(std::string_view path) const {
   if (value.get_double().get(d) == simdjson::SUCCESS && (d == 0.0 || d == 1.0)) {
     return d == 1.0 ? 1 : 0;
   }
+  std::string shown = simdjson::minify(value);
+  if (shown.size() > 40) shown = shown.substr(0, 40) + "...";  // a message is one short line
   return impl_->located(
       absl::StatusCode::kInvalidArgument,
-      absl::StrCat("field \"", to_absl(path), "\": expected 0 or 1, got ",
-                   simdjson::minify(value)));
+      absl::StrCat("field \"", to_absl(path), "\": expected 0 or 1, got ", shown));
 }
 
 absl::StatusOr<std::string> JsonlReader::category_field(
