@@ -2,12 +2,10 @@
 // with the random mixture and the oracle beside it (include/costroute/eval.h
 // defines every metric).
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -101,10 +99,7 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
     const size_t eq = entry.find('=');
     double value = 0;
     const ModelIndex j = eq == std::string::npos ? kNoModel : catalog.find(entry.substr(0, eq));
-    const std::string_view number = eq == std::string::npos ? std::string_view() : std::string_view(entry).substr(eq + 1);
-    const auto [stop, error] = std::from_chars(number.data(), number.data() + number.size(), value,
-                                               std::chars_format::general);
-    if (j == kNoModel || number.empty() || error != std::errc() || stop != number.data() + number.size() ||
+    if (j == kNoModel || !parse_decimal(std::string_view(entry).substr(eq + 1), value) ||
         !(value >= 0.0 && value <= kMaxCost)) {
       return absl::InvalidArgumentError(
           absl::StrCat("--costs: expected NAME=COST for models of the config, got \"", entry, "\""));

@@ -83,14 +83,17 @@ absl::StatusOr<int64_t> Flags::integer(std::string_view name, int64_t fallback,
   return n;
 }
 
+bool parse_decimal(std::string_view text, double& out) {
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, out, std::chars_format::general);
+  return !text.empty() && error == std::errc() && stop == end && std::isfinite(out);
+}
+
 absl::StatusOr<double> Flags::number(std::string_view name, double fallback) const {
   auto value = get(name);
   if (!value) return fallback;
-  // Decimal only: no hexadecimal ("0x10"), "inf" or "nan".
   double d = 0.0;
-  const char* end = value->data() + value->size();
-  const auto [stop, error] = std::from_chars(value->data(), end, d, std::chars_format::general);
-  if (value->empty() || error != std::errc() || stop != end || !std::isfinite(d)) {
+  if (!parse_decimal(*value, d)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--", to_absl(name), ": expected a number, got \"", *value, "\""));
   }

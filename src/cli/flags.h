@@ -16,6 +16,10 @@ namespace costroute::cli {
 
 // Flags are "--name value", "--name=value" or, for switches, "--name".
 // Errors name the flag: "--C: expected a number, got \"abc\"".
+// A whole string as a finite decimal number: no hexadecimal ("0x10"), no
+// "inf" or "nan", nothing before or after it.
+bool parse_decimal(std::string_view text, double& out);
+
 class Flags {
  public:
   [[nodiscard]] static absl::StatusOr<Flags> parse(

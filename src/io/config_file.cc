@@ -135,7 +135,7 @@ std::vector<ModelInfo> read_models(ConfigReader& r, element value) {
     }
     int64_t tier = 0;
     if (o.at_key("tier").get(v) == simdjson::SUCCESS) {
-      r.get_int(v, ConfigReader::join(path, "tier"), 0, 1000, tier);
+      r.get_int(v, ConfigReader::join(path, "tier"), 0, Catalog::kMaxTier, tier);
     } else {
       r.error(ConfigReader::join(path, "tier"), "missing");
     }
