@@ -129,6 +129,44 @@ TEST_CASE("bigrams join tokens across punctuation and dropped one-letter words")
   CHECK(v.transform("ab cdx", scratch).size() == 0);
 }
 
+TEST_CASE("bigrams count the same looked up by their words' columns or by their bytes") {
+  // When every word of every bigram is a unigram term, bigrams are looked up
+  // by their two words' columns (ColumnPairTable); one bigram with a word
+  // that is not a term sends every lookup through the bytes (TermTable).
+  const std::vector<std::string> words = {"ab", "cd", "ef", "a_long_word", "\u00e9t\u00e9"};
+  std::vector<std::string> by_columns = words;
+  for (const std::string& x : words) {
+    for (const std::string& y : words) {
+      if ((x.size() + y.size()) % 3 != 0) by_columns.push_back(x + " " + y);
+    }
+  }
+  std::vector<std::string> by_bytes = by_columns;
+  by_bytes.push_back("zz yy");
+  auto fast = make_vectorizer({}, by_columns, std::vector<double>(by_columns.size(), 1.0));
+  auto slow = make_vectorizer({}, by_bytes, std::vector<double>(by_bytes.size(), 1.0));
+  costroute::TextScratch fast_scratch, slow_scratch;
+  uint64_t state = 7;
+  for (int query = 0; query < 500; ++query) {
+    std::string text;
+    for (int k = 0; k < 30; ++k) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      const size_t pick = (state >> 33) % (words.size() + 2);
+      text += pick < words.size() ? words[pick] : pick == words.size() ? "zz" : "yy";
+      text += (state >> 20) % 4 == 0 ? ". " : " ";
+    }
+    const costroute::SparseRow& a = fast.count(text, fast_scratch);
+    const costroute::SparseRow& b = slow.count(text, slow_scratch);
+    std::map<std::string, double> counts_a, counts_b;
+    for (size_t k = 0; k < a.size(); ++k) counts_a[by_columns[a.columns[k]]] = a.values[k];
+    for (size_t k = 0; k < b.size(); ++k) {
+      if (by_bytes[b.columns[k]] != "zz yy") counts_b[by_bytes[b.columns[k]]] = b.values[k];
+    }
+    REQUIRE(counts_a == counts_b);
+  }
+  // And the columns path does find bigrams.
+  CHECK(fast.count("a_long_word \u00e9t\u00e9 ab", fast_scratch).size() > 3);
+}
+
 TEST_CASE("sublinear tf, binary, l1 and no idf follow scikit-learn's definitions") {
   costroute::TextScratch scratch;
   costroute::VectorizerOptions options;

@@ -298,15 +298,27 @@ struct SparseRow {
 // Buffers reused by Vectorizer::transform. Not thread-safe: give each thread
 // its own. After the longest query has been seen once, transform() makes no
 // heap allocation.
+//
+// The per-token arrays only grow: they hold at least tokens.size()
+// entries, and the first tokens.size() are the query's (resizing them down
+// and up again would zero-fill them on every query).
 struct TextScratch {
   TokenBuffer tokens;
   std::vector<uint64_t> token_hashes;
   std::vector<uint64_t> token_heads;  // first 8 bytes of each token
-  // Per token: may it be part of a known n-gram (see Vectorizer).
+  // Per token: its column (or the sink), and may it be part of a known
+  // n-gram (see Vectorizer).
+  std::vector<uint32_t> token_columns;
   std::vector<uint8_t> token_in_ngram;
   // The n-grams of a query worth looking up: first tokens and hashes.
   std::vector<size_t> candidates;
   std::vector<uint64_t> candidate_hashes;
+
+  // Makes room for `n` entries in a per-token array.
+  template <typename T>
+  static void grow_to(std::vector<T>& array, size_t n) {
+    if (array.size() < n) array.resize(n);
+  }
   // Count per column and a two-level bitmap of the columns a query hit, so
   // that its row comes out in column order without sorting. All zero
   // between calls; sized for the largest vectorizer used with this scratch,
@@ -476,7 +488,7 @@ class Vectorizer {
 
   // Approximate bytes held, for memory reports.
   size_t memory_bytes() const {
-    size_t bytes = table_.memory_bytes() + idf_.capacity() * sizeof(double);
+    size_t bytes = table_.memory_bytes() + pairs_.memory_bytes() + idf_.capacity() * sizeof(double);
     for (const std::string& t : vocabulary_) bytes += sizeof(t) + t.capacity();
     return bytes;
   }
@@ -499,10 +511,12 @@ class Vectorizer {
 
     std::vector<uint64_t>& hashes = scratch.token_hashes;
     std::vector<uint64_t>& heads = scratch.token_heads;
+    std::vector<uint32_t>& columns = scratch.token_columns;
     std::vector<uint8_t>& in_ngram = scratch.token_in_ngram;
-    hashes.resize(n_tokens);
-    heads.resize(n_tokens);
-    in_ngram.resize(n_tokens);
+    TextScratch::grow_to(hashes, n_tokens);
+    TextScratch::grow_to(heads, n_tokens);
+    TextScratch::grow_to(columns, n_tokens);
+    TextScratch::grow_to(in_ngram, n_tokens);
     for (size_t i = 0; i < n_tokens; ++i) {
       hashes[i] = internal::hash_token(tokens[i], /*padded=*/true, heads[i]);
       table_.prefetch(hashes[i]);
@@ -512,16 +526,17 @@ class Vectorizer {
         const int32_t found = table_.find_token(hashes[i], heads[i], tokens[i]);
         const size_t column = found == internal::TermTable::kNotFound ? counter.sink : static_cast<size_t>(found);
         counter.add(column);
+        columns[i] = static_cast<uint32_t>(column);
         in_ngram[i] = prune_ngrams_ ? in_ngram_[column] : 1;
       }
     } else {
-      std::fill(in_ngram.begin(), in_ngram.end(), uint8_t{1});
+      std::fill_n(in_ngram.begin(), n_tokens, uint8_t{1});
     }
     const size_t n_max = static_cast<size_t>(options_.ngram_max);
     std::vector<size_t>& candidates = scratch.candidates;
     std::vector<uint64_t>& candidate_hashes = scratch.candidate_hashes;
-    candidates.resize(n_tokens);
-    candidate_hashes.resize(n_tokens);
+    TextScratch::grow_to(candidates, n_tokens);
+    TextScratch::grow_to(candidate_hashes, n_tokens);
     for (size_t n = std::max<size_t>(2, options_.ngram_min); n <= n_max && n <= n_tokens; ++n) {
       // Gather the n-grams whose tokens may all be parts of n-gram terms
       // and whose hash passes the filter, then look those up.
@@ -540,6 +555,21 @@ class Vectorizer {
         }
       }
       size_t n_kept = 0;
+      if (n == 2 && !pairs_.empty()) {
+        // Bigrams by their words' columns (see ColumnPairTable).
+        for (size_t c = 0; c < n_candidates; ++c) {
+          const size_t first = candidates[c];
+          const uint64_t key = internal::ColumnPairTable::key(columns[first], columns[first + 1]);
+          candidate_hashes[n_kept] = key;
+          n_kept += pairs_.may_contain(internal::ColumnPairTable::hash(key));
+        }
+        for (size_t c = 0; c < n_kept; ++c) {
+          const uint64_t key = candidate_hashes[c];
+          const int32_t found = pairs_.find(key, internal::ColumnPairTable::hash(key));
+          if (found != internal::ColumnPairTable::kNotFound) counter.add(static_cast<size_t>(found));
+        }
+        continue;
+      }
       for (size_t c = 0; c < n_candidates; ++c) {
         const size_t first = candidates[c];
         uint64_t h = hashes[first];
@@ -722,7 +752,20 @@ class Vectorizer {
         start = space + 1;
       }
     }
-    if (!prune_ngrams_) in_ngram_.clear();
+    if (!prune_ngrams_) {
+      in_ngram_.clear();
+      return;
+    }
+    std::vector<internal::ColumnPairTable::Entry> bigrams;
+    for (size_t column = 0; column < vocabulary_.size(); ++column) {
+      const std::string_view term = vocabulary_[column];
+      const size_t space = term.find(' ');
+      if (space == std::string_view::npos || term.find(' ', space + 1) != std::string_view::npos) continue;
+      bigrams.push_back({static_cast<uint32_t>(find_term(term.substr(0, space))),
+                         static_cast<uint32_t>(find_term(term.substr(space + 1))),
+                         static_cast<int32_t>(column)});
+    }
+    pairs_ = internal::ColumnPairTable(bigrams);
   }
 
   VectorizerOptions options_;
@@ -732,6 +775,7 @@ class Vectorizer {
   internal::TermTable table_;
   std::vector<uint8_t> in_ngram_;  // per column and the sink: a part of some n-gram term
   bool prune_ngrams_ = false;
+  internal::ColumnPairTable pairs_;  // the bigrams, when prune_ngrams_
 };
 
 }  // namespace costroute

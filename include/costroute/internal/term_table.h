@@ -307,6 +307,95 @@ class TermTable {
   std::vector<uint64_t> ngram_filter_;
 };
 
+// The vocabulary's bigrams keyed by the columns of their two words, for
+// vocabularies whose bigrams' words are all unigram terms (see Vectorizer).
+// Once a query's tokens have been looked up as unigrams, a bigram lookup is
+// one multiply and one 64-bit compare, instead of rebuilding the bigram's
+// head and comparing its bytes with the stored term (most bigrams are longer
+// than the 8 bytes a TermTable slot holds). An 8 KB bitmap filter turns
+// most pairs that are no term away from the L1 cache, as in TermTable.
+class ColumnPairTable {
+ public:
+  static constexpr int32_t kNotFound = -1;
+
+  struct Entry {
+    uint32_t first;   // column of the first word
+    uint32_t second;  // column of the second word
+    int32_t column;   // column of the bigram
+  };
+
+  ColumnPairTable() = default;
+
+  explicit ColumnPairTable(std::span<const Entry> entries) {
+    if (entries.empty()) return;
+    size_t capacity = 16;
+    shift_ = 60;
+    while (capacity < 4 * entries.size()) {
+      capacity *= 2;
+      --shift_;
+    }
+    mask_ = capacity - 1;
+    slots_.assign(capacity, Slot{});
+    filter_.assign(kFilterBits / 64, 0);
+    for (const Entry& e : entries) {
+      const uint64_t k = key(e.first, e.second);
+      const uint64_t h = hash(k);
+      size_t i = slot_index(h);
+      while (slots_[i].column != kNotFound && slots_[i].key != k) i = (i + 1) & mask_;
+      if (slots_[i].column == kNotFound) slots_[i] = Slot{k, e.column};
+      const uint64_t bit = filter_bit(h);
+      filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
+    }
+  }
+
+  bool empty() const { return slots_.empty(); }
+
+  static uint64_t key(uint32_t first, uint32_t second) { return uint64_t{first} << 32 | second; }
+
+  static uint64_t hash(uint64_t key) {
+    const uint64_t h = key * 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+  }
+
+  // False if no bigram of the table has this hash.
+  bool may_contain(uint64_t hash) const {
+    const uint64_t bit = filter_bit(hash);
+    return (filter_[bit >> 6] >> (bit & 63)) & 1;
+  }
+
+  // Column of the bigram with this key (and its hash), or kNotFound.
+  COSTROUTE_ALWAYS_INLINE int32_t find(uint64_t key, uint64_t hash) const {
+    for (size_t i = slot_index(hash);; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.key == key) return slot.column;
+      if (slot.column == kNotFound) return kNotFound;
+    }
+  }
+
+  size_t memory_bytes() const {
+    return slots_.capacity() * sizeof(Slot) + filter_.capacity() * sizeof(uint64_t);
+  }
+
+ private:
+  static constexpr size_t kFilterBits = size_t{1} << 16;
+
+  // An empty slot's key has both halves at UINT32_MAX, which no column is.
+  struct Slot {
+    uint64_t key = ~uint64_t{0};
+    int32_t column = kNotFound;
+  };
+
+  // The slot index from the hash's top bits, the filter bit from bits
+  // 16..31 (mixed by the shift in hash()).
+  size_t slot_index(uint64_t hash) const { return static_cast<size_t>(hash >> shift_) & mask_; }
+  static uint64_t filter_bit(uint64_t hash) { return (hash >> 16) & (kFilterBits - 1); }
+
+  std::vector<Slot> slots_;
+  std::vector<uint64_t> filter_;
+  size_t mask_ = 0;
+  int shift_ = 60;
+};
+
 }  // namespace costroute::internal
 
 #endif  // COSTROUTE_INTERNAL_TERM_TABLE_H_
