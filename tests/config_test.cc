@@ -81,6 +81,24 @@ TEST_CASE("config errors are all reported at once, each with its JSON path") {
   CHECK(message.find('\n') == std::string::npos);
 }
 
+TEST_CASE("options are read with their defaults, and wrong ones named by path") {
+  const std::string fixed = R"([{"type": "fixed", "route_to": "cheapest"}])";
+  auto plain = costroute::parse_router(config_with(kModels, fixed));
+  REQUIRE(plain.ok());
+  CHECK((*plain)->options().default_output_tokens == 256);
+  CHECK(!(*plain)->options().always_score);
+  auto set = costroute::parse_router(config_with(
+      kModels, fixed, R"(, "options": {"default_output_tokens": 50, "utc_offset_minutes": -300, "always_score": true})"));
+  REQUIRE(set.ok());
+  CHECK((*set)->options().default_output_tokens == 50);
+  CHECK((*set)->options().utc_offset_minutes == -300);
+  CHECK((*set)->options().always_score);
+  const std::string message =
+      error_of(config_with(kModels, fixed, R"(, "options": {"always_score": 1, "colour": "red"})"));
+  CHECK(message.find("options.always_score: expected true or false, got number") != std::string::npos);
+  CHECK(message.find("options.colour: unknown field") != std::string::npos);
+}
+
 TEST_CASE("config files with the wrong format, missing parts or broken JSON are refused") {
   CHECK(error_of(R"({"format": "costroute.config/9", "models": [], "policies": []})").find(
             "c.json: format: unknown config format \"costroute.config/9\"; this build reads "

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,11 +34,12 @@ struct Harness {
   costroute::Signals signals;
   costroute::Context context;
   int hour = 12;
+  double p_small_ok = std::numeric_limits<double>::quiet_NaN();  // NaN: no model
   costroute::Verdict verdict;
   costroute::Trace trace;
 
   std::string decide(const costroute::Policy& policy) {
-    const costroute::Request request{"query", context, signals, cat, 100, 0, hour};
+    const costroute::Request request{"query", context, signals, cat, 100, 0, hour, nullptr, p_small_ok};
     verdict = {};
     trace.clear();
     if (!policy.decide(request, verdict, &trace)) return "";
@@ -180,18 +182,52 @@ TEST_CASE("first_of asks children in order and the first decision wins; the trac
 TEST_CASE("the classifier sends p >= threshold to the cheap model and abstains below or without a model") {
   Harness h;
   const costroute::ClassifierThreshold c("classifier", 0.75, Target::cheapest());
-  h.signals.p_small_ok = 0.75;
+  h.p_small_ok = 0.75;
   CHECK(h.decide(c) == "small");
   CHECK(h.reason() == "classifier:p=0.75>=0.75");
-  h.signals.p_small_ok = 0.7499;
+  h.p_small_ok = 0.7499;
   CHECK(h.decide(c).empty());
-  h.signals.p_small_ok = std::numeric_limits<double>::quiet_NaN();
+  h.p_small_ok = std::numeric_limits<double>::quiet_NaN();
   CHECK(h.decide(c).empty());
   CHECK(h.trace.back().outcome == "abstained: no classifier model loaded");
   const costroute::ClassifierThreshold both("classifier", 0.75, Target::cheapest(), Target::strongest());
-  h.signals.p_small_ok = 0.2;
+  h.p_small_ok = 0.2;
   CHECK(h.decide(both) == "big");
   CHECK(h.reason() == "classifier:p=0.20<0.75");
+}
+
+TEST_CASE("a request is scored once, when the first policy asks, and never if none does") {
+  struct CountingScorer final : costroute::Scorer {
+    mutable int calls = 0;
+    double p_small_ok() const override { return ++calls, 0.3; }
+  };
+  const costroute::Catalog cat = catalog();
+  const costroute::Signals signals;
+  const costroute::Context context;
+  auto decide = [&](const costroute::Policy& policy, const CountingScorer& scorer) {
+    const costroute::Request request{"query", context, signals, cat, 100, 0, 12, &scorer};
+    costroute::Verdict verdict;
+    REQUIRE(policy.decide(request, verdict, nullptr));
+    return cat[verdict.model].name;
+  };
+  using S = costroute::Blend::Signal;
+  Condition never;
+  never.min_tokens = 1000000;
+  std::vector<costroute::PolicyPtr> asks;
+  asks.push_back(std::make_unique<costroute::Rule>("never", never, Target::strongest()));
+  asks.push_back(std::make_unique<costroute::ClassifierThreshold>("classifier", 0.75, Target::cheapest()));
+  asks.push_back(std::make_unique<costroute::Blend>("blend", std::vector<costroute::Blend::Weight>{{S::kPLarge, 1.0}},
+                                                    std::vector<double>{0.5},
+                                                    std::vector<Target>{Target::at_tier(0), Target::at_tier(1)}));
+  const CountingScorer twice_asked;
+  CHECK(decide(costroute::FirstOf("chain", std::move(asks)), twice_asked) == "mid");  // p_large 0.7
+  CHECK(twice_asked.calls == 1);
+  std::vector<costroute::PolicyPtr> rule_first;
+  rule_first.push_back(std::make_unique<costroute::Rule>("always", Condition{}, Target::strongest()));
+  rule_first.push_back(std::make_unique<costroute::ClassifierThreshold>("classifier", 0.75, Target::cheapest()));
+  const CountingScorer never_asked;
+  CHECK(decide(costroute::FirstOf("chain", std::move(rule_first)), never_asked) == "big");
+  CHECK(never_asked.calls == 0);
 }
 
 TEST_CASE("the tier table takes the first row whose limits hold, boundaries included") {
@@ -221,15 +257,15 @@ TEST_CASE("a blend weighs signals and cuts the score into bands") {
   const costroute::Blend blend("blend", {{S::kComplexity, 0.5}, {S::kPLarge, 0.5}}, {0.3, 0.6},
                                {Target::at_tier(0), Target::at_tier(1), Target::at_tier(2)});
   h.signals.complexity = 0.2;
-  h.signals.p_small_ok = 0.9;  // score 0.5*0.2 + 0.5*0.1 = 0.15
+  h.p_small_ok = 0.9;  // score 0.5*0.2 + 0.5*0.1 = 0.15
   CHECK(h.decide(blend) == "small");
   h.signals.complexity = 0.5;
-  h.signals.p_small_ok = 0.5;  // 0.5
+  h.p_small_ok = 0.5;  // 0.5
   CHECK(h.decide(blend) == "mid");
   h.signals.complexity = 0.9;
-  h.signals.p_small_ok = 0.1;  // 0.9
+  h.p_small_ok = 0.1;  // 0.9
   CHECK(h.decide(blend) == "big");
-  h.signals.p_small_ok = std::numeric_limits<double>::quiet_NaN();
+  h.p_small_ok = std::numeric_limits<double>::quiet_NaN();
   CHECK(h.decide(blend).empty());
 }
 

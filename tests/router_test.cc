@@ -29,6 +29,27 @@ std::string policy_for(std::string_view query, const costroute::Context& context
   return std::string(default_router()->route(query, context).policy);
 }
 
+// Every prompt of three public sets (shared/data/routing): long ones, code,
+// other scripts, and every policy path the default config takes.
+std::vector<std::string> real_prompts() {
+  std::vector<std::string> queries;
+  for (const char* set : {"routellm_gsm8k", "routellm_mt_bench", "arena_bench_v1"}) {
+    absl::StatusOr<costroute::JsonlReader> in =
+        costroute::JsonlReader::open(costroute::testing::shared_dir() + "/data/routing/" + set + ".jsonl");
+    REQUIRE(in.ok());
+    while (true) {
+      absl::StatusOr<bool> more = in->next();
+      REQUIRE(more.ok());
+      if (!*more) break;
+      absl::StatusOr<std::string_view> query = in->string_field("query");
+      REQUIRE(query.ok());
+      queries.emplace_back(*query);
+    }
+  }
+  REQUIRE(queries.size() == 1319 + 80 + 293);
+  return queries;
+}
+
 constexpr const char* kCheap = "mixtral-8x7b-instruct";
 constexpr const char* kMid = "gpt-3.5-turbo-1106";
 constexpr const char* kStrong = "gpt-4-1106-preview";
@@ -128,8 +149,45 @@ TEST_CASE("a request longer than every context window goes to the longest one, f
 TEST_CASE("the classifier decides when no rule does, and the tier table after it") {
   const auto d = default_router()->route("Who wrote the novel Moby Dick?");
   CHECK(d.policy == "classifier");
-  CHECK(d.signals.p_small_ok >= 0.75);
+  CHECK(d.p_small_ok >= 0.75);
   CHECK(d.model->name == kCheap);
+}
+
+TEST_CASE("the classifier scores a request only when a policy asks for it, or with always_score") {
+  const auto lazy = default_router();
+  const costroute::Model& model = *lazy->model();
+  const auto premium = lazy->route("Who wrote the novel Moby Dick?", {.user_tier = "premium"});
+  CHECK(premium.policy == "premium_tier");
+  CHECK(std::isnan(premium.p_small_ok));
+  const auto asked = lazy->route("Who wrote the novel Moby Dick?");
+  CHECK(asked.policy == "classifier");
+  CHECK(asked.p_small_ok == model.p_small_ok("Who wrote the novel Moby Dick?"));
+
+  // The same config with options.always_score: every request is scored, to
+  // the bit what the model scores alone, and every decision is the same.
+  std::string config = costroute::testing::read_file(COSTROUTE_SOURCE_DIR "/models/default.config.json");
+  const std::string options = "\"options\": {";
+  REQUIRE(config.find(options) != std::string::npos);
+  config.replace(config.find(options), options.size(), options + "\"always_score\": true, ");
+  auto always = costroute::parse_router(config, "always.json", COSTROUTE_SOURCE_DIR "/models");
+  REQUIRE(always.ok());
+  REQUIRE((*always)->options().always_score);
+  CHECK((*always)->route("Who wrote the novel Moby Dick?", {.user_tier = "premium"}).p_small_ok ==
+        model.p_small_ok("Who wrote the novel Moby Dick?"));
+  size_t unscored = 0;
+  for (const std::string& q : real_prompts()) {
+    const costroute::Decision a = lazy->route(q);
+    const costroute::Decision b = (*always)->route(q);
+    REQUIRE(b.p_small_ok == model.p_small_ok(q));
+    REQUIRE(a.model->name == b.model->name);
+    REQUIRE(a.reason.view() == b.reason.view());
+    if (std::isnan(a.p_small_ok)) {
+      ++unscored;
+    } else {
+      REQUIRE(a.p_small_ok == b.p_small_ok);
+    }
+  }
+  CHECK(unscored > 50);  // rules decided these before the classifier was asked
 }
 
 TEST_CASE("a follow-up stays on the session's model") {
@@ -169,7 +227,7 @@ TEST_CASE("a router without a classifier model routes with rules and tables alon
                                         std::make_unique<costroute::FirstOf>("policies", std::move(chain)));
   REQUIRE(bare.ok());
   const auto d = (*bare)->route("Who wrote Moby Dick?");
-  CHECK(std::isnan(d.signals.p_small_ok));
+  CHECK(std::isnan(d.p_small_ok));
   CHECK(d.model->name == kMid);
   CHECK(d.policy == "default");
 }
@@ -261,23 +319,7 @@ TEST_CASE("routing makes no heap allocation once warm") {
 }
 
 TEST_CASE("routing real prompts makes no heap allocation once warm") {
-  // Every prompt of three public sets (shared/data/routing): long ones,
-  // code, other scripts, and every policy path the default config takes.
-  std::vector<std::string> queries;
-  for (const char* set : {"routellm_gsm8k", "routellm_mt_bench", "arena_bench_v1"}) {
-    absl::StatusOr<costroute::JsonlReader> in =
-        costroute::JsonlReader::open(costroute::testing::shared_dir() + "/data/routing/" + set + ".jsonl");
-    REQUIRE(in.ok());
-    while (true) {
-      absl::StatusOr<bool> more = in->next();
-      REQUIRE(more.ok());
-      if (!*more) break;
-      absl::StatusOr<std::string_view> query = in->string_field("query");
-      REQUIRE(query.ok());
-      queries.emplace_back(*query);
-    }
-  }
-  REQUIRE(queries.size() == 1319 + 80 + 293);
+  const std::vector<std::string> queries = real_prompts();
   const auto router = default_router();
   costroute::RouteScratch scratch;
   for (const auto& q : queries) router->route(q, {}, scratch);
@@ -361,12 +403,12 @@ TEST_CASE("a model's context features are read from the matching Context field o
   const costroute::Tag math[] = {{"meta.subset", "math"}};
   const costroute::Tag law[] = {{"meta.subset", "law"}};
   const costroute::Tag unseen[] = {{"meta.subset", "poetry"}};
-  CHECK(router->route("a question", {.tags = math}).signals.p_small_ok == Approx(1 / (1 + std::exp(-3.0))));
+  CHECK(router->route("a question", {.tags = math}).p_small_ok == Approx(1 / (1 + std::exp(-3.0))));
   CHECK(router->route("a question", {.tags = law}).model->name == "big");
-  CHECK(router->route("a question", {.user_tier = "free", .tags = math}).signals.p_small_ok ==
+  CHECK(router->route("a question", {.user_tier = "free", .tags = math}).p_small_ok ==
         Approx(1 / (1 + std::exp(-3.5))));
-  CHECK(router->route("a question", {.tags = unseen}).signals.p_small_ok == Approx(0.5));
-  CHECK(router->route("a question").signals.p_small_ok == Approx(0.5));
+  CHECK(router->route("a question", {.tags = unseen}).p_small_ok == Approx(0.5));
+  CHECK(router->route("a question").p_small_ok == Approx(0.5));
 }
 
 TEST_CASE("a model's signal features are computed from the query when routing") {
@@ -376,10 +418,10 @@ TEST_CASE("a model's signal features are computed from the query when routing") 
       *std::move(vectorizer), {0.0}, 0.0, {},
       {{.field = "signal.task_type", .values = {"code", "translation"}, .coef = {-2.0, 2.0}}}));
   const auto translation = router->route("Translate 'good night' into German");
-  CHECK(translation.signals.p_small_ok == Approx(1 / (1 + std::exp(-2.0))));
+  CHECK(translation.p_small_ok == Approx(1 / (1 + std::exp(-2.0))));
   CHECK(translation.model->name == "small");
   const auto code = router->route("Write a Python function that reverses a string");
-  CHECK(code.signals.p_small_ok == Approx(1 / (1 + std::exp(2.0))));
+  CHECK(code.p_small_ok == Approx(1 / (1 + std::exp(2.0))));
   CHECK(code.model->name == "big");
   CHECK(costroute::signal_feature(code.signals, "signal.code") == "yes");
   CHECK(costroute::signal_feature(code.signals, "signal.length") == "<16");

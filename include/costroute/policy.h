@@ -42,6 +42,7 @@
 #include <cmath>
 #include <concepts>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,15 @@
 
 namespace costroute {
 
+// Scores a request with a learned classifier, for Request::p_small_ok().
+// The Router gives each request one that applies its model.
+class Scorer {
+ public:
+  virtual ~Scorer() = default;
+  // p(small model is sufficient), in [0, 1]; NaN without a model.
+  virtual double p_small_ok() const = 0;
+};
+
 // Everything a policy may look at for one request.
 struct Request {
   std::string_view query;
@@ -68,6 +78,11 @@ struct Request {
   // The hour of day, once known: set by the first hour() call, or by a
   // caller that knows it. -1: not yet known.
   mutable int hour_of_day = -1;
+  // The classifier that p_small_ok() asks; null: no model.
+  const Scorer* scorer = nullptr;
+  // The classifier's p(small model is sufficient), once known: set by the
+  // first p_small_ok() call, or by a caller that knows it.
+  mutable std::optional<double> known_p_small_ok = std::nullopt;
 
   // Hour of day, 0-23, in the router's time zone, of Context::request_time_ms
   // or else of the system clock. Computed on first use, so that a request no
@@ -86,6 +101,16 @@ struct Request {
       hour_of_day = static_cast<int>(minutes / 60);
     }
     return hour_of_day;
+  }
+
+  // The classifier's p(small model is sufficient), NaN without a model.
+  // Scored on first use, so that a request that a rule decides before any
+  // policy asks costs no scoring (about half of route()'s time).
+  double p_small_ok() const {
+    if (!known_p_small_ok) {
+      known_p_small_ok = scorer ? scorer->p_small_ok() : std::numeric_limits<double>::quiet_NaN();
+    }
+    return *known_p_small_ok;
   }
 
   double cost_usd(ModelIndex m) const {
@@ -413,7 +438,7 @@ class ClassifierThreshold final : public Policy {
   }
 
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
-    const double p = request.signals.p_small_ok;
+    const double p = request.p_small_ok();
     if (std::isnan(p)) return abstained("no classifier model loaded", trace);
     const bool small_ok = p >= threshold_;
     if (!small_ok && !strong_) {
@@ -519,10 +544,12 @@ class Blend final : public Policy {
       double value = 0.0;
       switch (w.signal) {
         case Signal::kComplexity: value = s.complexity; break;
-        case Signal::kPLarge:
-          if (std::isnan(s.p_small_ok)) return abstained("p_large needs a classifier model", trace);
-          value = 1.0 - s.p_small_ok;
+        case Signal::kPLarge: {
+          const double p = request.p_small_ok();
+          if (std::isnan(p)) return abstained("p_large needs a classifier model", trace);
+          value = 1.0 - p;
           break;
+        }
         case Signal::kReasoning: value = std::min(1.0, s.reasoning_hits / 3.0); break;
         case Signal::kLength:
           value = std::min(1.0, std::log2(1.0 + static_cast<double>(s.tokens)) / std::log2(2001.0));

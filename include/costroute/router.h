@@ -7,6 +7,12 @@
 // model, the fallbacks after it (the next tiers up that can take the
 // request), which policy decided and why, and the estimated cost.
 //
+// The classifier scores a request only when a policy asks for its
+// p(small model is sufficient): a request that a rule decides first (a
+// premium user, a medical question) skips the scoring, about half of the
+// work. RouterOptions::always_score scores every request, for hosts that log
+// the score of each one.
+//
 // Routers are immutable and thread-safe: share one as
 // std::shared_ptr<const Router> and call route() from any number of
 // threads. To change the configuration while serving, publish a new Router
@@ -55,6 +61,10 @@ struct RouterOptions {
   ComplexityWeights complexity;
   // Estimates input tokens; the byte heuristic of SignalExtractor if null.
   std::shared_ptr<const TokenCounter> token_counter = {};
+  // Score every request with the classifier, even those that a policy
+  // decides without asking for the score (Decision::p_small_ok is then
+  // always set when the router has a model).
+  bool always_score = false;
 };
 
 // Most fallbacks a Decision lists.
@@ -76,6 +86,10 @@ struct Decision {
   // request goes to the model chosen, which cannot fully take it.
   uint32_t unmet_needs = 0;
   Signals signals = {};
+  // The classifier's p(small model is sufficient) if the request was scored:
+  // a policy asked for it, or RouterOptions::always_score. NaN otherwise, and
+  // without a model.
+  double p_small_ok = std::numeric_limits<double>::quiet_NaN();
   Trace trace = {};  // with Context::explain: every policy asked, in order
 
   std::span<const ModelInfo* const> fallbacks() const {
@@ -132,31 +146,21 @@ class Router {
   // As above, with the caller's scratch (one per thread).
   Decision route(std::string_view query, const Context& context, RouteScratch& scratch) const {
     Decision d;
-    double p_small_ok = std::numeric_limits<double>::quiet_NaN();
-    if (model_) {
-      // Tokenize and look up terms once; the signals read the lowercased
-      // tokens the vectorizer leaves behind, and the model may learn from
-      // signals ("signal.*" context features) and Context fields.
-      const SparseRow& row = model_->vectorizer().transform(query, scratch.text);
-      if (!model_->vectorizer().leaves_word_tokens()) SignalExtractor::prepare(query, scratch.text);
-      d.signals = extractor_.extract(query, context, scratch.text);
-      std::array<std::string_view, kMaxContextFeatures> context_values;
-      const auto& features = model_->context_features();
-      for (size_t f = 0; f < features.size(); ++f) {
-        context_values[f] = is_signal_feature(features[f].field) ? signal_feature(d.signals, features[f].field)
-                                                                 : context_value(context, features[f].field);
-      }
-      p_small_ok = Model::probability(model_->decision_function(
-          row, std::span<const std::string_view>(context_values.data(), features.size())));
+    // Tokenize once: the signals read the lowercased tokens, and so does
+    // the classifier's vectorizer when its tokens are the same.
+    const bool shared_tokens = model_ && model_->vectorizer().leaves_word_tokens();
+    if (shared_tokens) {
+      model_->vectorizer().prepare_tokens(query, scratch.text);
     } else {
       SignalExtractor::prepare(query, scratch.text);
-      d.signals = extractor_.extract(query, context, scratch.text);
     }
-    d.signals.p_small_ok = p_small_ok;
+    d.signals = extractor_.extract(query, context, scratch.text);
 
+    const ClassifierScorer scorer(*this, query, context, d.signals, shared_tokens, scratch.text);
     const Request request{query, context, d.signals, catalog_,
                           std::max<int64_t>(0, context.expected_output_tokens.value_or(options_.default_output_tokens)),
-                          options_.utc_offset_minutes};
+                          options_.utc_offset_minutes, -1, model_ ? &scorer : nullptr};
+    if (options_.always_score) request.p_small_ok();
     Verdict verdict;
     const bool decided = policy_->decide(request, verdict, context.explain ? &d.trace : nullptr);
     // A host's own policy may say it decided without naming a model of the catalog.
@@ -188,6 +192,7 @@ class Router {
     } else if (chosen != verdict.model) {
       verdict.reason.append(";filter:capability_or_context");
     }
+    if (request.known_p_small_ok) d.p_small_ok = *request.known_p_small_ok;
     const ModelInfo& model = catalog_[chosen];
     d.model = &model;
     d.tier = model.tier;
@@ -226,6 +231,39 @@ class Router {
   const RouterOptions& options() const { return options_; }
 
  private:
+  // The router's model applied to the request being routed, when a policy
+  // asks (Request::p_small_ok()). The model may learn from signals
+  // ("signal.*" context features) and Context fields beside the text.
+  class ClassifierScorer final : public Scorer {
+   public:
+    ClassifierScorer(const Router& router, std::string_view query, const Context& context,
+                     const Signals& signals, bool tokens_prepared, TextScratch& scratch)
+        : router_(router), query_(query), context_(context), signals_(signals),
+          tokens_prepared_(tokens_prepared), scratch_(scratch) {}
+
+    double p_small_ok() const override {
+      const Model& model = *router_.model_;
+      const SparseRow& row = tokens_prepared_ ? model.vectorizer().transform_prepared(scratch_)
+                                              : model.vectorizer().transform(query_, scratch_);
+      std::array<std::string_view, kMaxContextFeatures> values;
+      const auto& features = model.context_features();
+      for (size_t f = 0; f < features.size(); ++f) {
+        values[f] = is_signal_feature(features[f].field) ? signal_feature(signals_, features[f].field)
+                                                         : context_value(context_, features[f].field);
+      }
+      return Model::probability(
+          model.decision_function(row, std::span<const std::string_view>(values.data(), features.size())));
+    }
+
+   private:
+    const Router& router_;
+    std::string_view query_;
+    const Context& context_;
+    const Signals& signals_;
+    bool tokens_prepared_;
+    TextScratch& scratch_;
+  };
+
   Router(Catalog catalog, PolicyPtr policy, std::shared_ptr<const Model> model, RouterOptions options)
       : catalog_(std::move(catalog)), policy_(std::move(policy)), model_(std::move(model)),
         options_(std::move(options)), extractor_(options_.complexity, options_.token_counter) {}

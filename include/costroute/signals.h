@@ -3,8 +3,9 @@
 // Signals are computed once per request and shared by every policy: a token
 // estimate, reasoning-keyword hits, the task type, the domain, code, the
 // script the query is written in, what capabilities it needs, whether it
-// is a follow-up in a conversation, a complexity score in [0, 1], and the
-// learned classifier's p(small model is sufficient).
+// is a follow-up in a conversation, and a complexity score in [0, 1]. The
+// learned classifier's p(small model is sufficient) is scored apart, only
+// when a policy asks for it (Request::p_small_ok()).
 //
 // Detection is by keyword cues and the shape of the text (code fences,
 // symbols, digits, question marks, answer options), not by a model: it
@@ -31,7 +32,6 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -115,8 +115,9 @@ struct Signals {
   Script script = Script::kLatin;
   uint32_t needs = kText;   // Capability bits the request needs
   double complexity = 0.0;  // in [0, 1], see SignalExtractor
-  // The classifier's p(small model is sufficient); NaN without a model.
-  double p_small_ok = std::numeric_limits<double>::quiet_NaN();
+  // The classifier's p(small model is sufficient) is no signal here: it is
+  // scored only when a policy asks (Request::p_small_ok()), and reported in
+  // Decision::p_small_ok.
 };
 
 // A signal as a categorical value, so that a model can learn from it beside
@@ -197,7 +198,7 @@ class SignalExtractor {
   // `scratch.token_heads` must hold the query's lowercased tokens, their
   // hashes and heads, as Vectorizer::transform
   // leaves them; without a model, call prepare() first. Never fails; no heap
-  // allocation once the scratch has grown. `p_small_ok` is left NaN.
+  // allocation once the scratch has grown.
   Signals extract(std::string_view query, const Context& context,
                   const TextScratch& scratch) const {
     Signals s;

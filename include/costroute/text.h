@@ -474,7 +474,7 @@ class Vectorizer {
   // descending order.
   const SparseRow& count(std::string_view text, TextScratch& scratch) const {
     if (options_.analyzer == Analyzer::kWord) {
-      tokenize(text, options_.lowercase, scratch.tokens);
+      prepare_tokens(text, scratch);
       count_terms(scratch);
     } else {
       count_char_terms(text, scratch);
@@ -482,9 +482,32 @@ class Vectorizer {
     return scratch.row;
   }
 
-  // After transform() or count(), scratch.tokens holds the text's
-  // lowercased word tokens and their hashes (which SignalExtractor reads).
+  // After transform(), count() or prepare_tokens(), scratch.tokens holds the
+  // text's lowercased word tokens and their hashes (which SignalExtractor
+  // reads).
   bool leaves_word_tokens() const { return options_.analyzer == Analyzer::kWord && options_.lowercase; }
+
+  // transform() in two steps, for a word vectorizer, so that a caller can
+  // read the tokens before deciding whether it needs the row (the Router
+  // scores only when a policy asks): prepare_tokens() tokenizes `text` into
+  // scratch.tokens with their hashes and heads, and transform_prepared()
+  // makes the row from them. transform() equals the two in a row.
+  void prepare_tokens(std::string_view text, TextScratch& scratch) const {
+    tokenize(text, options_.lowercase, scratch.tokens);
+    const size_t n_tokens = scratch.tokens.size();
+    TextScratch::grow_to(scratch.token_hashes, n_tokens);
+    TextScratch::grow_to(scratch.token_heads, n_tokens);
+    for (size_t i = 0; i < n_tokens; ++i) {
+      scratch.token_hashes[i] =
+          internal::hash_token(scratch.tokens[i], /*padded=*/true, scratch.token_heads[i]);
+      table_.prefetch(scratch.token_hashes[i]);
+    }
+  }
+  const SparseRow& transform_prepared(TextScratch& scratch) const {
+    count_terms(scratch);
+    weight_row(scratch.row);
+    return scratch.row;
+  }
 
   // Approximate bytes held, for memory reports.
   size_t memory_bytes() const {
@@ -496,8 +519,9 @@ class Vectorizer {
  private:
   Vectorizer() = default;
 
-  // Looks up every n-gram of scratch.tokens and leaves the distinct columns
-  // with their counts in scratch.row, columns descending.
+  // Looks up every n-gram of scratch.tokens (hashed by prepare_tokens) and
+  // leaves the distinct columns with their counts in scratch.row, columns
+  // descending.
   //
   // Written to branch little on the query's words, whose hits and misses
   // a CPU cannot predict: a unigram that is not a term is counted in a
@@ -509,18 +533,12 @@ class Vectorizer {
     reserve_row(scratch.row, n_tokens);
     ColumnCounter counter = start_counting(scratch);
 
-    std::vector<uint64_t>& hashes = scratch.token_hashes;
-    std::vector<uint64_t>& heads = scratch.token_heads;
+    const std::vector<uint64_t>& hashes = scratch.token_hashes;
+    const std::vector<uint64_t>& heads = scratch.token_heads;
     std::vector<uint32_t>& columns = scratch.token_columns;
     std::vector<uint8_t>& in_ngram = scratch.token_in_ngram;
-    TextScratch::grow_to(hashes, n_tokens);
-    TextScratch::grow_to(heads, n_tokens);
     TextScratch::grow_to(columns, n_tokens);
     TextScratch::grow_to(in_ngram, n_tokens);
-    for (size_t i = 0; i < n_tokens; ++i) {
-      hashes[i] = internal::hash_token(tokens[i], /*padded=*/true, heads[i]);
-      table_.prefetch(hashes[i]);
-    }
     if (options_.ngram_min == 1) {
       for (size_t i = 0; i < n_tokens; ++i) {
         const int32_t found = table_.find_token(hashes[i], heads[i], tokens[i]);

@@ -98,10 +98,10 @@ absl::Status route_command(const Args& args) {
         .key("complexity").value(s.complexity).key("reasoning_hits").value(s.reasoning_hits)
         .key("has_code").value(s.has_code).key("follow_up").value(s.is_follow_up)
         .key("p_small_ok");
-    if (std::isnan(s.p_small_ok)) {
+    if (std::isnan(d.p_small_ok)) {
       w.null();
     } else {
-      w.value(s.p_small_ok);
+      w.value(d.p_small_ok);
     }
     w.end_object();
     if (d.unmet_needs != 0) w.key("unmet_needs").value(capability_names(d.unmet_needs));

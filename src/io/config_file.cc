@@ -560,7 +560,8 @@ class PolicyReader {
 RouterOptions read_options(ConfigReader& r, element value) {
   RouterOptions options;
   simdjson::dom::object o;
-  if (!r.object(value, "options", {"default_output_tokens", "utc_offset_minutes", "complexity_weights"}, o)) {
+  if (!r.object(value, "options",
+                {"default_output_tokens", "utc_offset_minutes", "complexity_weights", "always_score"}, o)) {
     return options;
   }
   element v;
@@ -572,6 +573,9 @@ RouterOptions read_options(ConfigReader& r, element value) {
     if (r.get_int(v, "options.utc_offset_minutes", -24 * 60, 24 * 60, minutes)) {
       options.utc_offset_minutes = static_cast<int>(minutes);
     }
+  }
+  if (o.at_key("always_score").get(v) == simdjson::SUCCESS) {
+    r.get_bool(v, "options.always_score", options.always_score);
   }
   if (o.at_key("complexity_weights").get(v) == simdjson::SUCCESS) {
     simdjson::dom::object w;
