@@ -288,12 +288,7 @@ class SignalExtractor {
 
   // Tokenizes `query` into `scratch` for extract() when no model did.
   static void prepare(std::string_view query, TextScratch& scratch) {
-    tokenize(query, /*lowercase=*/true, scratch.tokens);
-    TextScratch::grow_to(scratch.token_hashes, scratch.tokens.size());
-    TextScratch::grow_to(scratch.token_heads, scratch.tokens.size());
-    for (size_t i = 0; i < scratch.tokens.size(); ++i) {
-      scratch.token_hashes[i] = internal::hash_token(scratch.tokens[i], /*padded=*/true, scratch.token_heads[i]);
-    }
+    tokenize_and_hash(query, /*lowercase=*/true, scratch);
   }
 
   // The complexity score:

@@ -330,6 +330,29 @@ struct TextScratch {
   SparseRow row;
 };
 
+// Tokenizes `text` into scratch.tokens (see tokenize()) and fills
+// scratch.token_hashes and token_heads with each token's hash_token(): the
+// input of a Vectorizer's term lookups and of SignalExtractor. With `table`,
+// the slot where each token's lookup will start begins loading.
+inline void tokenize_and_hash(std::string_view text, bool lowercase, TextScratch& scratch,
+                              const internal::TermTable* table = nullptr) {
+  tokenize(text, lowercase, scratch.tokens);
+  const size_t n_tokens = scratch.tokens.size();
+  TextScratch::grow_to(scratch.token_hashes, n_tokens);
+  TextScratch::grow_to(scratch.token_heads, n_tokens);
+  auto hash_all = [&](auto&& then) {
+    for (size_t i = 0; i < n_tokens; ++i) {
+      scratch.token_hashes[i] = internal::hash_token(scratch.tokens[i], /*padded=*/true, scratch.token_heads[i]);
+      then(scratch.token_hashes[i]);
+    }
+  };
+  if (table) {
+    hash_all([table](uint64_t hash) { table->prefetch(hash); });
+  } else {
+    hash_all([](uint64_t) {});
+  }
+}
+
 // A fitted TF-IDF vectorizer: vocabulary (term i is column i), idf weights
 // and options. Immutable after creation and safe to share between threads.
 class Vectorizer {
@@ -493,15 +516,7 @@ class Vectorizer {
   // scratch.tokens with their hashes and heads, and transform_prepared()
   // makes the row from them. transform() equals the two in a row.
   void prepare_tokens(std::string_view text, TextScratch& scratch) const {
-    tokenize(text, options_.lowercase, scratch.tokens);
-    const size_t n_tokens = scratch.tokens.size();
-    TextScratch::grow_to(scratch.token_hashes, n_tokens);
-    TextScratch::grow_to(scratch.token_heads, n_tokens);
-    for (size_t i = 0; i < n_tokens; ++i) {
-      scratch.token_hashes[i] =
-          internal::hash_token(scratch.tokens[i], /*padded=*/true, scratch.token_heads[i]);
-      table_.prefetch(scratch.token_hashes[i]);
-    }
+    tokenize_and_hash(text, options_.lowercase, scratch, &table_);
   }
   const SparseRow& transform_prepared(TextScratch& scratch) const {
     count_terms(scratch);
