@@ -16,6 +16,10 @@
 //   WithinBudget         keeps the estimated cost within the user's budget
 //   Fixed                always decides (the default at the end)
 //
+// A policy that needs the learned classifier's p(small model is sufficient)
+// calls request.p_small_ok(): the request is scored on the first call, so
+// that one decided before any policy asks is never scored.
+//
 // Policies are immutable and thread-safe; a composite owns its children.
 // decide() never allocates, except into the trace in explain mode.
 // docs/config.md gives each one's config syntax.
