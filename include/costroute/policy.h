@@ -109,7 +109,7 @@ struct Request {
 
   // The classifier's p(small model is sufficient), NaN without a model.
   // Scored on first use, so that a request that a rule decides before any
-  // policy asks costs no scoring (about half of route()'s time).
+  // policy asks costs no scoring (about 40% of route()'s work).
   double p_small_ok() const {
     if (!known_p_small_ok) {
       known_p_small_ok = scorer ? scorer->p_small_ok() : std::numeric_limits<double>::quiet_NaN();

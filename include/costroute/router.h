@@ -9,7 +9,7 @@
 //
 // The classifier scores a request only when a policy asks for its
 // p(small model is sufficient): a request that a rule decides first (a
-// premium user, a medical question) skips the scoring, about half of the
+// premium user, a medical question) skips the scoring, about 40% of the
 // work. RouterOptions::always_score scores every request, for hosts that log
 // the score of each one.
 //
