@@ -313,12 +313,6 @@ struct TextScratch {
   // The n-grams of a query worth looking up: first tokens and hashes.
   std::vector<size_t> candidates;
   std::vector<uint64_t> candidate_hashes;
-
-  // Makes room for `n` entries in a per-token array.
-  template <typename T>
-  static void grow_to(std::vector<T>& array, size_t n) {
-    if (array.size() < n) array.resize(n);
-  }
   // Count per column and a two-level bitmap of the columns a query hit, so
   // that its row comes out in column order without sorting. All zero
   // between calls; sized for the largest vectorizer used with this scratch,
@@ -328,6 +322,12 @@ struct TextScratch {
   std::vector<uint64_t> column_summary;
   internal::CharText chars;  // the text as character n-grams are cut from it
   SparseRow row;
+
+  // Makes room for `n` entries in a per-token array.
+  template <typename T>
+  static void grow_to(std::vector<T>& array, size_t n) {
+    if (array.size() < n) array.resize(n);
+  }
 };
 
 // Tokenizes `text` into scratch.tokens (see tokenize()) and fills
