@@ -190,6 +190,19 @@ cat >"$dir/tiers.config.json" <<'JSON'
 JSON
 "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/tiers.jsonl" --costs small=1,large=10 --json \
   >"$dir/tiers.out" 2>"$dir/err" || fail "eval --config exited $?: $(cat "$dir/err")"
+# bench --config: the classifier runs only for the request no rule decides
+cat >"$dir/scored.config.json" <<'JSON'
+{"format": "costroute.config/1",
+ "models": [{"name": "small", "tier": 0, "usd_per_mtok_in": 0.1, "usd_per_mtok_out": 0.1},
+            {"name": "large", "tier": 1, "usd_per_mtok_in": 1, "usd_per_mtok_out": 1}],
+ "classifier": {"model": "m.json"},
+ "policies": [{"type": "rule", "when": {"min_reasoning_hits": 1}, "route_to": "strongest"},
+              {"type": "classifier", "threshold": 0.5, "cheap": "cheapest", "strong": "strongest"}]}
+JSON
+"$costroute" bench --config "$dir/scored.config.json" --data "$dir/tiers.jsonl" --min-seconds 0.2 \
+  >"$dir/bench" 2>"$dir/err" || fail "bench --config exited $?: $(cat "$dir/err")"
+grep -q '"timed":"route"' "$dir/bench" && grep -q '"scored_share":0.5,' "$dir/bench" ||
+  fail "bench --config: $(cat "$dir/bench")"
 grep -q '"router":{"name":"router","quality":1,"cost":11,' "$dir/tiers.out" || fail "eval --config: $(cat "$dir/tiers.out")"
 printf '%s\n' '{"query":"hi","quality":{"small":1}}' >"$dir/partial.jsonl"
 expect_error 1 "costroute eval: $dir/partial.jsonl:1: field \"quality\": no score for large (a model of the config; --skip-incomplete skips such prompts)" \

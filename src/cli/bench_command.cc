@@ -4,12 +4,15 @@
 // p50_ns / p99_ns time one query at a time (each call between two clock
 // reads, so they include one clock read, reported as timer_overhead_ns);
 // batch_qps runs the whole set back to back on one thread; threads_qps on
-// --threads threads at once (default: one per core).
+// --threads threads at once (default: one per core). With --config,
+// scored_share is the share of the queries whose route() ran the
+// classifier (a rule decided the others first).
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <thread>
 
@@ -80,6 +83,12 @@ absl::Status bench_command(const Args& args) {
   Worker worker{router, model, {}};
   double sink = 0.0;  // keeps the results alive
   for (const std::string& q : queries) sink += worker.run(q);
+  // Routing scores only the requests a policy asks the classifier about:
+  // the share of those is part of what the timings mean.
+  size_t scored = 0;
+  if (router) {
+    for (const std::string& q : queries) scored += !std::isnan(router->route(q, {}, worker.scratch).p_small_ok);
+  }
 
   // Latency, one query at a time.
   const double half_ns = min_seconds * 0.5e9;
@@ -110,12 +119,12 @@ absl::Status bench_command(const Args& args) {
   std::sort(overhead.begin(), overhead.end());
 
   // Throughput on one thread, whole passes back to back.
-  size_t scored = 0;
+  size_t batch_done = 0;
   const Clock::time_point batch_start = Clock::now();
   double batch_ns = 0.0;
   do {
     for (const std::string& q : queries) sink += worker.run(q);
-    scored += queries.size();
+    batch_done += queries.size();
     batch_ns = elapsed_ns(batch_start, Clock::now());
   } while (batch_ns < half_ns);
 
@@ -163,9 +172,12 @@ absl::Status bench_command(const Args& args) {
       .key("mean_ns").value(mean)
       .key("latency_samples").value(samples.size())
       .key("timer_overhead_ns").value(percentile(overhead, 0.5))
-      .key("batch_qps").value(static_cast<double>(scored) / (batch_ns * 1e-9))
+      .key("batch_qps").value(static_cast<double>(batch_done) / (batch_ns * 1e-9))
       .key("threads").value(static_cast<int64_t>(threads))
       .key("threads_qps").value(static_cast<double>(done.load()) / (threads_ns * 1e-9));
+  if (router) {
+    w.key("scored_share").value(static_cast<double>(scored) / static_cast<double>(queries.size()));
+  }
   if (model) w.key("model_bytes").value(model->memory_bytes());
   w.key("peak_rss_bytes").value(static_cast<int64_t>(usage.ru_maxrss) * 1024)
       .key("checksum").value(sink + thread_sink.load())
