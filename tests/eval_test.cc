@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "catch.h"
 #include "eval/random.h"
 #include "eval/ranking.h"
@@ -151,7 +152,7 @@ TEST_CASE("tier evaluation refuses indices and sizes that do not fit") {
 TEST_CASE("cross validation and tuning refuse a training set of the wrong shape") {
   costroute::TrainingSet data;
   for (int i = 0; i < 10; ++i) {
-    data.queries.push_back("q" + std::to_string(i));
+    data.queries.push_back(absl::StrCat("q", i));  // not "q" + std::to_string(i): GCC 12 -O3 warns (-Wrestrict, a false positive)
     data.labels.push_back(i % 2);
   }
   costroute::TrainOptions options;
