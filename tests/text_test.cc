@@ -133,17 +133,21 @@ TEST_CASE("bigrams count the same looked up by their words' columns or by their 
   // When every word of every bigram is a unigram term, bigrams are looked up
   // by their two words' columns (ColumnPairTable); one bigram with a word
   // that is not a term sends every lookup through the bytes (TermTable).
+  // Trigrams go through the bytes either way.
   const std::vector<std::string> words = {"ab", "cd", "ef", "a_long_word", "\u00e9t\u00e9"};
   std::vector<std::string> by_columns = words;
   for (const std::string& x : words) {
     for (const std::string& y : words) {
       if ((x.size() + y.size()) % 3 != 0) by_columns.push_back(x + " " + y);
+      if ((x.size() + y.size()) % 4 == 0) by_columns.push_back(x + " " + y + " ab");
     }
   }
   std::vector<std::string> by_bytes = by_columns;
   by_bytes.push_back("zz yy");
-  auto fast = make_vectorizer({}, by_columns, std::vector<double>(by_columns.size(), 1.0));
-  auto slow = make_vectorizer({}, by_bytes, std::vector<double>(by_bytes.size(), 1.0));
+  costroute::VectorizerOptions trigrams;
+  trigrams.ngram_max = 3;
+  auto fast = make_vectorizer(trigrams, by_columns, std::vector<double>(by_columns.size(), 1.0));
+  auto slow = make_vectorizer(trigrams, by_bytes, std::vector<double>(by_bytes.size(), 1.0));
   costroute::TextScratch fast_scratch, slow_scratch;
   uint64_t state = 7;
   for (int query = 0; query < 500; ++query) {
