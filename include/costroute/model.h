@@ -80,19 +80,12 @@ class Model {
                        " values (one per vocabulary term), got ", coef.size()));
     }
     for (size_t i = 0; i < coef.size(); ++i) {
-      if (!std::isfinite(coef[i])) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("coef[", i, "]: not a finite number"));
-      }
-      if (std::fabs(coef[i]) > Vectorizer::kMaxWeight) {
-        return absl::InvalidArgumentError(absl::StrCat("coef[", i, "]: beyond 1e100 in size"));
+      if (const char* problem = Vectorizer::weight_problem(coef[i])) {
+        return absl::InvalidArgumentError(absl::StrCat("coef[", i, "]: ", problem));
       }
     }
-    if (!std::isfinite(intercept)) {
-      return absl::InvalidArgumentError("intercept: not a finite number");
-    }
-    if (std::fabs(intercept) > Vectorizer::kMaxWeight) {
-      return absl::InvalidArgumentError("intercept: beyond 1e100 in size");
+    if (const char* problem = Vectorizer::weight_problem(intercept)) {
+      return absl::InvalidArgumentError(absl::StrCat("intercept: ", problem));
     }
     for (size_t i = 0; i < provenance.size(); ++i) {
       for (size_t j = 0; j < i; ++j) {
@@ -114,11 +107,8 @@ class Model {
         if (i > 0 && !(c.values[i - 1] < c.values[i])) {
           return absl::InvalidArgumentError(absl::StrCat(where, ".values: not sorted and unique at [", i, "]"));
         }
-        if (!std::isfinite(c.coef[i])) {
-          return absl::InvalidArgumentError(absl::StrCat(where, ".coef[", i, "]: not a finite number"));
-        }
-        if (std::fabs(c.coef[i]) > Vectorizer::kMaxWeight) {
-          return absl::InvalidArgumentError(absl::StrCat(where, ".coef[", i, "]: beyond 1e100 in size"));
+        if (const char* problem = Vectorizer::weight_problem(c.coef[i])) {
+          return absl::InvalidArgumentError(absl::StrCat(where, ".coef[", i, "]: ", problem));
         }
       }
     }

@@ -362,6 +362,14 @@ class Vectorizer {
   // a query can overflow.
   static constexpr double kMaxWeight = 1e100;
 
+  // What is wrong with an idf or coefficient `value`, for a message, or
+  // null if nothing is.
+  static const char* weight_problem(double value) {
+    if (!std::isfinite(value)) return "not a finite number";
+    if (std::fabs(value) > kMaxWeight) return "beyond 1e100 in size";
+    return nullptr;
+  }
+
   // Validates and builds a vectorizer. Errors (InvalidArgument) name the
   // field: "ngram_range", "idf: expected 5000 values, got 4999",
   // "idf[7]: not a finite number", "vocabulary[12]: duplicate term \"ab\"".
@@ -394,12 +402,9 @@ class Vectorizer {
                        idf.size()));
     }
     for (size_t i = 0; i < idf.size(); ++i) {
-      if (!std::isfinite(idf[i])) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("idf[", i, "]: not a finite number"));
-      }
-      if (std::fabs(idf[i]) > kMaxWeight) {  // counts times idf, squared and summed, must not overflow
-        return absl::InvalidArgumentError(absl::StrCat("idf[", i, "]: beyond 1e100 in size"));
+      // Counts times idf, squared and summed, must not overflow.
+      if (const char* problem = weight_problem(idf[i])) {
+        return absl::InvalidArgumentError(absl::StrCat("idf[", i, "]: ", problem));
       }
     }
     for (const auto& [name, df] : {std::pair{"min_df", options.min_df}, std::pair{"max_df", options.max_df}}) {
