@@ -148,15 +148,14 @@ class Router {
     Decision d;
     // Tokenize once: the signals read the lowercased tokens, and so does
     // the classifier's vectorizer when its tokens are the same.
-    const bool shared_tokens = model_ && model_->vectorizer().leaves_word_tokens();
-    if (shared_tokens) {
+    if (model_ && model_->vectorizer().leaves_word_tokens()) {
       model_->vectorizer().prepare_tokens(query, scratch.text);
     } else {
       SignalExtractor::prepare(query, scratch.text);
     }
     d.signals = extractor_.extract(query, context, scratch.text);
 
-    const ClassifierScorer scorer(*this, query, context, d.signals, shared_tokens, scratch.text);
+    const ClassifierScorer scorer(*this, query, context, d.signals, scratch.text);
     const Request request{query, context, d.signals, catalog_,
                           std::max<int64_t>(0, context.expected_output_tokens.value_or(options_.default_output_tokens)),
                           options_.utc_offset_minutes, -1, model_ ? &scorer : nullptr};
@@ -237,14 +236,15 @@ class Router {
   class ClassifierScorer final : public Scorer {
    public:
     ClassifierScorer(const Router& router, std::string_view query, const Context& context,
-                     const Signals& signals, bool tokens_prepared, TextScratch& scratch)
-        : router_(router), query_(query), context_(context), signals_(signals),
-          tokens_prepared_(tokens_prepared), scratch_(scratch) {}
+                     const Signals& signals, TextScratch& scratch)
+        : router_(router), query_(query), context_(context), signals_(signals), scratch_(scratch) {}
 
     double p_small_ok() const override {
       const Model& model = *router_.model_;
-      const SparseRow& row = tokens_prepared_ ? model.vectorizer().transform_prepared(scratch_)
-                                              : model.vectorizer().transform(query_, scratch_);
+      // route() left the vectorizer's own tokens in the scratch when they
+      // are the signals' tokens too.
+      const SparseRow& row = model.vectorizer().leaves_word_tokens() ? model.vectorizer().transform_prepared(scratch_)
+                                                                     : model.vectorizer().transform(query_, scratch_);
       std::array<std::string_view, kMaxContextFeatures> values;
       const auto& features = model.context_features();
       for (size_t f = 0; f < features.size(); ++f) {
@@ -260,7 +260,6 @@ class Router {
     std::string_view query_;
     const Context& context_;
     const Signals& signals_;
-    bool tokens_prepared_;
     TextScratch& scratch_;
   };
 
