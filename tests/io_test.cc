@@ -8,7 +8,7 @@
 
 namespace {
 
-using costroute::testing::temp_dir;
+using costroute::testing::TempDir;
 using costroute::testing::write_file;
 
 // A valid model file whose parts the error tests replace one at a time.
@@ -54,7 +54,8 @@ TEST_CASE("saving and loading a model keeps every number bit for bit") {
   auto model = costroute::Model::create(*v, {0.1, -std::nextafter(0.2, 1.0), 5e-324}, 1.0 / 9.0,
                                         {{"note", "line\nbreak \"quoted\""}});
   REQUIRE(model.ok());
-  const std::string path = temp_dir("io_roundtrip") + "/m.json";
+  const TempDir dir("io_roundtrip");
+  const std::string path = dir.file("m.json");
   REQUIRE(costroute::save_model(*model, path).ok());
   auto loaded = costroute::load_model(path);
   REQUIRE(loaded.ok());
@@ -76,7 +77,8 @@ TEST_CASE("a character n-gram model keeps its analyzer through a save and load")
   REQUIRE(v.ok());
   auto model = costroute::Model::create(*v, {0.5, -0.25, 1.0}, 0.1, {});
   REQUIRE(model.ok());
-  const std::string path = temp_dir("io_char") + "/m.json";
+  const TempDir dir("io_char");
+  const std::string path = dir.file("m.json");
   REQUIRE(costroute::save_model(*model, path).ok());
   auto loaded = costroute::load_model(path);
   REQUIRE(loaded.ok());
@@ -129,7 +131,8 @@ TEST_CASE("a missing model file is NotFound with the path") {
 }
 
 TEST_CASE("JsonlReader reads records, skips blank lines and reports bad lines with their number") {
-  const std::string path = temp_dir("jsonl") + "/in.jsonl";
+  const TempDir dir("jsonl");
+  const std::string path = dir.file("in.jsonl");
   write_file(path,
              "{\"query\":\"hi\",\"id\":7,\"meta\":{\"subset\":\"law\"},\"label\":true}\n"
              "\n"
@@ -175,7 +178,8 @@ TEST_CASE("JsonlReader reads records, skips blank lines and reports bad lines wi
 }
 
 TEST_CASE("JsonlReader has no fields before its first record") {
-  const std::string path = temp_dir("jsonl_first") + "/in.jsonl";
+  const TempDir dir("jsonl_first");
+  const std::string path = dir.file("in.jsonl");
   write_file(path, "{\"query\":\"hi\"}\n");
   auto in = costroute::JsonlReader::open(path);
   REQUIRE(in.ok());
@@ -186,7 +190,8 @@ TEST_CASE("JsonlReader has no fields before its first record") {
 }
 
 TEST_CASE("a directory is not a model file") {
-  const std::string dir = temp_dir("model_dir");
+  const TempDir temp("model_dir");
+  const std::string& dir = temp.path();
   CHECK(costroute::load_model(dir).status().message() == dir + ": cannot open: Is a directory");
   CHECK(costroute::JsonlReader::open(dir).status().message() == dir + ": cannot open: Is a directory");
 }

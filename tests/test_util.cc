@@ -5,6 +5,7 @@
 #include <fstream>
 #include <new>
 #include <sstream>
+#include <system_error>
 
 #include <unistd.h>
 
@@ -59,12 +60,17 @@ std::string shared_dir() {
   return COSTROUTE_SHARED_DIR;
 }
 
-std::string temp_dir(const std::string& name) {
+TempDir::TempDir(const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("costroute_test_" + std::to_string(::getpid()) + "_" + name);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  return dir.string();
+  path_ = dir.string();
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;  // a destructor must not throw; leftovers are harmless
+  std::filesystem::remove_all(path_, ignored);
 }
 
 void write_file(const std::string& path, const std::string& text) {

@@ -22,8 +22,22 @@ class AllocationCounter {
 // The directory beside the project that holds shared/data and shared/parity.
 std::string shared_dir();
 
-// A fresh empty directory for one test's files.
-std::string temp_dir(const std::string& name);
+// A fresh empty directory for one test's files, removed with everything in
+// it when the object goes out of scope, so test runs leave nothing behind.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // The path of `file` inside the directory.
+  std::string file(const std::string& file) const { return path_ + "/" + file; }
+
+ private:
+  std::string path_;
+};
 
 void write_file(const std::string& path, const std::string& text);
 std::string read_file(const std::string& path);
