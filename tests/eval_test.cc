@@ -159,7 +159,42 @@ TEST_CASE("cross validation and tuning refuse a training set of the wrong shape"
   options.context_fields = {"meta.subset"};  // but no context rows
   CHECK(costroute::cross_validated_scores(data, options, 2, 1).status().message() ==
         "context: expected 10 rows (one per query) for the context fields, got 0");
-  CHECK(costroute::assign_folds(4, 0, 1) == std::vector<int>(4, 0));
+  CHECK(costroute::assign_folds(std::vector<int>{0, 1, 0, 1}, 0, 1) == std::vector<int>(4, 0));
+}
+
+TEST_CASE("folds hold their share of each label, and the seed decides the split") {
+  // 50 examples, 7 of label 1: every one of 5 folds gets 10 examples and 1
+  // or 2 of the label-1 ones, whatever the seed.
+  std::vector<int> labels(50, 0);
+  for (int i : {3, 4, 17, 18, 19, 30, 49}) labels[static_cast<size_t>(i)] = 1;
+  for (uint64_t seed : {1, 2, 3, 4, 5, 6, 7, 8}) {
+    const std::vector<int> fold = costroute::assign_folds(labels, 5, seed);
+    std::vector<int> size(5), ones(5);
+    for (size_t i = 0; i < labels.size(); ++i) {
+      REQUIRE(fold[i] >= 0);
+      REQUIRE(fold[i] < 5);
+      ++size[static_cast<size_t>(fold[i])];
+      ones[static_cast<size_t>(fold[i])] += labels[i];
+    }
+    for (int f = 0; f < 5; ++f) {
+      CHECK(size[static_cast<size_t>(f)] == 10);
+      CHECK(ones[static_cast<size_t>(f)] >= 1);
+      CHECK(ones[static_cast<size_t>(f)] <= 2);
+    }
+    CHECK(costroute::assign_folds(labels, 5, seed) == fold);  // deterministic
+  }
+  CHECK(costroute::assign_folds(labels, 5, 1) != costroute::assign_folds(labels, 5, 2));
+
+  // Two examples of label 1 in 40, two folds: each training part keeps one,
+  // so cross validation trains on every seed.
+  costroute::TrainingSet data;
+  for (int i = 0; i < 40; ++i) {
+    data.queries.push_back(absl::StrCat("query ", i % 7, " word", i));
+    data.labels.push_back(i == 5 || i == 33 ? 1 : 0);
+  }
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    CHECK(costroute::cross_validated_scores(data, costroute::TrainOptions{}, 2, seed).ok());
+  }
 }
 
 TEST_CASE("tier evaluation totals quality and cost per strategy, with a quality-first oracle") {

@@ -162,10 +162,13 @@ struct TierEvaluation {
 
 // ---- Cross validation and tuning -------------------------------------------
 
-// Deterministic K-fold assignment: the fold of each of n examples, from a
-// seeded shuffle that is the same on every platform. Fewer than 1 fold is
-// taken as 1.
-std::vector<int> assign_folds(size_t n, int folds, uint64_t seed);
+// Deterministic stratified K-fold assignment: the fold of each example,
+// from a seeded shuffle that is the same on every platform, dealt out so
+// that every fold holds its share of each label to within one example (as
+// scikit-learn's StratifiedKFold does for a classifier). A training part
+// then lacks a label only when the whole set has fewer examples of it than
+// there are folds. Fewer than 1 fold is taken as 1.
+std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t seed);
 
 // Out-of-fold scores, and the fold (assign_folds) each example was held out in.
 struct FoldScores {

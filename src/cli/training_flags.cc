@@ -260,7 +260,9 @@ absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& recor
   if (folds < 2 || static_cast<size_t>(folds) > records.size()) {
     return absl::InvalidArgumentError("--cv: expected between 2 and the number of records");
   }
-  FoldScores out{std::vector<double>(records.size()), assign_folds(records.size(), folds, seed)};
+  std::vector<int> labels(records.size());
+  for (size_t i = 0; i < records.size(); ++i) labels[i] = records[i].label;
+  FoldScores out{std::vector<double>(records.size()), assign_folds(labels, folds, seed)};
   const std::vector<int>& fold = out.fold;
   for (int f = 0; f < folds; ++f) {
     std::vector<LabelledRecord> inside;

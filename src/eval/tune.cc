@@ -83,8 +83,9 @@ absl::Status check_shape(const TrainingSet& data, size_t fields) {
 
 }  // namespace
 
-std::vector<int> assign_folds(size_t n, int folds, uint64_t seed) {
+std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t seed) {
   folds = std::max(folds, 1);
+  const size_t n = labels.size();
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
   uint64_t state = seed;
@@ -92,6 +93,9 @@ std::vector<int> assign_folds(size_t n, int folds, uint64_t seed) {
     const size_t j = static_cast<size_t>(splitmix64(state) % i);
     std::swap(order[i - 1], order[j]);
   }
+  // Deal the shuffled examples out one label after the other: every fold
+  // gets its share of each label, to within one example.
+  std::stable_partition(order.begin(), order.end(), [&](size_t i) { return labels[i] == 0; });
   std::vector<int> fold(n);
   for (size_t r = 0; r < n; ++r) fold[order[r]] = static_cast<int>(r % static_cast<size_t>(folds));
   return fold;
@@ -135,7 +139,7 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
   COSTROUTE_RETURN_IF_ERROR(check_shape(data, options.context_fields.size()));
   std::vector<size_t> all_context(options.context_fields.size());
   for (size_t k = 0; k < all_context.size(); ++k) all_context[k] = k;
-  FoldScores out{std::vector<double>(n), assign_folds(n, folds, seed)};
+  FoldScores out{std::vector<double>(n), assign_folds(data.labels, folds, seed)};
   const std::vector<int>& fold = out.fold;
   for (int f = 0; f < folds; ++f) {
     std::vector<size_t> train_rows, test_rows;
