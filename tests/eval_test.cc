@@ -81,6 +81,32 @@ TEST_CASE("the oracle moves the prompts the small model answers best first") {
   CHECK(e.oracle.auc == 1.0);
 }
 
+TEST_CASE("with costs that differ by prompt, the oracle moves the least loss per unit saved first") {
+  // Prompt 0 loses 1 of quality but saves 100; prompt 1 loses 0.1 and saves
+  // 0.1; prompts 2 and 3 lose and save nothing. At a 25% drop (mean quality
+  // 0.75 of 1) the oracle moves 2, 3 and then 0, and spends 3 of 103.
+  const std::vector<costroute::Outcome> data = {
+      {.p_small_ok = 0.9, .quality_small = 0, .quality_large = 1, .cost_small = 0, .cost_large = 100},
+      {.p_small_ok = 0.1, .quality_small = 0.9, .quality_large = 1, .cost_small = 0.9, .cost_large = 1},
+      {.p_small_ok = 0.5, .quality_small = 1, .quality_large = 1, .cost_small = 1, .cost_large = 1},
+      {.p_small_ok = 0.5, .quality_small = 1, .quality_large = 1, .cost_small = 1, .cost_large = 1}};
+  const costroute::Evaluation e = costroute::evaluate(data, {.max_quality_drop = 0.25});
+  REQUIRE(e.oracle.curve.size() == 5);
+  CHECK(e.oracle.curve[3].cost == Approx(3.0));
+  CHECK(e.oracle.curve[3].quality == Approx(0.75));
+  CHECK(e.oracle.savings_at_max_drop == Approx(100.0 / 103.0));
+  CHECK(e.oracle.savings_at_max_drop >= e.router.savings_at_max_drop);
+}
+
+TEST_CASE("when strong calls are the cheaper ones, random stays at always-strong") {
+  std::vector<costroute::Outcome> data = four();
+  for (costroute::Outcome& o : data) o.cost_small = 2.0;
+  const costroute::Evaluation e = costroute::evaluate(data, {.max_quality_drop = 0.5});
+  CHECK(e.random.strong_share == 1.0);
+  CHECK(e.random.savings_at_max_drop == 0.0);
+  CHECK(e.random.quality_drop == 0.0);
+}
+
 TEST_CASE("a threshold that sends nothing to the small model sits just above the highest score") {
   std::vector<costroute::Outcome> data = {
       {.p_small_ok = 0.9, .quality_small = 0, .quality_large = 1, .cost_small = 0.1, .cost_large = 1},

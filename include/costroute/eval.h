@@ -9,17 +9,22 @@
 // always-strong to always-small. Beside it, two references give every
 // number its floor and ceiling: the random mixture (sending a random share
 // to the strong model, a straight line) and the oracle (which knows every
-// outcome).
+// outcome: it moves prompts to the small model in order of quality lost per
+// unit of cost saved, those that lose nothing first).
 //
 // Metrics (RouteLLM's, Ong et al. 2024, "RouteLLM: Learning to Route LLMs
 // with Preference Data"):
 //   savings at a maximum quality drop d: 1 - cost / cost(always strong), for
-//     the cheapest point whose mean quality is >= (1 - d) * Q(always strong);
+//     the cheapest point whose mean quality Q is >= Q_large - d * |Q_large|
+//     (Q_large: always strong's; for Q_large > 0 that is (1 - d) * Q_large);
 //   PGR (performance gap recovered) at a point: (Q - Q_small) / (Q_large -
 //     Q_small);
 //   APGR: the area under PGR against the share of strong calls (trapezoids
 //     over the curve's points, from share 0 to 1); random scores 0.5;
-//   CPT(x): the least share of strong calls at which PGR >= x;
+//   CPT(x): the least share of strong calls at which PGR >= x, read at the
+//     router's own points (thresholds it can deploy), not interpolated
+//     between them as APGR's trapezoids are; random's line reaches PGR x
+//     at share x;
 //   AUC: ROC AUC of p(small ok) against "small was at least as good".
 //
 // cross_validated_scores() and tune() train models: `costroute eval --cv`
@@ -83,7 +88,7 @@ struct RoutingMetrics {
 };
 
 struct EvalOptions {
-  // Largest relative quality drop allowed: (Q_large - Q) / Q_large <= this.
+  // Largest relative quality drop allowed: (Q_large - Q) / |Q_large| <= this.
   double max_quality_drop = 0.03;
 };
 

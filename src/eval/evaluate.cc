@@ -122,6 +122,47 @@ double auc_of(std::span<const Outcome> outcomes, const internal::Ranking& rankin
   return (rank_sum - p * (p + 1.0) / 2.0) / (p * static_cast<double>(negatives));
 }
 
+// The order in which the oracle moves prompts to the small model. Each
+// prompt loses `loss` = q_large - q_small of quality and saves `saving` =
+// c_large - c_small of cost by moving; the order is, by group:
+//   0. no loss and no extra cost: most quality gained first, then most saved;
+//   1. a loss for a saving: least loss per unit saved first (the greedy
+//      order of a knapsack, so the curve is the cheapest way to each quality
+//      wherever costs differ by prompt; with equal costs, least loss first);
+//   2. a gain in quality for an extra cost: most gain per unit of cost first;
+//   3. a loss and no saving: least loss first, then most saved.
+// Ties keep the input order.
+std::vector<size_t> oracle_order(std::span<const Outcome> outcomes) {
+  struct Key {
+    int group;
+    double first, second;
+  };
+  std::vector<Key> keys(outcomes.size());
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const double loss = outcomes[i].quality_large - outcomes[i].quality_small;
+    const double saving = outcomes[i].cost_large - outcomes[i].cost_small;
+    if (loss <= 0 && saving >= 0) {
+      keys[i] = {0, loss, -saving};
+    } else if (saving > 0) {
+      keys[i] = {1, loss / saving, -saving};
+    } else if (loss < 0) {
+      keys[i] = {2, -(loss / saving), loss};
+    } else {
+      keys[i] = {3, loss, -saving};
+    }
+  }
+  std::vector<size_t> order(outcomes.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const Key& x = keys[a];
+    const Key& y = keys[b];
+    if (x.group != y.group) return x.group < y.group;
+    if (x.first != y.first) return x.first < y.first;
+    return x.second < y.second;
+  });
+  return order;
+}
+
 }  // namespace
 
 double roc_auc(std::span<const Outcome> outcomes) { return auc_of(outcomes, internal::rank_by_p(outcomes)); }
@@ -174,18 +215,9 @@ Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& option
   fill_metrics(t, options.max_quality_drop, e.router);
   e.router.auc = auc_of(outcomes, ranking);
 
-  // The oracle: prompts where the small model loses least (per unit of cost
-  // saved) move first, one at a time.
-  std::vector<size_t> order(t.n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    const Outcome& x = outcomes[a];
-    const Outcome& y = outcomes[b];
-    const double gain_x = x.quality_small - x.quality_large;
-    const double gain_y = y.quality_small - y.quality_large;
-    if (gain_x != gain_y) return gain_x > gain_y;
-    return (x.cost_large - x.cost_small) > (y.cost_large - y.cost_small);
-  });
+  // The oracle: prompts move to the small model in order of quality lost
+  // per unit of cost saved, one at a time (oracle_order()).
+  const std::vector<size_t> order = oracle_order(outcomes);
   std::vector<size_t> ends;
   std::vector<double> thresholds;
   for (size_t i = 1; i <= t.n; ++i) {
@@ -203,8 +235,14 @@ Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& option
   const double qs = e.quality_small, ql = e.quality_large;
   e.random.curve = {{kInfinity, 1.0, t.cost_large, ql, pgr(ql, qs, ql)},
                     {std::numeric_limits<double>::quiet_NaN(), 0.0, t.cost_small, qs, pgr(qs, qs, ql)}};
-  double share = 0.0;  // least strong share within the allowed drop
-  if (ql > qs) share = std::clamp(1.0 - options.max_quality_drop * std::fabs(ql) / (ql - qs), 0.0, 1.0);
+  // The cheapest share of strong calls within the allowed drop: the least
+  // one, unless strong calls are the cheaper ones (then always strong).
+  double share = 0.0;
+  if (t.cost_small >= t.cost_large) {
+    share = 1.0;
+  } else if (ql > qs) {
+    share = std::clamp(1.0 - options.max_quality_drop * std::fabs(ql) / (ql - qs), 0.0, 1.0);
+  }
   const double cost = t.cost_small + share * (t.cost_large - t.cost_small);
   const double quality = qs + share * (ql - qs);
   e.random.savings_at_max_drop = t.cost_large > 0 ? 1.0 - cost / t.cost_large : 0.0;

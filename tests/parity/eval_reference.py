@@ -83,9 +83,20 @@ def reference(p, qs, ql, cs, cl, drop):
         router["auc"] = (greater + ties / 2) / (len(pos) * len(neg))
     else:
         router["auc"] = 0.5
-    # Oracle: prompts move to the small model by quality lost, least first
-    # (ties: most cost saved first, then input order).
-    order = sorted(range(n), key=lambda i: (-(qs[i] - ql[i]), -(cl[i] - cs[i]), i))
+    # Oracle: prompts move to the small model free wins first (no loss, no
+    # extra cost), then by quality lost per unit of cost saved, then those
+    # that buy quality for an extra cost (most per unit first), then pure
+    # losses; ties in input order.
+    def oracle_key(i):
+        loss, saving = ql[i] - qs[i], cl[i] - cs[i]
+        if loss <= 0 and saving >= 0:
+            return (0, loss, -saving, i)
+        if saving > 0:
+            return (1, loss / saving, -saving, i)
+        if loss < 0:
+            return (2, -(loss / saving), loss, i)
+        return (3, loss, -saving, i)
+    order = sorted(range(n), key=oracle_key)
     small = np.zeros(n, dtype=bool)
     share, cost, quality = [1.0], [total_large], [ql_mean]
     running_cost, running_quality = total_large, ql.sum()
@@ -99,7 +110,12 @@ def reference(p, qs, ql, cs, cl, drop):
                            total_large, drop)
     oracle["auc"] = 1.0 if ok.any() and (~ok).any() else 0.5
     # Random: the straight line.
-    s = min(1.0, max(0.0, 1 - drop * abs(ql_mean) / (ql_mean - qs_mean))) if ql_mean > qs_mean else 0.0
+    if cs.sum() >= total_large:
+        s = 1.0  # strong calls are the cheaper ones
+    elif ql_mean > qs_mean:
+        s = min(1.0, max(0.0, 1 - drop * abs(ql_mean) / (ql_mean - qs_mean)))
+    else:
+        s = 0.0
     c = cs.sum() + s * (total_large - cs.sum())
     q = qs_mean + s * (ql_mean - qs_mean)
     random = {"savings_at_max_drop": 1 - c / total_large, "quality_drop": (ql_mean - q) / abs(ql_mean),
@@ -137,6 +153,45 @@ def main():
                        "vectorizer": {"lowercase": True, "ngram_range": [1, 1], "norm": "l2"},
                        "intercept": 0.25, "vocabulary": ["answer", "dollars"], "idf": [1.0, 1.0],
                        "coef": [1.5, -2.0]}, f)
+        # Costs that differ by prompt, some prompts where the small model
+        # costs more or does better, and graded qualities: the oracle's
+        # order by loss per unit saved, and the random line, are tested here.
+        varied = os.path.join(tmp, "varied_costs.jsonl")
+        rng = np.random.default_rng(7)
+        with open(varied, "w") as f:
+            for i in range(400):
+                words = " ".join(rng.choice(["answer", "dollars", "x", "y", "z"], size=rng.integers(1, 6)))
+                cost_large = float(rng.choice([0.5, 1.0, 4.0, 20.0]))
+                cost_small = float(cost_large * rng.choice([0.01, 0.1, 0.5, 1.0, 1.5]))
+                f.write(json.dumps({"query": words, "cost_small": cost_small, "cost_large": cost_large,
+                                    "quality": {"s": float(rng.integers(0, 11)), "l": float(rng.integers(2, 11))},
+                                    "meta": {"small": "s", "large": "l"}}) + "\n")
+        qs, ql, cs, cl = load(varied)
+        p = scores(binary, tied, varied)
+        for drop in (0.03, 0.10, 0.30):
+            out = subprocess.run([binary, "eval", "--model", tied, "--data", varied, "--json",
+                                  "--max-quality-drop", str(drop)], capture_output=True, text=True, check=True)
+            compare(f"varied costs, drop {drop}", json.loads(out.stdout), reference(p, qs, ql, cs, cl, drop))
+        # The oracle is the cheapest way to each quality: at every drop it
+        # saves at least as much as the router.
+        for drop in (0.03, 0.10, 0.30):
+            want = reference(p, qs, ql, cs, cl, drop)
+            if want["oracle"]["savings_at_max_drop"] < want["router"]["savings_at_max_drop"]:
+                sys.exit(f"varied costs, drop {drop}: the oracle saves less than the router")
+        # Strong calls cheaper than small ones: random stays at always-strong.
+        pricey = os.path.join(tmp, "pricey.jsonl")
+        with open(pricey, "w") as f:
+            for i, words in enumerate(["answer", "dollars", "x", "answer dollars"]):
+                f.write(json.dumps({"query": words, "cost_small": 2.0, "cost_large": 1.0,
+                                    "quality": {"s": i % 2, "l": 1}, "meta": {"small": "s", "large": "l"}}) + "\n")
+        out = json.loads(subprocess.run([binary, "eval", "--model", tied, "--data", pricey, "--json",
+                                         "--max-quality-drop", "0.5"], capture_output=True, text=True,
+                                        check=True).stdout)
+        if out["random"]["savings_at_max_drop"] != 0.0:
+            sys.exit(f"pricey small model: random saves {out['random']['savings_at_max_drop']}, expected 0")
+        qs, ql, cs, cl = load(pricey)
+        compare("small model dearer than the strong one", out, reference(scores(binary, tied, pricey), qs, ql, cs, cl, 0.5))
+
         for set_name in ("routellm_mt_bench", "arena_bench_v1", "routellm_gsm8k", "routellm_mmlu"):
             data = os.path.join(routing, set_name + ".jsonl")
             qs, ql, cs, cl = load(data)
