@@ -391,6 +391,58 @@ python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$d
 printf '{"query":"red \\u001b[31m text"}\n' | "$costroute" route --config "$dir/tiers.config.json" --format table |
   grep -q $'\x1b' && fail "route --format table printed an escape character"
 
+# Hand-made scores: one-word queries aa, bb, cc, dd score 0.881, 0.731,
+# 0.269 and 0.119; in top.json, aa scores exactly 1.
+for name in four top; do
+  coef='[2, 1, -1, -2]'; [ $name = top ] && coef='[50, 1, -1, -2]'
+  printf '{"format": "costroute.model/1", "vectorizer": {"ngram_range": [1, 1], "norm": "l2"}, "intercept": 0,
+    "vocabulary": ["aa", "bb", "cc", "dd"], "idf": [1, 1, 1, 1], "coef": %s}\n' "$coef" >"$dir/$name.json"
+done
+outcome() {  # query, small and strong quality, small and strong cost
+  echo "{\"query\":\"$1\",\"quality\":{\"s\":$2,\"l\":$3},\"meta\":{\"small\":\"s\",\"large\":\"l\"},\"cost_small\":$4,\"cost_large\":$5}"
+}
+# A router that saves nothing is not "better than random" by rounding (0.3
+# + 1 * (0.9 - 0.3) is above 0.9 in floating point).
+for q in aa bb cc dd; do outcome $q 0 1 0.3 0.9; done >"$dir/nothing.jsonl"
+"$costroute" calibrate --model "$dir/four.json" --data "$dir/nothing.jsonl" --bootstrap 200 --json >"$dir/out" 2>/dev/null
+grep -q '"better_than_random_share":0,"reliable":false' "$dir/out" || fail "calibrate counted rounding as wins: $(cat "$dir/out")"
+# When nothing may go to the small model and a prompt scores 1, no threshold
+# in [0, 1] says so: calibrate refuses to write one, and says why.
+for i in 1 2 3 4 5 6 7 8 9 10; do outcome aa 0 1 0.1 1; outcome dd 0 1 0.1 1; done >"$dir/top.jsonl"
+expect_error 1 "costroute calibrate: no threshold to write: the target keeps every prompt on the strong model, but some prompts score p_small_ok = 1, which every threshold in [0, 1] sends to the small model" \
+  "$costroute" calibrate --model "$dir/top.json" --data "$dir/top.jsonl" --max-quality-drop 0 --bootstrap 20 --force \
+  --config "$dir/config.json" --out "$dir/written/top.json"
+[ ! -e "$dir/written/top.json" ] || fail "calibrate wrote a threshold above 1"
+# Within a share or a cost budget, the cheapest of equally good points.
+for q in aa bb cc dd; do outcome $q 1 1 0.1 1; done >"$dir/same.jsonl"
+for target in "--strong-share 0.5" "--max-cost 0.8"; do
+  "$costroute" calibrate --model "$dir/four.json" --data "$dir/same.jsonl" $target --bootstrap 20 --json >"$dir/out" 2>/dev/null
+  grep -q '"strong_share":0,' "$dir/out" || fail "calibrate $target kept a dearer point of equal quality: $(cat "$dir/out")"
+done
+# --seed seeds calibrate's bootstrap, also with --model.
+"$costroute" calibrate --model "$dir/four.json" --data "$dir/same.jsonl" --seed 2 --bootstrap 20 >/dev/null 2>&1 ||
+  fail "calibrate --model --seed was refused"
+# --force says that it wrote the config.
+"$costroute" calibrate --data "$dir/noise.jsonl" --cv 3 --bootstrap 200 --config "$dir/config.json" --force \
+  --out "$dir/written/forced.json" >"$dir/out" 2>/dev/null
+grep -q "^config: $dir/written/forced.json (written because of --force" "$dir/out" ||
+  fail "calibrate --force did not say it wrote the config: $(cat "$dir/out")"
+# The threshold is printed exactly: a rounded one can move a prompt.
+for q in aa bb aa bb; do outcome $q 0 1 1 1; done >"$dir/samecost.jsonl"
+printed=$("$costroute" eval --model "$dir/four.json" --data "$dir/samecost.jsonl" | sed -n 's/^threshold: p_small_ok >= \([^ ]*\) .*/\1/p')
+exact=$("$costroute" eval --model "$dir/four.json" --data "$dir/samecost.jsonl" --json | python3 -c 'import json, sys; print(repr(json.load(sys.stdin)["threshold"]))')
+[ -n "$printed" ] && [ "$printed" = "$exact" ] || fail "eval printed the threshold as [$printed], it is $exact"
+expect_error 1 "costroute calibrate: --cv 5 (the default): more folds than records (4)" \
+  "$costroute" calibrate --data "$dir/same.jsonl"
+expect_error 1 "costroute eval: --title names the picture: it goes with --plot FILE.svg" \
+  "$costroute" eval --model "$dir/four.json" --data "$dir/same.jsonl" --title x
+expect_error 1 "costroute eval: --weight-field does not apply with --model, whose scores are used as they are" \
+  "$costroute" eval --model "$dir/four.json" --data "$dir/same.jsonl" --weight-field w
+# U+FFFE and U+FFFF are UTF-8 but not XML characters.
+"$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --plot "$dir/nonchar.svg" --title "$(printf 'a\357\277\276b\357\277\277')" >/dev/null
+python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$dir/nonchar.svg" 2>/dev/null ||
+  fail "--plot wrote U+FFFE or U+FFFF into the SVG"
+
 if [ "$failures" -gt 0 ]; then
   echo "$failures CLI check(s) failed" >&2
   exit 1

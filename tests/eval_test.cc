@@ -150,6 +150,17 @@ TEST_CASE("the SVG picture has labelled axes, the three curves and the operating
   CHECK(svg.find("oracle (saves") != std::string::npos);
   CHECK(svg.find("<circle") != std::string::npos);
   CHECK(svg.find("</svg>") != std::string::npos);
+  CHECK(svg.find("3% quality band") != std::string::npos);
+}
+
+TEST_CASE("the SVG title holds only characters XML allows, and the band says its drop exactly") {
+  const costroute::Evaluation e = costroute::evaluate(four(), {.max_quality_drop = 0.025});
+  // U+FFFE and U+FFFF are UTF-8 but not XML characters; a tab is a control.
+  const std::string svg = costroute::cost_quality_svg(e, "a\xEF\xBF\xBE b\xEF\xBF\xBF c\td");
+  CHECK(svg.find("a\xEF\xBF\xBD b\xEF\xBF\xBD c d") != std::string::npos);
+  CHECK(svg.find("\xEF\xBF\xBE") == std::string::npos);
+  CHECK(svg.find("\xEF\xBF\xBF") == std::string::npos);
+  CHECK(svg.find("2.5% quality band") != std::string::npos);
 }
 
 TEST_CASE("the operating point is the cheapest within the drop, the better quality on a cost tie") {

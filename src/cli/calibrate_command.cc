@@ -48,11 +48,35 @@ const CurvePoint& choose(const Evaluation& e, const Target& target) {
   const double budget = by_share ? target.value : target.value * e.cost_large;
   auto spent = [by_share](const CurvePoint& p) { return by_share ? p.strong_share : p.cost; };
   const CurvePoint* best = &curve.front();  // always strong
+  auto within = [&](const CurvePoint& p) { return spent(p) <= budget + 1e-12; };
   for (const CurvePoint& p : curve) {
-    if (spent(p) <= budget + 1e-12 && (spent(*best) > budget + 1e-12 || p.quality > best->quality)) best = &p;
+    if (!within(p)) continue;
+    // Within budget: the best quality, and the least spent among equals.
+    if (!within(*best) || p.quality > best->quality || (p.quality == best->quality && spent(p) < spent(*best))) {
+      best = &p;
+    }
   }
   return *best;
 }
+
+// The share of strong calls at which the random mixture reaches `quality`
+// (mean qualities: qs always small, ql always strong).
+double random_share(double quality, double qs, double ql) {
+  return ql > qs ? std::clamp((quality - qs) / (ql - qs), 0.0, 1.0) : 0.0;
+}
+
+// How much less than the random mixture at the same quality the router's
+// point `p` costs, as a share of always-strong's cost `cl` (cs: always
+// small's). The random cost is written from `cl` down, so that share 1
+// costs exactly `cl`.
+double advantage_over_random(const CurvePoint& p, double qs, double ql, double cs, double cl) {
+  if (!(cl > 0)) return 0.0;
+  const double random_cost = cl - (1.0 - random_share(p.quality, qs, ql)) * (cl - cs);
+  return (random_cost - p.cost) / cl;
+}
+
+// An advantage this small is rounding, not a router that beats random.
+constexpr double kAdvantageTolerance = 1e-9;
 
 struct Interval {
   double low = 0.0, high = 0.0;
@@ -96,7 +120,8 @@ absl::Status calibrate_command(const Args& args) {
     return absl::InvalidArgumentError("--config and --out go together: the threshold is written into a copy");
   }
   if (flags.has("model")) {
-    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, training_flags_and({"cv", "seed"}),
+    // --seed still seeds the bootstrap.
+    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, training_flags_and({"cv", "weight-field"}),
                                            "with --model, whose scores are used as they are"));
   }
   if (!flags.has("config")) COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"policy", "force"}, "without --config"));
@@ -114,6 +139,10 @@ absl::Status calibrate_command(const Args& args) {
     COSTROUTE_ASSIGN_OR_RETURN(scores, model_scores(*model, records));
   } else {
     COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
+    if (static_cast<size_t>(folds) > records.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("--cv ", folds, flags.has("cv") ? "" : " (the default)",
+                                                     ": more folds than records (", records.size(), ")"));
+    }
     COSTROUTE_ASSIGN_OR_RETURN(FoldScores cv,
                                cross_validated_scores(training_set(records), options, static_cast<int>(folds),
                                                       static_cast<uint64_t>(seed)));
@@ -130,9 +159,10 @@ absl::Status calibrate_command(const Args& args) {
         target.value, e.cost_large > 0 ? e.cost_small / e.cost_large : 0.0));
   }
   // +inf: nothing to the small model; deploy a threshold just above the top score.
-  const double threshold = chosen.threshold == std::numeric_limits<double>::infinity()
-                               ? std::nextafter(e.router.curve.size() > 1 ? e.router.curve[1].threshold : 1.0, 2.0)
-                               : chosen.threshold;
+  const bool none_small = chosen.threshold == std::numeric_limits<double>::infinity();
+  const double threshold =
+      none_small ? std::nextafter(e.router.curve.size() > 1 ? e.router.curve[1].threshold : 1.0, 2.0)
+                 : chosen.threshold;
 
   // Bootstrap, out of bag: choose a threshold on each resample as above,
   // then measure it on the prompts the resample left out. Choosing and
@@ -166,12 +196,10 @@ absl::Status calibrate_command(const Args& args) {
     const CurvePoint p = point_at_threshold(out_of_bag, t);
     savings.push_back(cl > 0 ? 1.0 - p.cost / cl : 0.0);
     drops.push_back(ql != 0 ? (ql - p.quality) / std::fabs(ql) : 0.0);
-    // Random at the router's quality: that share of strong calls, that cost.
-    const double share = ql > qs ? std::clamp((p.quality - qs) / (ql - qs), 0.0, 1.0) : 0.0;
-    const double random_cost = cs + share * (cl - cs);
-    const double advantage = cl > 0 ? (random_cost - p.cost) / cl : 0.0;
+    const double advantage = advantage_over_random(p, qs, ql, cs, cl);
     advantages.push_back(advantage);
-    if (advantage > 0) ++wins;
+    // Only a real advantage counts: rounding alone must not make a win.
+    if (advantage > kAdvantageTolerance) ++wins;
   }
   if (advantages.empty()) return absl::InvalidArgumentError("too few records to bootstrap");
   const double win_rate = static_cast<double>(wins) / static_cast<double>(advantages.size());
@@ -179,14 +207,16 @@ absl::Status calibrate_command(const Args& args) {
   const Interval savings_ci = interval(savings), drop_ci = interval(drops), advantage_ci = interval(advantages);
   const double point_savings = e.cost_large > 0 ? 1.0 - chosen.cost / e.cost_large : 0.0;
   const double point_drop = e.quality_large != 0 ? (e.quality_large - chosen.quality) / std::fabs(e.quality_large) : 0.0;
-  const double point_share = e.quality_large > e.quality_small
-                                 ? std::clamp((chosen.quality - e.quality_small) / (e.quality_large - e.quality_small), 0.0, 1.0)
-                                 : 0.0;
-  const double point_advantage =
-      e.cost_large > 0 ? (e.cost_small + point_share * (e.cost_large - e.cost_small) - chosen.cost) / e.cost_large : 0.0;
+  const double point_share = random_share(chosen.quality, e.quality_small, e.quality_large);
+  const double point_advantage = advantage_over_random(chosen, e.quality_small, e.quality_large, e.cost_small, e.cost_large);
 
   std::string written;
   if (auto config_path = flags.get("config")) {
+    if (threshold > 1.0 && (reliable || flags.has("force"))) {
+      return absl::InvalidArgumentError(
+          "no threshold to write: the target keeps every prompt on the strong model, but some prompts score "
+          "p_small_ok = 1, which every threshold in [0, 1] sends to the small model");
+    }
     if (!reliable && !flags.has("force")) {
       written = "not written: the router is not reliably better than random";
     } else {
@@ -247,8 +277,8 @@ absl::Status calibrate_command(const Args& args) {
     std::printf("%s\n", w.str().c_str());
   } else {
     const std::string source = flags.has("model") ? "the model" : absl::StrCat(folds, "-fold cross validation");
-    std::printf("%zu prompts, scores from %s\nthreshold: p_small_ok >= %.6g goes to the small model\n", e.n,
-                source.c_str(), threshold);
+    std::printf("%zu prompts, scores from %s\n%s\n", e.n, source.c_str(),
+                threshold_line(threshold, chosen.strong_share).c_str());
     if (reliable) {
       std::printf(
           "savings %.1f%% (95%% CI %.1f%% to %.1f%%), quality drop %.2f%% (95%% CI %.2f%% to %.2f%%), "
@@ -266,7 +296,10 @@ absl::Status calibrate_command(const Args& args) {
         "better than random at the same quality in %.1f%% of %lld bootstrap resamples "
         "(cost advantage %.1f to %.1f points of the always-strong cost)\n",
         100 * win_rate, static_cast<long long>(resamples), 100 * advantage_ci.low, 100 * advantage_ci.high);
-    if (!written.empty() && reliable) std::printf("config: %s\n", written.c_str());
+    if (flags.has("config") && (reliable || flags.has("force"))) {
+      std::printf("config: %s%s\n", written.c_str(),
+                  reliable ? "" : " (written because of --force, although the router is not reliably better than random)");
+    }
   }
   if (!reliable && flags.has("config") && !flags.has("force")) {
     return absl::FailedPreconditionError(absl::StrFormat(

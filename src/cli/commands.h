@@ -49,6 +49,12 @@ absl::Status calibrate_command(const Args& args);
 std::string evaluation_json(const Evaluation& e);
 std::string evaluation_table(const Evaluation& e);
 
+// "threshold: p_small_ok >= T goes to the small model", T written exactly
+// (the shortest decimal that reads back as T, since a rounded threshold can
+// move a prompt to the other model); when `strong_share` is 1, says that
+// nothing goes to the small model.
+std::string threshold_line(double threshold, double strong_share);
+
 // A request's context, owning the strings the Context views.
 struct OwnedContext {
   std::string user_id, session_id, user_tier, task_type, domain, requested_model, trace_id,

@@ -37,6 +37,7 @@ void write_metrics(internal::JsonWriter& w, const RoutingMetrics& m) {
 }
 
 std::string percent(double x) { return std::isnan(x) ? "-" : absl::StrFormat("%.1f%%", 100 * x); }
+std::string fixed3(double x) { return std::isnan(x) ? "-" : absl::StrFormat("%.3f", x); }
 
 }  // namespace
 
@@ -66,16 +67,25 @@ std::string evaluation_table(const Evaluation& e) {
                                         "strong", "APGR", "CPT50", "CPT80", "AUC"));
   for (const auto& [name, m] : {std::pair{"router", &e.router}, std::pair{"random", &e.random},
                                 std::pair{"oracle", &e.oracle}}) {
-    absl::StrAppend(&out, absl::StrFormat("%-8s %10s %8s %8s %8.3f %8s %8s %10.3f\n", name,
+    absl::StrAppend(&out, absl::StrFormat("%-8s %10s %8s %8s %8s %8s %8s %10.3f\n", name,
                                           percent(m->savings_at_max_drop), percent(m->quality_drop),
-                                          percent(m->strong_share), m->apgr, percent(m->cpt50),
+                                          percent(m->strong_share), fixed3(m->apgr), percent(m->cpt50),
                                           percent(m->cpt80), m->auc));
   }
   if (e.router.threshold) {
-    absl::StrAppend(&out, absl::StrFormat("\nthreshold: p_small_ok >= %.6g goes to the small model\n",
-                                          *e.router.threshold));
+    absl::StrAppend(&out, "\n", threshold_line(*e.router.threshold, e.router.strong_share), "\n");
   }
   return out;
+}
+
+std::string threshold_line(double threshold, double strong_share) {
+  std::string number;
+  internal::append_json_number(number, threshold);
+  if (strong_share >= 1.0) {
+    return absl::StrCat("threshold: p_small_ok >= ", number,
+                        " (above every score: nothing goes to the small model)");
+  }
+  return absl::StrCat("threshold: p_small_ok >= ", number, " goes to the small model");
 }
 
 namespace {
@@ -226,8 +236,11 @@ absl::Status eval_command(const Args& args) {
   }
   COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"costs", "skip-incomplete"}, "without --config"));
   if (flags.has("model")) {
-    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, training_flags_and({"seed", "tune"}),
+    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, training_flags_and({"seed", "tune", "weight-field"}),
                                            "with --model, whose scores are used as they are"));
+  }
+  if (flags.has("title") && !flags.has("plot")) {
+    return absl::InvalidArgumentError("--title names the picture: it goes with --plot FILE.svg");
   }
   COSTROUTE_ASSIGN_OR_RETURN(double max_drop, flags.number("max-quality-drop", 0.03));
   if (max_drop < 0.0 || max_drop > 1.0) {

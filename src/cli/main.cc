@@ -36,15 +36,15 @@ constexpr Command kCommands[] = {
   score     --model MODEL.json --data IN.jsonl
 )"},
     {"eval", costroute::cli::eval_command, R"(
-  eval      (--model MODEL.json | --cv K [--seed 1] [--tune] [training flags]) --data TEST.jsonl
-            [--label FIELD] [--weight-field FIELD] [--cost-small C] [--cost-large C]
-            [--max-quality-drop 0.03] [--json] [--plot FILE.svg] [--title TEXT]
+  eval      (--model MODEL.json | --cv K [--seed 1] [--tune] [--weight-field FIELD] [training flags])
+            --data TEST.jsonl [--label FIELD] [--cost-small C] [--cost-large C]
+            [--max-quality-drop 0.03] [--json] [--plot FILE.svg [--title TEXT]]
   eval      --config CONFIG.json [--model MODEL.json] --data DATA.jsonl
             [--costs NAME=COST,...] [--skip-incomplete] [--json]
 )"},
     {"calibrate", costroute::cli::calibrate_command, R"(
-  calibrate --data DATA.jsonl [--model MODEL.json | --cv 5 [training flags]] [--seed 1]
-            [--label FIELD] [--weight-field FIELD] [--cost-small C] [--cost-large C]
+  calibrate --data DATA.jsonl [--model MODEL.json | --cv 5 [--weight-field FIELD] [training flags]]
+            [--seed 1] [--label FIELD] [--cost-small C] [--cost-large C]
             [--max-quality-drop D | --strong-share S | --max-cost C] [--bootstrap 1000]
             [--config IN.json --out OUT.json [--policy NAME]] [--force] [--json]
 )"},

@@ -14,7 +14,8 @@ constexpr double kWidth = 720, kHeight = 480;
 constexpr double kLeft = 80, kRight = 190, kTop = 50, kBottom = 60;
 
 // Text as XML character data: markup escaped, control characters (which
-// XML forbids) as spaces, and invalid UTF-8 as U+FFFD.
+// XML forbids) as spaces, and invalid UTF-8 and the two characters XML
+// forbids beyond them (U+FFFE, U+FFFF) as U+FFFD.
 std::string escape(const std::string& text) {
   std::string out;
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
@@ -26,7 +27,9 @@ std::string escape(const std::string& text) {
       case '>': out += "&gt;"; break;
       case '&': out += "&amp;"; break;
       case '"': out += "&quot;"; break;
-      case internal::kInvalidUtf8: out += "\xEF\xBF\xBD"; break;
+      case internal::kInvalidUtf8:
+      case 0xFFFE:
+      case 0xFFFF: out += "\xEF\xBF\xBD"; break;
       default:
         if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
           out.push_back(' ');
@@ -122,7 +125,7 @@ std::string cost_quality_svg(const Evaluation& e, const std::string& title) {
       {"#2ca02c", absl::StrFormat("oracle (saves %.1f%%)", 100 * e.oracle.savings_at_max_drop)},
       {"#7f7f7f", absl::StrFormat("random (saves %.1f%%)", 100 * e.random.savings_at_max_drop)},
       {"#d62728", "operating point"},
-      {"#c7e6c7", absl::StrFormat("%.0f%% quality band", 100 * e.max_quality_drop)},
+      {"#c7e6c7", absl::StrFormat("%g%% quality band", 100 * e.max_quality_drop)},
   };
   double ly = kTop + 10;
   for (const Entry& entry : entries) {
