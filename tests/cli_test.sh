@@ -443,6 +443,32 @@ expect_error 1 "costroute eval: --weight-field does not apply with --model, whos
 python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$dir/nonchar.svg" 2>/dev/null ||
   fail "--plot wrote U+FFFE or U+FFFF into the SVG"
 
+# A model that learned a record field (meta.subset) reads it from the record
+# in route and eval --config too, unless a tag of that name is given.
+python3 -c '
+import json
+for i in range(40):
+    easy = i % 2 == 0
+    print(json.dumps({"id": i, "query": "question %d" % i, "meta": {"subset": "easy" if easy else "hard", "small": "small", "large": "large"},
+                      "label_small_ok": 1 if easy else 0, "quality": {"small": 1 if easy else 0, "large": 1}}))' >"$dir/subject.jsonl"
+"$costroute" train --data "$dir/subject.jsonl" --context-fields meta.subset --out "$dir/subject.json" >/dev/null ||
+  fail "train --context-fields meta.subset"
+"$costroute" score --model "$dir/subject.json" --data "$dir/subject.jsonl" >"$dir/subject.scores"
+"$costroute" route --config "$dir/config.json" --model "$dir/subject.json" --data "$dir/subject.jsonl" >"$dir/subject.routes"
+python3 -c '
+import json, sys
+scores = [json.loads(l)["p_small_ok"] for l in open(sys.argv[1])]
+routed = [json.loads(l)["signals"]["p_small_ok"] for l in open(sys.argv[2])]
+sys.exit(0 if scores == routed and min(scores[0::2]) > max(scores[1::2]) else 1)' "$dir/subject.scores" "$dir/subject.routes" ||
+  fail "route did not read meta.subset from the records as score does"
+head -1 "$dir/subject.jsonl" | sed 's/"query"/"tags": {"meta.subset": "hard"}, "query"/' |
+  "$costroute" route --config "$dir/config.json" --model "$dir/subject.json" >"$dir/out"
+python3 -c '
+import json, sys
+tagged = json.load(open(sys.argv[1]))["signals"]["p_small_ok"]
+hard = json.loads(open(sys.argv[2]).readlines()[1])["p_small_ok"]
+sys.exit(0 if tagged == hard else 1)' "$dir/out" "$dir/subject.scores" || fail "a tag did not override the record field"
+
 if [ "$failures" -gt 0 ]; then
   echo "$failures CLI check(s) failed" >&2
   exit 1

@@ -67,8 +67,11 @@ struct OwnedContext {
 };
 
 // Reads a request's context fields (user_tier, modality, tags, ...;
-// docs/cli.md, "route") from the current record into `out`.
-[[nodiscard]] absl::Status read_context(const JsonlReader& in, bool explain, OwnedContext& out);
+// docs/cli.md, "route") from the current record into `out`. A context
+// feature of `model` (may be null) that no Context field or tag supplies
+// is read from the record's field at that path ("meta.subset") as a tag.
+[[nodiscard]] absl::Status read_context(const JsonlReader& in, bool explain, const Model* model,
+                                        OwnedContext& out);
 
 // Writes `text` to standard output in large blocks.
 class Output {

@@ -1,4 +1,5 @@
 // Helpers shared by the subcommands.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -53,7 +54,7 @@ void Output::flush() {
   buffer_.clear();
 }
 
-absl::Status read_context(const JsonlReader& in, bool explain, OwnedContext& out) {
+absl::Status read_context(const JsonlReader& in, bool explain, const Model* model, OwnedContext& out) {
   out = OwnedContext{};
   Context& c = out.context;
   auto text = [&](std::string_view field, std::string& into, std::string_view& view) -> absl::Status {
@@ -116,9 +117,22 @@ absl::Status read_context(const JsonlReader& in, bool explain, OwnedContext& out
   if (in.has_field("tags")) {
     COSTROUTE_ASSIGN_OR_RETURN(auto tags, in.string_map_field("tags"));
     out.tags = std::move(tags);
-    for (const auto& [k, v] : out.tags) out.tag_views.push_back(Tag{k, v});
-    c.tags = out.tag_views;
   }
+  // The model's context features that the request leaves empty (no Context
+  // field or tag of that name) come from the record's field at that path,
+  // as `score` and `eval --model` read them.
+  if (model != nullptr) {
+    for (const ContextFeature& feature : model->context_features()) {
+      const std::string& field = feature.field;
+      const bool given = std::any_of(out.tags.begin(), out.tags.end(), [&](const auto& t) { return t.first == field; }) ||
+                         !Router::context_value(c, field).empty();
+      if (is_signal_feature(field) || given || !in.has_field(field)) continue;
+      COSTROUTE_ASSIGN_OR_RETURN(std::string value, in.category_field(field));
+      out.tags.emplace_back(field, std::move(value));
+    }
+  }
+  for (const auto& [k, v] : out.tags) out.tag_views.push_back(Tag{k, v});
+  c.tags = out.tag_views;
   c.explain = explain;
   return absl::OkStatus();
 }

@@ -140,7 +140,7 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
     COSTROUTE_ASSIGN_OR_RETURN(bool more, in.next());
     if (!more) break;
     COSTROUTE_ASSIGN_OR_RETURN(std::string_view query, in.string_field("query"));
-    COSTROUTE_RETURN_IF_ERROR(read_context(in, false, owned));
+    COSTROUTE_RETURN_IF_ERROR(read_context(in, false, router->model(), owned));
     COSTROUTE_ASSIGN_OR_RETURN(auto scores, quality_map(in));
     std::vector<double> row(m);
     bool complete = true;

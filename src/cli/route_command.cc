@@ -56,7 +56,7 @@ absl::Status route_command(const Args& args) {
     if (!more) break;
     COSTROUTE_ASSIGN_OR_RETURN(std::string id, record_id(in));
     COSTROUTE_ASSIGN_OR_RETURN(std::string_view query, in.string_field("query"));
-    COSTROUTE_RETURN_IF_ERROR(read_context(in, explain, owned));
+    COSTROUTE_RETURN_IF_ERROR(read_context(in, explain, router->model(), owned));
     const Decision d = router->route(query, owned.context);
     const int64_t out_tokens =
         owned.context.expected_output_tokens.value_or(router->options().default_output_tokens);
