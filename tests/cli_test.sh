@@ -224,6 +224,12 @@ mkdir -p "$dir/written"
   --config "$dir/config.json" --out "$dir/written/calibrated.json" --json >"$dir/cal" 2>"$dir/err" ||
   fail "calibrate exited $?: $(cat "$dir/err")"
 grep -q '"reliable":true' "$dir/cal" || fail "calibrate on separable data: $(cat "$dir/cal")"
+# The config's model was trained with 100 features, cross validation with 50.
+grep -q 'warning: the threshold was chosen on models trained as "C=1 analyzer=word ngram=1,2 max_features=50 .*", but the config.s classifier was trained as "C=1 analyzer=word ngram=1,2 max_features=100 ' "$dir/err" ||
+  fail "calibrate did not warn that the config's model was trained otherwise: $(cat "$dir/err")"
+"$costroute" calibrate --data "$dir/routing.jsonl" --cv 4 --max-features 100 --bootstrap 50 --force \
+  --config "$dir/config.json" --out "$dir/written/same_flags.json" >/dev/null 2>"$dir/err"
+grep -q "trained as" "$dir/err" && fail "calibrate warned although the flags match: $(cat "$dir/err")"
 grep -q '"model": "../model.json"' "$dir/written/calibrated.json" || fail "calibrate did not rebase the classifier path"
 echo '{"query":"what is the capital of country 3"}' | "$costroute" route --config "$dir/written/calibrated.json" >/dev/null ||
   fail "the calibrated config does not load"

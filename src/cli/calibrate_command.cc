@@ -17,6 +17,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
@@ -78,6 +79,22 @@ double advantage_over_random(const CurvePoint& p, double qs, double ql, double c
 // An advantage this small is rounding, not a router that beats random.
 constexpr double kAdvantageTolerance = 1e-9;
 
+// How `model` was trained, as far as its file says: its vectorizer and
+// context fields, and the C and class weights that costroute's trainer
+// records in the provenance (else those of `otherwise`).
+TrainOptions trained_as(const Model& model, const TrainOptions& otherwise) {
+  TrainOptions o = otherwise;
+  o.vectorizer = model.vectorizer().options();
+  o.context_fields.clear();
+  for (const ContextFeature& f : model.context_features()) o.context_fields.push_back(f.field);
+  for (const auto& [key, value] : model.provenance()) {
+    double c = 0;
+    if (key == "C" && absl::SimpleAtod(value, &c)) o.C = c;
+    if (key == "class_weight") o.balanced_class_weight = value == "balanced";
+  }
+  return o;
+}
+
 struct Interval {
   double low = 0.0, high = 0.0;
 };
@@ -135,10 +152,12 @@ absl::Status calibrate_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(flags.list("data"), read));
 
   std::vector<double> scores(records.size());
+  TrainOptions cv_options;  // how cross validation trains, without --model
   if (model) {
     COSTROUTE_ASSIGN_OR_RETURN(scores, model_scores(*model, records));
   } else {
-    COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
+    COSTROUTE_ASSIGN_OR_RETURN(cv_options, train_options(flags));
+    const TrainOptions& options = cv_options;
     if (static_cast<size_t>(folds) > records.size()) {
       return absl::InvalidArgumentError(absl::StrCat("--cv ", folds, flags.has("cv") ? "" : " (the default)",
                                                      ": more folds than records (", records.size(), ")"));
@@ -245,6 +264,19 @@ absl::Status calibrate_command(const Args& args) {
       if (!loads.ok()) {
         return absl::InvalidArgumentError(absl::StrCat("not writing a config that would not load: ",
                                                        loads.status().message()));
+      }
+      // A threshold chosen on models trained one way means little for a
+      // model trained another way: their scores are on different scales.
+      const Model* deployed = (*loads)->model();
+      if (!flags.has("model") && deployed != nullptr) {
+        const std::string cv_as = describe(cv_options), deployed_as = describe(trained_as(*deployed, cv_options));
+        if (cv_as != deployed_as) {
+          std::fprintf(stderr,
+                       "costroute calibrate: warning: the threshold was chosen on models trained as \"%s\", but the "
+                       "config's classifier was trained as \"%s\"; its scores may sit on another scale: pass "
+                       "calibrate the flags it was trained with, or calibrate it with --model on held-out data\n",
+                       cv_as.c_str(), deployed_as.c_str());
+        }
       }
       COSTROUTE_RETURN_IF_ERROR(internal::write_file(out_path, *updated));
       written = out_path;
