@@ -440,6 +440,12 @@ exact=$("$costroute" eval --model "$dir/four.json" --data "$dir/samecost.jsonl" 
 [ -n "$printed" ] && [ "$printed" = "$exact" ] || fail "eval printed the threshold as [$printed], it is $exact"
 expect_error 1 "costroute calibrate: --cv 5 (the default): more folds than records (4)" \
   "$costroute" calibrate --data "$dir/same.jsonl"
+expect_error 1 "costroute eval: --cv 6: more folds than records (4)" \
+  "$costroute" eval --cv 6 --data "$dir/same.jsonl"
+expect_error 1 "costroute eval: --cv 6: more folds than records (4)" \
+  "$costroute" eval --cv 6 --tune --data "$dir/same.jsonl"
+expect_error 1 "costroute train: --cv 5 (the default): more folds than records (4)" \
+  "$costroute" train --tune --data "$dir/same.jsonl" --out "$dir/x.json"
 expect_error 1 "costroute eval: --title names the picture: it goes with --plot FILE.svg" \
   "$costroute" eval --model "$dir/four.json" --data "$dir/same.jsonl" --title x
 expect_error 1 "costroute eval: --weight-field does not apply with --model, whose scores are used as they are" \

@@ -158,10 +158,7 @@ absl::Status calibrate_command(const Args& args) {
   } else {
     COSTROUTE_ASSIGN_OR_RETURN(cv_options, train_options(flags));
     const TrainOptions& options = cv_options;
-    if (static_cast<size_t>(folds) > records.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("--cv ", folds, flags.has("cv") ? "" : " (the default)",
-                                                     ": more folds than records (", records.size(), ")"));
-    }
+    COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), flags.has("cv")));
     COSTROUTE_ASSIGN_OR_RETURN(FoldScores cv,
                                cross_validated_scores(training_set(records), options, static_cast<int>(folds),
                                                       static_cast<uint64_t>(seed)));

@@ -267,6 +267,7 @@ absl::Status eval_command(const Args& args) {
   std::vector<double> scores(records.size());
   bool ranked = folds > 0;  // scores are within-fold quantiles
   if (folds > 0) {
+    COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), true));
     COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
     FoldScores cv;
     if (flags.has("tune")) {

@@ -255,11 +255,15 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
   return records;
 }
 
+absl::Status check_folds(int64_t folds, size_t records, bool given) {
+  if (static_cast<uint64_t>(folds) <= records) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--cv ", folds, given ? "" : " (the default)",
+                                                 ": more folds than records (", records, ")"));
+}
+
 absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& records, const TrainOptions& base,
                                         const TuneOptions& tune_options, int folds, uint64_t seed) {
-  if (folds < 2 || static_cast<size_t>(folds) > records.size()) {
-    return absl::InvalidArgumentError("--cv: expected between 2 and the number of records");
-  }
+  COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), true));
   std::vector<int> labels(records.size());
   for (size_t i = 0; i < records.size(); ++i) labels[i] = records[i].label;
   FoldScores out{std::vector<double>(records.size()), assign_folds(labels, folds, seed)};

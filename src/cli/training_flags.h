@@ -104,6 +104,11 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
                                                const std::vector<std::string>& fields,
                                                const std::vector<std::string>& chosen);
 
+// InvalidArgument when there are more folds (at least 2, as --cv takes them)
+// than records: "--cv 5 (the default): more folds than records (4)".
+// `given`: whether --cv was on the command line.
+[[nodiscard]] absl::Status check_folds(int64_t folds, size_t records, bool given);
+
 // Nested cross validation of --tune: for each of `folds` outer folds, tunes
 // on the other folds (inner cross validation), trains the best settings on
 // them and scores the held-out fold; returns the scores with the folds.
