@@ -157,10 +157,9 @@ absl::Status calibrate_command(const Args& args) {
     COSTROUTE_ASSIGN_OR_RETURN(scores, model_scores(*model, records));
   } else {
     COSTROUTE_ASSIGN_OR_RETURN(cv_options, train_options(flags));
-    const TrainOptions& options = cv_options;
     COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), flags.has("cv")));
     COSTROUTE_ASSIGN_OR_RETURN(FoldScores cv,
-                               cross_validated_scores(training_set(records), options, static_cast<int>(folds),
+                               cross_validated_scores(training_set(records), cv_options, static_cast<int>(folds),
                                                       static_cast<uint64_t>(seed)));
     scores = std::move(cv.scores);  // pooled raw: the threshold is a p_small_ok to deploy
   }
@@ -175,10 +174,9 @@ absl::Status calibrate_command(const Args& args) {
         target.value, e.cost_large > 0 ? e.cost_small / e.cost_large : 0.0));
   }
   // +inf: nothing to the small model; deploy a threshold just above the top score.
-  const bool none_small = chosen.threshold == std::numeric_limits<double>::infinity();
-  const double threshold =
-      none_small ? std::nextafter(e.router.curve.size() > 1 ? e.router.curve[1].threshold : 1.0, 2.0)
-                 : chosen.threshold;
+  const double threshold = chosen.threshold == std::numeric_limits<double>::infinity()
+                               ? std::nextafter(e.router.curve.size() > 1 ? e.router.curve[1].threshold : 1.0, 2.0)
+                               : chosen.threshold;
 
   // Bootstrap, out of bag: choose a threshold on each resample as above,
   // then measure it on the prompts the resample left out. Choosing and
