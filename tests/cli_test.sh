@@ -98,6 +98,15 @@ expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"cost_small\
 "$costroute" train --data "$dir/train.jsonl" --out "$dir/tuned.json" --tune --cost-small 0.1 --cost-large 1 \
   >/dev/null 2>"$dir/err" || fail "train --tune with --cost-small exited $?: $(cat "$dir/err")"
 grep -q '"tuned"' "$dir/tuned.json" || fail "tuned model lacks its provenance"
+# --tune-by chooses what the search compares; both are accepted, nothing else.
+"$costroute" train --data "$dir/train.jsonl" --out "$dir/tuned_savings.json" --tune --tune-by savings \
+  --cost-small 0.1 --cost-large 1 >/dev/null 2>"$dir/err" || fail "train --tune --tune-by savings: $(cat "$dir/err")"
+expect_error 1 "costroute train: --tune-by: expected apgr or savings" \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune --tune-by auc --cost-small 0.1 --cost-large 1
+expect_error 1 "costroute train: --tune-by does not apply without --tune" \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune-by apgr
+expect_error 1 "costroute eval: --tune-by does not apply without --tune" \
+  "$costroute" eval --cv 3 --data "$dir/train.jsonl" --tune-by apgr --cost-small 0.1 --cost-large 1
 # Character n-grams train and score.
 "$costroute" train --data "$dir/train.jsonl" --out "$dir/char.json" --analyzer char_wb --ngram 2,4 2>/dev/null
 grep -q '"analyzer":"char_wb"' "$dir/char.json" || fail "char_wb model lacks its analyzer"

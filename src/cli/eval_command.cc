@@ -217,7 +217,7 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
 absl::Status eval_command(const Args& args) {
   std::vector<std::string_view> value_flags = {"model", "config", "costs", "data", "max-quality-drop", "plot",
                                                "title", "cv", "seed", "label", "weight-field", "cost-small",
-                                               "cost-large"};
+                                               "cost-large", "tune-by"};
   value_flags.insert(value_flags.end(), kTrainValueFlags.begin(), kTrainValueFlags.end());
   std::vector<std::string_view> switches = {"json", "tune", "skip-incomplete"};
   switches.insert(switches.end(), kTrainSwitches.begin(), kTrainSwitches.end());
@@ -230,15 +230,16 @@ absl::Status eval_command(const Args& args) {
     }
     COSTROUTE_RETURN_IF_ERROR(refuse_flags(
         flags, training_flags_and({"plot", "title", "max-quality-drop", "cost-small", "cost-large", "label",
-                                   "weight-field", "seed", "tune"}),
+                                   "weight-field", "seed", "tune", "tune-by"}),
         "with --config, which evaluates a whole router over the data's quality maps"));
     return eval_config(flags, *config, data_path);
   }
   COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"costs", "skip-incomplete"}, "without --config"));
   if (flags.has("model")) {
-    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, training_flags_and({"seed", "tune", "weight-field"}),
+    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, training_flags_and({"seed", "tune", "tune-by", "weight-field"}),
                                            "with --model, whose scores are used as they are"));
   }
+  if (!flags.has("tune")) COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"tune-by"}, "without --tune"));
   if (flags.has("title") && !flags.has("plot")) {
     return absl::InvalidArgumentError("--title names the picture: it goes with --plot FILE.svg");
   }
@@ -272,8 +273,9 @@ absl::Status eval_command(const Args& args) {
     FoldScores cv;
     if (flags.has("tune")) {
       // Nested: each outer fold tunes on its own training part only.
+      COSTROUTE_ASSIGN_OR_RETURN(TuneObjective objective, tune_objective(flags));
       const TuneOptions tune_options{.max_quality_drop = max_drop, .folds = 5, .seed = static_cast<uint64_t>(seed) + 1,
-                                     .context_fields = options.context_fields};
+                                     .context_fields = options.context_fields, .objective = objective};
       COSTROUTE_ASSIGN_OR_RETURN(cv, tuned_scores(records, options, tune_options, static_cast<int>(folds),
                                                   static_cast<uint64_t>(seed)));
     } else {

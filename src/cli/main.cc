@@ -26,7 +26,8 @@ constexpr Command kCommands[] = {
             [--label label_small_ok] [--weight-field FIELD] [--class-weight balanced|none]
             [--min-df N|F] [--max-df N|F] [--sublinear-tf] [--binary]
             [--max-iter 2000] [--tol 1e-9] [--context-fields PATH[,PATH...]]
-            [--tune [--cv 5] [--max-quality-drop 0.03] [--cost-small C] [--cost-large C]]
+            [--tune [--cv 5] [--tune-by apgr|savings] [--max-quality-drop 0.03]
+                    [--cost-small C] [--cost-large C]]
 )"},
     {"route", costroute::cli::route_command, R"(
   route     --config CONFIG.json [--data REQUESTS.jsonl] [--model MODEL.json]
@@ -36,7 +37,8 @@ constexpr Command kCommands[] = {
   score     --model MODEL.json --data IN.jsonl
 )"},
     {"eval", costroute::cli::eval_command, R"(
-  eval      (--model MODEL.json | --cv K [--seed 1] [--tune] [--weight-field FIELD] [training flags])
+  eval      (--model MODEL.json | --cv K [--seed 1] [--tune [--tune-by apgr|savings]]
+                                [--weight-field FIELD] [training flags])
             --data TEST.jsonl [--label FIELD] [--cost-small C] [--cost-large C]
             [--max-quality-drop 0.03] [--json] [--plot FILE.svg [--title TEXT]]
   eval      --config CONFIG.json [--model MODEL.json] --data DATA.jsonl

@@ -16,7 +16,7 @@ namespace costroute::cli {
 
 absl::Status train_command(const Args& args) {
   std::vector<std::string_view> value_flags = {"data", "out", "label", "weight-field", "max-quality-drop", "cv",
-                                               "cost-small", "cost-large"};
+                                               "cost-small", "cost-large", "tune-by"};
   value_flags.insert(value_flags.end(), kTrainValueFlags.begin(), kTrainValueFlags.end());
   std::vector<std::string_view> switches(kTrainSwitches.begin(), kTrainSwitches.end());
   switches.push_back("tune");
@@ -26,7 +26,7 @@ absl::Status train_command(const Args& args) {
   COSTROUTE_RETURN_IF_ERROR(check_not_an_input(flags, "out", {"data"}));
   if (!flags.has("tune")) {
     COSTROUTE_RETURN_IF_ERROR(
-        refuse_flags(flags, {"cv", "max-quality-drop", "cost-small", "cost-large"}, "without --tune"));
+        refuse_flags(flags, {"cv", "max-quality-drop", "cost-small", "cost-large", "tune-by"}, "without --tune"));
   }
   COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
   // Tuning measures savings, so it needs each prompt's qualities and costs.
@@ -38,8 +38,9 @@ absl::Status train_command(const Args& args) {
     COSTROUTE_ASSIGN_OR_RETURN(double max_drop, flags.number("max-quality-drop", 0.03));
     COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 5, 2, 1000));
     COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), flags.has("cv")));
+    COSTROUTE_ASSIGN_OR_RETURN(TuneObjective objective, tune_objective(flags));
     const TuneOptions tune_options{.max_quality_drop = max_drop, .folds = static_cast<int>(folds),
-                                   .context_fields = options.context_fields};
+                                   .context_fields = options.context_fields, .objective = objective};
     COSTROUTE_ASSIGN_OR_RETURN(TuneResult tuned, tune(data, outcomes(records, std::vector<double>(records.size())),
                                                        options, tune_options));
     for (const TuneTrial& t : tuned.trials) {

@@ -255,6 +255,13 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
   return records;
 }
 
+absl::StatusOr<TuneObjective> tune_objective(const Flags& flags) {
+  const std::string by = flags.get("tune-by").value_or("apgr");
+  if (by == "apgr") return TuneObjective::kApgr;
+  if (by == "savings") return TuneObjective::kSavings;
+  return absl::InvalidArgumentError("--tune-by: expected apgr or savings");
+}
+
 absl::Status check_folds(int64_t folds, size_t records, bool given) {
   if (static_cast<uint64_t>(folds) <= records) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("--cv ", folds, given ? "" : " (the default)",

@@ -104,6 +104,9 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
                                                const std::vector<std::string>& fields,
                                                const std::vector<std::string>& chosen);
 
+// --tune-by apgr|savings (default apgr): what --tune compares settings by.
+[[nodiscard]] absl::StatusOr<TuneObjective> tune_objective(const Flags& flags);
+
 // InvalidArgument when there are more folds (at least 2, as --cv takes them)
 // than records: "--cv 5 (the default): more folds than records (4)".
 // `given`: whether --cv was on the command line.

@@ -47,15 +47,22 @@ inline Ranking rank_by_p(std::span<const Outcome> outcomes) {
   return r;
 }
 
-// The router's savings at `max_drop` on a bootstrap resample that holds
-// example i counts[i] times: what evaluate() finds on that resample, up to
-// rounding (the sums run in another order), from one sweep over the full
-// set's ranking instead of copying and sorting every resample. `ranking`
-// is rank_by_p(outcomes), `counts` has one entry per outcome, and `curve`
-// is a buffer. Examples not drawn never reach the sums (not even as 0 * inf).
-inline double resampled_savings(std::span<const Outcome> outcomes, const Ranking& ranking,
-                                std::span<const uint32_t> counts, double max_drop,
-                                std::vector<CurvePoint>& curve) {
+// The router's savings at a maximum drop, and its APGR, on one bootstrap
+// resample.
+struct ResampledMetrics {
+  double savings = 0.0;
+  double apgr = 0.0;  // 0 when both models have the same mean quality
+};
+
+// The router's metrics on a bootstrap resample that holds example i
+// counts[i] times: what evaluate() finds on that resample, up to rounding
+// (the sums run in another order), from one sweep over the full set's
+// ranking instead of copying and sorting every resample. `ranking` is
+// rank_by_p(outcomes), `counts` has one entry per outcome, and `curve` is a
+// buffer. Examples not drawn never reach the sums (not even as 0 * inf).
+inline ResampledMetrics resampled_metrics(std::span<const Outcome> outcomes, const Ranking& ranking,
+                                          std::span<const uint32_t> counts, double max_drop,
+                                          std::vector<CurvePoint>& curve) {
   double cost = 0.0, quality_sum = 0.0;
   size_t n = 0;
   for (size_t i = 0; i < outcomes.size(); ++i) {
@@ -64,7 +71,7 @@ inline double resampled_savings(std::span<const Outcome> outcomes, const Ranking
     quality_sum += counts[i] * outcomes[i].quality_large;
     n += counts[i];
   }
-  if (n == 0 || !(cost > 0.0)) return 0.0;  // as evaluate(): no cost, no savings
+  if (n == 0) return {};
   const double cost_large = cost, quality_large = quality_sum / static_cast<double>(n);
   size_t strong = n;
   curve.clear();
@@ -82,7 +89,22 @@ inline double resampled_savings(std::span<const Outcome> outcomes, const Ranking
     curve.push_back({ranking.thresholds[k], static_cast<double>(strong) / static_cast<double>(n), cost,
                      quality_sum / static_cast<double>(n), 0.0});
   }
-  return 1.0 - cheapest_within_drop(curve, quality_large, max_drop).cost / cost_large;
+  ResampledMetrics m;
+  if (cost_large > 0.0) {  // as evaluate(): no cost, no savings
+    m.savings = 1.0 - cheapest_within_drop(curve, quality_large, max_drop).cost / cost_large;
+  }
+  // APGR: trapezoids of PGR = (quality - q_small) / (q_large - q_small)
+  // over the strong share; the last point is always-small.
+  const double quality_small = curve.back().quality;
+  if (quality_large != quality_small) {
+    double area = 0.0;
+    for (size_t k = 0; k + 1 < curve.size(); ++k) {
+      area += (curve[k].strong_share - curve[k + 1].strong_share) *
+              ((curve[k].quality + curve[k + 1].quality) / 2 - quality_small);
+    }
+    m.apgr = area / (quality_large - quality_small);
+  }
+  return m;
 }
 
 }  // namespace costroute::internal

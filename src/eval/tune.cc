@@ -35,12 +35,18 @@ TrainingSet subset(const TrainingSet& data, const std::vector<size_t>& rows, con
   return out;
 }
 
-// The standard error of the savings at `max_drop` of `a` minus those of `b`
-// (the same examples, scored two ways, each with its rank_by_p ranking),
-// from a paired bootstrap over the examples; 0 for fewer than 2 resamples.
-double savings_difference_error(std::span<const Outcome> a, const internal::Ranking& rank_a,
-                                std::span<const Outcome> b, const internal::Ranking& rank_b, double max_drop,
-                                int resamples, uint64_t seed) {
+// The value of `objective` in a resample's metrics, or in a trial's.
+double objective_of(TuneObjective objective, double savings, double apgr) {
+  return objective == TuneObjective::kApgr ? apgr : savings;
+}
+
+// The standard error of the objective of `a` minus that of `b` (the same
+// examples, scored two ways, each with its rank_by_p ranking), from a
+// paired bootstrap over the examples; 0 for fewer than 2 resamples.
+double objective_difference_error(std::span<const Outcome> a, const internal::Ranking& rank_a,
+                                  std::span<const Outcome> b, const internal::Ranking& rank_b,
+                                  const TuneOptions& options, uint64_t seed) {
+  const int resamples = options.bootstrap;
   if (resamples < 2) return 0.0;
   const size_t n = a.size();
   std::vector<uint32_t> counts(n);
@@ -50,8 +56,10 @@ double savings_difference_error(std::span<const Outcome> a, const internal::Rank
   for (int r = 0; r < resamples; ++r) {
     std::fill(counts.begin(), counts.end(), 0u);
     for (size_t i = 0; i < n; ++i) ++counts[static_cast<size_t>(splitmix64(state) % n)];
-    const double diff = internal::resampled_savings(a, rank_a, counts, max_drop, curve) -
-                        internal::resampled_savings(b, rank_b, counts, max_drop, curve);
+    const internal::ResampledMetrics ma = internal::resampled_metrics(a, rank_a, counts, options.max_quality_drop, curve);
+    const internal::ResampledMetrics mb = internal::resampled_metrics(b, rank_b, counts, options.max_quality_drop, curve);
+    const double diff = objective_of(options.objective, ma.savings, ma.apgr) -
+                        objective_of(options.objective, mb.savings, mb.apgr);
     sum += diff;
     sum_squares += diff * diff;
   }
@@ -208,22 +216,26 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     internal::Ranking ranking = internal::rank_by_p(scored);
     return Scored{std::move(t), std::move(scored), std::move(ranking)};
   };
-  // A change is kept only when its savings beat the current setting's by
-  // more than options.margin standard errors of the difference. On a small
-  // set most differences between settings are noise; keeping whichever
-  // scored higher chose settings that did worse than the starting recipe
-  // on held-out data. Each comparison's resamples are seeded by the setting tried, so that
-  // adding a candidate elsewhere in the search changes no other verdict.
+  // A change is kept only when its objective beats the current setting's
+  // by more than options.margin standard errors of the difference. On a
+  // small set most differences between settings are noise; keeping
+  // whichever scored higher chose settings that did worse than the starting
+  // recipe on held-out data. Each comparison's resamples are seeded by the
+  // setting tried, so that adding a candidate elsewhere in the search
+  // changes no other verdict.
+  auto objective = [&](const TuneTrial& t) { return objective_of(options.objective, t.savings, t.apgr); };
   auto clearly_better = [&](const Scored& candidate, const Scored& current) {
     uint64_t seed = options.seed ^ 0x5DEECE66DULL;
     for (char c : describe(candidate.trial.options)) seed = (seed ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
-    const double observed = candidate.trial.savings - current.trial.savings;
-    const double error = savings_difference_error(candidate.outcomes, candidate.ranking, current.outcomes,
-                                                  current.ranking, options.max_quality_drop, options.bootstrap, seed);
+    const double observed = objective(candidate.trial) - objective(current.trial);
+    const double error = objective_difference_error(candidate.outcomes, candidate.ranking, current.outcomes,
+                                                    current.ranking, options, seed);
     return observed > 0.0 && observed > options.margin * error;
   };
-  auto better = [](const TuneTrial& a, const TuneTrial& b) {
-    if (a.savings != b.savings) return a.savings > b.savings + 1e-12;
+  // Among candidates that clear the margin: the best objective; by
+  // savings, APGR breaks ties.
+  auto better = [&](const TuneTrial& a, const TuneTrial& b) {
+    if (options.objective == TuneObjective::kApgr || a.savings != b.savings) return objective(a) > objective(b) + 1e-12;
     return a.apgr > b.apgr + 1e-12;
   };
 
