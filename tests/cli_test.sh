@@ -97,10 +97,12 @@ expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"cost_small\
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune
 "$costroute" train --data "$dir/train.jsonl" --out "$dir/tuned.json" --tune --cost-small 0.1 --cost-large 1 \
   >/dev/null 2>"$dir/err" || fail "train --tune with --cost-small exited $?: $(cat "$dir/err")"
-grep -q '"tuned"' "$dir/tuned.json" || fail "tuned model lacks its provenance"
+grep -q '"tuned":"C=[^"]* (5-fold CV, by APGR)"' "$dir/tuned.json" || fail "tuned model lacks its provenance"
 # --tune-by chooses what the search compares; both are accepted, nothing else.
 "$costroute" train --data "$dir/train.jsonl" --out "$dir/tuned_savings.json" --tune --tune-by savings \
   --cost-small 0.1 --cost-large 1 >/dev/null 2>"$dir/err" || fail "train --tune --tune-by savings: $(cat "$dir/err")"
+grep -q '"tuned":"C=[^"]* (5-fold CV, by savings at 3% drop)"' "$dir/tuned_savings.json" ||
+  fail "the provenance of --tune-by savings: $(grep -o '"tuned":"[^"]*"' "$dir/tuned_savings.json")"
 expect_error 1 "costroute train: --tune-by: expected apgr or savings" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune --tune-by auc --cost-small 0.1 --cost-large 1
 expect_error 1 "costroute train: --tune-by does not apply without --tune" \

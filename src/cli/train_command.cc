@@ -51,8 +51,9 @@ absl::Status train_command(const Args& args) {
     data = training_set(with_context_fields(records, options.context_fields, tuned.best.context_fields));
     options = tuned.best;
     options.provenance = provenance;
-    options.provenance.emplace_back("tuned", absl::StrCat(describe(options), " (", folds, "-fold CV, ",
-                                                          100 * max_drop, "% drop)"));
+    const std::string by = objective == TuneObjective::kApgr ? "by APGR"
+                                                             : absl::StrCat("by savings at ", 100 * max_drop, "% drop");
+    options.provenance.emplace_back("tuned", absl::StrCat(describe(options), " (", folds, "-fold CV, ", by, ")"));
   }
   absl::StatusOr<TrainResult> trained = train(data, options);
   if (!trained.ok()) {  // the data's problem ("labels: every example has label 1"), named by its file
