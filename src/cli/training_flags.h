@@ -112,7 +112,8 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
 // `given`: whether --cv was on the command line.
 [[nodiscard]] absl::Status check_folds(int64_t folds, size_t records, bool given);
 
-// Nested cross validation of --tune: for each of `folds` outer folds, tunes
+// Nested cross validation of --tune (`folds` as check_folds() accepts
+// them): for each of `folds` outer folds, tunes
 // on the other folds (inner cross validation), trains the best settings on
 // them and scores the held-out fold; returns the scores with the folds.
 // Progress goes to stderr.
