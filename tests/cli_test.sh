@@ -164,6 +164,20 @@ grep -q "</svg>" "$dir/curve.svg" || fail "eval --plot wrote no SVG"
 "$costroute" eval --cv 4 --data "$dir/routing.jsonl" --max-features 50 >"$dir/eval_cv" 2>"$dir/err" ||
   fail "eval --cv exited $?: $(cat "$dir/err")"
 grep -q "^router" "$dir/eval_cv" || fail "eval --cv printed no table: $(cat "$dir/eval_cv")"
+# eval says whether the router beats random beyond the data's noise.
+grep -q "^against random, over the whole curve: APGR .* above random in 100.0% of resamples: reliably better" "$dir/eval_cv" ||
+  fail "eval --cv on separable data: $(cat "$dir/eval_cv")"
+for field in '"apgr_ci":\[0\.' '"apgr_above_random":1,' '"bootstrap":1000,'; do
+  grep -q "$field" "$dir/eval" || fail "eval --json lacks $field: $(cat "$dir/eval")"
+done
+expect_error 1 "costroute eval: --bootstrap: expected a value in [10, 1000000], got 5" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --bootstrap 5
+# --seed seeds the bootstrap, also with --model; one seed, one result.
+"$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --json --bootstrap 10 --seed 1 >"$dir/b1" &&
+  "$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --json --bootstrap 10 --seed 1 >"$dir/b1again" &&
+  "$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --json --bootstrap 10 --seed 2 >"$dir/b2" ||
+  fail "eval --model --seed was refused"
+cmp -s "$dir/b1" "$dir/b1again" || fail "eval's bootstrap differs between two runs with one seed"
 expect_error 1 "costroute eval: missing --model (or --cv K to train and score by cross validation)" \
   "$costroute" eval --data "$dir/routing.jsonl"
 expect_error 1 "costroute eval: --cv: expected a value in [2, 1000000], got 0" \
@@ -261,6 +275,9 @@ for i in range(60):
 [ $? = 1 ] || fail "calibrate on noise should refuse to write the config"
 grep -q "NOT reliably better than a random share" "$dir/err" || fail "calibrate on noise: $(cat "$dir/err")"
 grep -q "NO SAVINGS ATTRIBUTABLE TO THE ROUTER" "$dir/cal_noise" || fail "calibrate on noise claims savings: $(cat "$dir/cal_noise")"
+"$costroute" eval --data "$dir/noise.jsonl" --cv 3 >"$dir/eval_noise" || fail "eval --cv on noise failed"
+grep -q "^against random, over the whole curve: .*: NOT reliably better than random on this data$" "$dir/eval_noise" ||
+  fail "eval on noise does not say the router is not reliably better than random: $(cat "$dir/eval_noise")"
 [ ! -e "$dir/written/noise.json" ] || fail "calibrate on noise wrote the config"
 expect_error 1 "costroute calibrate: give one target: --max-quality-drop, --strong-share or --max-cost" \
   "$costroute" calibrate --data "$dir/routing.jsonl" --strong-share 0.5 --max-cost 0.5
@@ -375,6 +392,8 @@ expect_error 1 "costroute calibrate: --max-cost 0: no threshold costs that littl
 # Flags that would do nothing in the mode chosen are refused, not ignored.
 expect_error 1 "costroute eval: --plot does not apply with --config, which evaluates a whole router over the data's quality maps" \
   "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/tiers.jsonl" --plot "$dir/x.svg"
+expect_error 1 "costroute eval: --bootstrap does not apply with --config, which evaluates a whole router over the data's quality maps" \
+  "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/tiers.jsonl" --bootstrap 100
 expect_error 1 "costroute train: --cv does not apply without --tune" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --cv 3
 expect_error 1 "costroute calibrate: --cv does not apply with --model, whose scores are used as they are" \

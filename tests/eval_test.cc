@@ -424,3 +424,77 @@ TEST_CASE("NaN scores rank lowest in the curve and the AUC, and evaluate() finis
   CHECK(e.router.curve[1].strong_share == Approx(2.0 / 3.0));
   CHECK(e.router.curve[2].strong_share == 0.0);
 }
+
+TEST_CASE("bootstrap_apgr: how surely the router's APGR beats random's 0.5 on resamples of the data") {
+  // 200 prompts, half where the small model loses; scores from the labels
+  // (perfect), reversed, constant (every prompt tied: random's line) and
+  // drawn at random (no signal).
+  uint64_t state = 11;
+  std::vector<costroute::Outcome> perfect, reversed, constant, noise;
+  for (int i = 0; i < 200; ++i) {
+    const bool small_ok = i % 2 == 0;
+    const costroute::Outcome o{.p_small_ok = small_ok ? 0.9 : 0.1, .quality_small = small_ok ? 1.0 : 0.0,
+                               .quality_large = 1, .cost_small = 0.1, .cost_large = 1};
+    perfect.push_back(o);
+    reversed.push_back(o);
+    reversed.back().p_small_ok = 1 - o.p_small_ok;
+    constant.push_back(o);
+    constant.back().p_small_ok = 0.5;
+    noise.push_back(o);
+    noise.back().p_small_ok = static_cast<double>(costroute::internal::splitmix64(state) % 1000) / 1000;
+  }
+  const costroute::ApgrBootstrap good = costroute::bootstrap_apgr(perfect, 200, 1);
+  CHECK(good.resamples == 200);
+  CHECK(good.above_random == 1.0);
+  CHECK(good.low > 0.5);
+  CHECK(good.low <= costroute::evaluate(perfect).router.apgr);
+  CHECK(good.high >= costroute::evaluate(perfect).router.apgr);
+
+  const costroute::ApgrBootstrap bad = costroute::bootstrap_apgr(reversed, 200, 1);
+  CHECK(bad.above_random == 0.0);
+  CHECK(bad.high < 0.5);
+
+  // Ties all the way lie on random's line: never above it, rounding aside.
+  const costroute::ApgrBootstrap tied = costroute::bootstrap_apgr(constant, 200, 1);
+  CHECK(tied.above_random == 0.0);
+  CHECK(tied.low == Approx(0.5));
+  CHECK(tied.high == Approx(0.5));
+
+  const costroute::ApgrBootstrap coin = costroute::bootstrap_apgr(noise, 500, 1);
+  INFO("noise: " << coin.low << " to " << coin.high << ", above " << coin.above_random);
+  CHECK(coin.low < 0.5);
+  CHECK(coin.high > 0.5);
+  CHECK(coin.above_random > 0.05);
+  CHECK(coin.above_random < 0.95);
+
+  // One seed, one result; another seed, other resamples.
+  const costroute::ApgrBootstrap again = costroute::bootstrap_apgr(noise, 500, 1);
+  CHECK(again.low == coin.low);
+  CHECK(again.high == coin.high);
+  CHECK(again.above_random == coin.above_random);
+  const costroute::ApgrBootstrap other = costroute::bootstrap_apgr(noise, 500, 2);
+  CHECK((other.low != coin.low || other.high != coin.high || other.above_random != coin.above_random));
+}
+
+TEST_CASE("bootstrap_apgr leaves out resamples without a quality gap, and has nothing to say without data") {
+  const costroute::ApgrBootstrap empty = costroute::bootstrap_apgr({}, 100, 1);
+  CHECK(empty.resamples == 0);
+  CHECK(std::isnan(empty.low));
+  CHECK(std::isnan(empty.above_random));
+
+  // Both models equally good everywhere: APGR is undefined on every resample.
+  std::vector<costroute::Outcome> equal(10, {.p_small_ok = 0.5, .quality_small = 1, .quality_large = 1});
+  CHECK(costroute::bootstrap_apgr(equal, 100, 1).resamples == 0);
+
+  // Two prompts: a resample that draws the second twice has no gap (a
+  // quarter of them). Of the rest, a third draw the first twice and lie on
+  // random's line; two thirds draw both, ranked perfectly (APGR 0.75).
+  const std::vector<costroute::Outcome> two = {
+      {.p_small_ok = 0.2, .quality_small = 0, .quality_large = 1, .cost_small = 0.1, .cost_large = 1},
+      {.p_small_ok = 0.8, .quality_small = 1, .quality_large = 1, .cost_small = 0.1, .cost_large = 1}};
+  const costroute::ApgrBootstrap b = costroute::bootstrap_apgr(two, 400, 1);
+  CHECK(b.resamples > 0);
+  CHECK(b.resamples == Approx(300).margin(40));
+  CHECK(b.above_random == Approx(2.0 / 3).margin(0.1));
+  CHECK(b.high == Approx(0.75));
+}

@@ -42,6 +42,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -125,6 +126,25 @@ CurvePoint point_at_threshold(std::span<const Outcome> outcomes, double threshol
 // ranks lowest, tied with -inf (as the router sweep sends it to the strong
 // model). 0.5 when only one class is present.
 double roc_auc(std::span<const Outcome> outcomes);
+
+// How surely a router's ranking beats the random mixture on this data:
+// its APGR on bootstrap resamples of the prompts (drawn with replacement,
+// seeded), the scores held fixed. Random's APGR is 0.5 on every resample.
+// This is the data's sampling noise only, not that of training: with
+// scores from cross validation, retraining would move the result more.
+struct ApgrBootstrap {
+  int resamples = 0;           // those on which APGR is defined
+  double low = std::numeric_limits<double>::quiet_NaN();   // 2.5th percentile
+  double high = std::numeric_limits<double>::quiet_NaN();  // 97.5th percentile
+  // Share of those resamples on which APGR is above 0.5 (by more than
+  // rounding); NaN when none.
+  double above_random = std::numeric_limits<double>::quiet_NaN();
+};
+
+// Draws `resamples` bootstrap resamples of `outcomes`. A resample on which
+// both models have the same mean quality has no APGR and is left out, so
+// the result can count fewer resamples (none for an empty input).
+ApgrBootstrap bootstrap_apgr(std::span<const Outcome> outcomes, int resamples, uint64_t seed);
 
 // An SVG picture of the cost-quality curves: mean quality against cost
 // relative to always-strong, with the router, random and oracle, the

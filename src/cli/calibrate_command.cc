@@ -95,16 +95,6 @@ TrainOptions trained_as(const Model& model, const TrainOptions& otherwise) {
   return o;
 }
 
-struct Interval {
-  double low = 0.0, high = 0.0;
-};
-
-Interval interval(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  auto at = [&](double q) { return values[static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5)]; };
-  return {at(0.025), at(0.975)};
-}
-
 }  // namespace
 
 absl::Status calibrate_command(const Args& args) {
@@ -217,8 +207,10 @@ absl::Status calibrate_command(const Args& args) {
   }
   if (advantages.empty()) return absl::InvalidArgumentError("too few records to bootstrap");
   const double win_rate = static_cast<double>(wins) / static_cast<double>(advantages.size());
-  const bool reliable = win_rate >= 0.95;
-  const Interval savings_ci = interval(savings), drop_ci = interval(drops), advantage_ci = interval(advantages);
+  const bool reliable = win_rate >= kReliableShare;
+  const internal::Interval savings_ci = internal::percentile_interval(savings),
+                         drop_ci = internal::percentile_interval(drops),
+                         advantage_ci = internal::percentile_interval(advantages);
   const double point_savings = e.cost_large > 0 ? 1.0 - chosen.cost / e.cost_large : 0.0;
   const double point_drop = e.quality_large != 0 ? (e.quality_large - chosen.quality) / std::fabs(e.quality_large) : 0.0;
   const double point_share = random_share(chosen.quality, e.quality_small, e.quality_large);

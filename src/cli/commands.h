@@ -45,9 +45,20 @@ absl::Status calibrate_command(const Args& args);
 // or its line number when it has none. Other id types are an error.
 [[nodiscard]] absl::StatusOr<std::string> record_id(const JsonlReader& in);
 
-// An Evaluation as one JSON object (the eval --json contract) or a table.
-std::string evaluation_json(const Evaluation& e);
-std::string evaluation_table(const Evaluation& e);
+// An Evaluation as one JSON object (the eval --json contract) or a table,
+// with the router's APGR bootstrap beside it.
+std::string evaluation_json(const Evaluation& e, const ApgrBootstrap& b);
+std::string evaluation_table(const Evaluation& e, const ApgrBootstrap& b);
+
+// The share of bootstrap resamples in which a router must beat random for
+// eval and calibrate to call it reliably better than random.
+inline constexpr double kReliableShare = 0.95;
+
+// "against random, over the whole curve: APGR A (95% CI L to H, ...),
+// above random in P% of resamples: reliably better than random on this
+// data", or NOT reliably (below kReliableShare). calibrate judges its
+// chosen operating point instead, so the two can disagree near the edge.
+std::string against_random_line(double apgr, const ApgrBootstrap& b);
 
 // "threshold: p_small_ok >= T goes to the small model", T written exactly
 // (the shortest decimal that reads back as T, since a rounded threshold can

@@ -41,7 +41,7 @@ std::string fixed3(double x) { return std::isnan(x) ? "-" : absl::StrFormat("%.3
 
 }  // namespace
 
-std::string evaluation_json(const Evaluation& e) {
+std::string evaluation_json(const Evaluation& e, const ApgrBootstrap& b) {
   internal::JsonWriter w;
   w.begin_object();
   w.key("n").value(e.n);
@@ -49,6 +49,9 @@ std::string evaluation_json(const Evaluation& e) {
   w.key("quality_small").value(e.quality_small);
   w.key("quality_large").value(e.quality_large);
   write_metrics(w, e.router);
+  w.key("apgr_ci").begin_array().value(b.low).value(b.high).end_array();
+  w.key("apgr_above_random").value(b.above_random);
+  w.key("bootstrap").value(b.resamples);
   w.key("random").begin_object();
   write_metrics(w, e.random);
   w.end_object();
@@ -59,7 +62,7 @@ std::string evaluation_json(const Evaluation& e) {
   return w.take();
 }
 
-std::string evaluation_table(const Evaluation& e) {
+std::string evaluation_table(const Evaluation& e, const ApgrBootstrap& b) {
   std::string out = absl::StrFormat(
       "%d prompts; mean quality: small %.4g, strong %.4g; allowed drop %.1f%%\n\n", e.n, e.quality_small,
       e.quality_large, 100 * e.max_quality_drop);
@@ -75,9 +78,19 @@ std::string evaluation_table(const Evaluation& e) {
   if (e.router.threshold) {
     absl::StrAppend(&out, "\n", threshold_line(*e.router.threshold, e.router.strong_share), "\n");
   }
+  absl::StrAppend(&out, "\n", against_random_line(e.router.apgr, b), "\n");
   return out;
 }
 
+std::string against_random_line(double apgr, const ApgrBootstrap& b) {
+  if (b.resamples == 0) return "against random: no bootstrap resample has a quality gap between the models";
+  return absl::StrFormat(
+      "against random, over the whole curve: APGR %.3f (95%% CI %.3f to %.3f, %d bootstrap resamples; random "
+      "0.500), above random in %.1f%% of resamples: %s",
+      apgr, b.low, b.high, b.resamples, 100 * b.above_random,
+      b.above_random >= kReliableShare ? "reliably better than random on this data"
+                                       : "NOT reliably better than random on this data");
+}
 std::string threshold_line(double threshold, double strong_share) {
   std::string number;
   internal::append_json_number(number, threshold);
@@ -217,7 +230,7 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
 absl::Status eval_command(const Args& args) {
   std::vector<std::string_view> value_flags = {"model", "config", "costs", "data", "max-quality-drop", "plot",
                                                "title", "cv", "seed", "label", "weight-field", "cost-small",
-                                               "cost-large", "tune-by"};
+                                               "cost-large", "tune-by", "bootstrap"};
   value_flags.insert(value_flags.end(), kTrainValueFlags.begin(), kTrainValueFlags.end());
   std::vector<std::string_view> switches = {"json", "tune", "skip-incomplete"};
   switches.insert(switches.end(), kTrainSwitches.begin(), kTrainSwitches.end());
@@ -230,13 +243,13 @@ absl::Status eval_command(const Args& args) {
     }
     COSTROUTE_RETURN_IF_ERROR(refuse_flags(
         flags, training_flags_and({"plot", "title", "max-quality-drop", "cost-small", "cost-large", "label",
-                                   "weight-field", "seed", "tune", "tune-by"}),
+                                   "weight-field", "seed", "tune", "tune-by", "bootstrap"}),
         "with --config, which evaluates a whole router over the data's quality maps"));
     return eval_config(flags, *config, data_path);
   }
   COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"costs", "skip-incomplete"}, "without --config"));
   if (flags.has("model")) {
-    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, training_flags_and({"seed", "tune", "tune-by", "weight-field"}),
+    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, training_flags_and({"tune", "tune-by", "weight-field"}),
                                            "with --model, whose scores are used as they are"));
   }
   if (!flags.has("tune")) COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"tune-by"}, "without --tune"));
@@ -252,6 +265,7 @@ absl::Status eval_command(const Args& args) {
     COSTROUTE_ASSIGN_OR_RETURN(folds, flags.integer("cv", 5, 2, 1000000));
   }
   COSTROUTE_ASSIGN_OR_RETURN(int64_t seed, flags.integer("seed", 1, 0, INT64_MAX));
+  COSTROUTE_ASSIGN_OR_RETURN(int64_t resamples, flags.integer("bootstrap", 1000, 10, 1000000));
   if (folds == 0 && !flags.has("model")) {
     return absl::InvalidArgumentError("missing --model (or --cv K to train and score by cross validation)");
   }
@@ -291,13 +305,15 @@ absl::Status eval_command(const Args& args) {
   } else {
     COSTROUTE_ASSIGN_OR_RETURN(scores, model_scores(*model, records));
   }
-  Evaluation e = evaluate(outcomes(records, scores), {.max_quality_drop = max_drop});
+  const std::vector<Outcome> scored = outcomes(records, scores);
+  Evaluation e = evaluate(scored, {.max_quality_drop = max_drop});
   if (ranked) e.router.threshold.reset();  // a quantile of K models' scores, not a p_small_ok to deploy
 
   if (auto plot = flags.get("plot")) {
     COSTROUTE_RETURN_IF_ERROR(internal::write_file(*plot, cost_quality_svg(e, flags.get("title").value_or(data_path))));
   }
-  std::string text = flags.has("json") ? evaluation_json(e) + "\n" : evaluation_table(e);
+  const ApgrBootstrap b = bootstrap_apgr(scored, static_cast<int>(resamples), static_cast<uint64_t>(seed));
+  std::string text = flags.has("json") ? evaluation_json(e, b) + "\n" : evaluation_table(e, b);
   if (ranked && !flags.has("json")) {
     absl::StrAppend(&text, "\ncross validation: each fold's scores ranked within the fold, so that one cut sends the "
                            "same share of every fold to the small model; `costroute calibrate` picks a threshold "

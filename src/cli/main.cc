@@ -37,10 +37,10 @@ constexpr Command kCommands[] = {
   score     --model MODEL.json --data IN.jsonl
 )"},
     {"eval", costroute::cli::eval_command, R"(
-  eval      (--model MODEL.json | --cv K [--seed 1] [--tune [--tune-by apgr|savings]]
+  eval      (--model MODEL.json | --cv K [--tune [--tune-by apgr|savings]]
                                 [--weight-field FIELD] [training flags])
-            --data TEST.jsonl [--label FIELD] [--cost-small C] [--cost-large C]
-            [--max-quality-drop 0.03] [--json] [--plot FILE.svg [--title TEXT]]
+            --data TEST.jsonl [--seed 1] [--label FIELD] [--cost-small C] [--cost-large C]
+            [--max-quality-drop 0.03] [--bootstrap 1000] [--json] [--plot FILE.svg [--title TEXT]]
   eval      --config CONFIG.json [--model MODEL.json] --data DATA.jsonl
             [--costs NAME=COST,...] [--skip-incomplete] [--json]
 )"},

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "costroute/eval.h"
+#include "eval/random.h"
 #include "eval/ranking.h"
 
 namespace costroute {
@@ -166,6 +167,34 @@ std::vector<size_t> oracle_order(std::span<const Outcome> outcomes) {
 }  // namespace
 
 double roc_auc(std::span<const Outcome> outcomes) { return auc_of(outcomes, internal::rank_by_p(outcomes)); }
+
+ApgrBootstrap bootstrap_apgr(std::span<const Outcome> outcomes, int resamples, uint64_t seed) {
+  ApgrBootstrap result;
+  if (outcomes.empty()) return result;
+  const internal::Ranking ranking = internal::rank_by_p(outcomes);
+  std::vector<uint32_t> counts(outcomes.size());
+  std::vector<CurvePoint> curve;
+  std::vector<double> apgr;
+  size_t above = 0;
+  uint64_t state = seed ^ 0xA96B007ULL;
+  for (int r = 0; r < resamples; ++r) {
+    internal::draw_resample(state, counts);
+    // The drop only sets the savings, which are not used here.
+    const internal::ResampledMetrics m = internal::resampled_metrics(outcomes, ranking, counts, 0.0, curve);
+    if (!m.gap) continue;
+    apgr.push_back(m.apgr);
+    // A router that ties every prompt lies on random's line: rounding
+    // alone must not put it above.
+    if (m.apgr > 0.5 + 1e-9) ++above;
+  }
+  if (apgr.empty()) return result;
+  const internal::Interval interval = internal::percentile_interval(apgr);
+  result.resamples = static_cast<int>(apgr.size());
+  result.low = interval.low;
+  result.high = interval.high;
+  result.above_random = static_cast<double>(above) / static_cast<double>(apgr.size());
+  return result;
+}
 
 CurvePoint point_at_threshold(std::span<const Outcome> outcomes, double threshold) {
   const Totals t = totals_of(outcomes);

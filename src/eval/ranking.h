@@ -1,6 +1,6 @@
 // The router's order of examples, shared by evaluate() (the threshold
-// sweep) and tune's bootstrap, which sweeps many resamples over one
-// ranking instead of sorting each. Not installed.
+// sweep) and the bootstraps of tune and bootstrap_apgr(), which sweep many
+// resamples over one ranking instead of sorting each. Not installed.
 #ifndef COSTROUTE_SRC_EVAL_RANKING_H_
 #define COSTROUTE_SRC_EVAL_RANKING_H_
 
@@ -52,6 +52,7 @@ inline Ranking rank_by_p(std::span<const Outcome> outcomes) {
 struct ResampledMetrics {
   double savings = 0.0;
   double apgr = 0.0;  // 0 when both models have the same mean quality
+  bool gap = false;   // the models' mean qualities differ: APGR is defined
 };
 
 // The router's metrics on a bootstrap resample that holds example i
@@ -97,6 +98,7 @@ inline ResampledMetrics resampled_metrics(std::span<const Outcome> outcomes, con
   // over the strong share; the last point is always-small.
   const double quality_small = curve.back().quality;
   if (quality_large != quality_small) {
+    m.gap = true;
     double area = 0.0;
     for (size_t k = 0; k + 1 < curve.size(); ++k) {
       area += (curve[k].strong_share - curve[k + 1].strong_share) *

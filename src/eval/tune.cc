@@ -54,8 +54,7 @@ double objective_difference_error(std::span<const Outcome> a, const internal::Ra
   double sum = 0.0, sum_squares = 0.0;
   uint64_t state = seed;
   for (int r = 0; r < resamples; ++r) {
-    std::fill(counts.begin(), counts.end(), 0u);
-    for (size_t i = 0; i < n; ++i) ++counts[static_cast<size_t>(splitmix64(state) % n)];
+    internal::draw_resample(state, counts);
     const internal::ResampledMetrics ma = internal::resampled_metrics(a, rank_a, counts, options.max_quality_drop, curve);
     const internal::ResampledMetrics mb = internal::resampled_metrics(b, rank_b, counts, options.max_quality_drop, curve);
     const double diff = objective_of(options.objective, ma.savings, ma.apgr) -
