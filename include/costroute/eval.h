@@ -226,8 +226,8 @@ enum class TuneObjective {
   // The area under PGR over the whole threshold sweep. The default: a
   // measure of the whole ranking is far less noisy than one operating
   // point, so real gains clear TuneOptions::margin. Chosen by APGR, nested
-  // --tune saved 43.6% on MMLU at a 3% drop (seed 1), against 40.4% when
-  // chosen by the savings themselves (docs/evaluation.md).
+  // --tune saved 43.6% on MMLU at a 3% drop (seed 1, 2026-11-28), against
+  // 40.4% when chosen by the savings themselves (docs/evaluation.md).
   kApgr,
   // The savings at TuneOptions::max_quality_drop.
   kSavings,
@@ -241,8 +241,9 @@ struct TuneOptions {
   // holds their values in this order.
   std::vector<std::string> context_fields = {};
   int passes = 2;
-  // A change of setting is kept only if its objective beats the current
-  // setting's by more than `margin` standard errors of the difference,
+  // A change of a fine setting (all but the choice among recipes, see
+  // tune()) is kept only if its objective beats the current setting's by
+  // more than `margin` standard errors of the difference,
   // estimated by `bootstrap` paired resamples of the examples (with the
   // out-of-fold scores fixed: it leaves out the variation from training
   // and from the fold split, so it is smaller than the whole noise). Three:
@@ -271,10 +272,11 @@ struct TuneResult {
 // best options.objective (APGR, or the savings at options.max_quality_drop
 // with APGR picking among candidates of equal savings), one setting at a
 // time, starting from `base`, for options.passes passes: context
-// fields, C, word or character n-grams (the latter also together with
-// sublinear tf and balanced classes, as one step), n-gram range,
-// vocabulary size, sublinear tf, balanced class weights. A change is kept
-// only when it is better beyond the noise (TuneOptions::margin).
+// fields, C, one of four recipes (words; character n-grams within words;
+// those with sublinear tf and balanced classes; words with sublinear tf
+// and 20,000 features), n-gram range, vocabulary size, sublinear tf,
+// balanced class weights. The best recipe is kept; any other change only
+// when it is better beyond the noise (TuneOptions::margin).
 // `outcomes` gives each example's qualities and costs (its p_small_ok is
 // ignored).
 [[nodiscard]] absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome> outcomes,
