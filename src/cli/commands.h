@@ -54,12 +54,6 @@ std::string evaluation_table(const Evaluation& e, const ApgrBootstrap& b);
 // eval and calibrate to call it reliably better than random.
 inline constexpr double kReliableShare = 0.95;
 
-// "against random, over the whole curve: APGR A (95% CI L to H, ...),
-// above random in P% of resamples: reliably better than random on this
-// data", or NOT reliably (below kReliableShare). calibrate judges its
-// chosen operating point instead, so the two can disagree near the edge.
-std::string against_random_line(double apgr, const ApgrBootstrap& b);
-
 // "threshold: p_small_ok >= T goes to the small model", T written exactly
 // (the shortest decimal that reads back as T, since a rounded threshold can
 // move a prompt to the other model); when `strong_share` is 1, says that

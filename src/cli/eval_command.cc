@@ -39,6 +39,20 @@ void write_metrics(internal::JsonWriter& w, const RoutingMetrics& m) {
 std::string percent(double x) { return std::isnan(x) ? "-" : absl::StrFormat("%.1f%%", 100 * x); }
 std::string fixed3(double x) { return std::isnan(x) ? "-" : absl::StrFormat("%.3f", x); }
 
+// "against random, over the whole curve: APGR A (95% CI L to H, ...),
+// above random in P% of resamples: reliably better than random on this
+// data", or NOT reliably (below kReliableShare). calibrate judges its
+// chosen operating point instead, so the two can disagree near the edge.
+std::string against_random_line(double apgr, const ApgrBootstrap& b) {
+  if (b.resamples == 0) return "against random: no bootstrap resample has a quality gap between the models";
+  return absl::StrFormat(
+      "against random, over the whole curve: APGR %.3f (95%% CI %.3f to %.3f, %d bootstrap resamples; random "
+      "0.500), above random in %.1f%% of resamples: %s",
+      apgr, b.low, b.high, b.resamples, 100 * b.above_random,
+      b.above_random >= kReliableShare ? "reliably better than random on this data"
+                                       : "NOT reliably better than random on this data");
+}
+
 }  // namespace
 
 std::string evaluation_json(const Evaluation& e, const ApgrBootstrap& b) {
@@ -82,15 +96,6 @@ std::string evaluation_table(const Evaluation& e, const ApgrBootstrap& b) {
   return out;
 }
 
-std::string against_random_line(double apgr, const ApgrBootstrap& b) {
-  if (b.resamples == 0) return "against random: no bootstrap resample has a quality gap between the models";
-  return absl::StrFormat(
-      "against random, over the whole curve: APGR %.3f (95%% CI %.3f to %.3f, %d bootstrap resamples; random "
-      "0.500), above random in %.1f%% of resamples: %s",
-      apgr, b.low, b.high, b.resamples, 100 * b.above_random,
-      b.above_random >= kReliableShare ? "reliably better than random on this data"
-                                       : "NOT reliably better than random on this data");
-}
 std::string threshold_line(double threshold, double strong_share) {
   std::string number;
   internal::append_json_number(number, threshold);
