@@ -279,6 +279,35 @@ grep -q "NO SAVINGS ATTRIBUTABLE TO THE ROUTER" "$dir/cal_noise" || fail "calibr
 grep -q "^against random, over the whole curve: .*: NOT reliably better than random on this data$" "$dir/eval_noise" ||
   fail "eval on noise does not say the router is not reliably better than random: $(cat "$dir/eval_noise")"
 [ ! -e "$dir/written/noise.json" ] || fail "calibrate on noise wrote the config"
+# The small model better on average: nothing for a router to recover, and the commands say so.
+python3 -c '
+import json, random
+random.seed(8)
+for i in range(60):
+    s, l = (1, 0) if i % 3 == 0 else (1, 1) if i % 3 == 1 else (0, 1) if i % 2 else (1, 1)
+    print(json.dumps({"query": "item %d %s" % (i, random.choice(["alpha", "beta"])),
+                      "quality": {"s": s, "l": l}, "meta": {"small": "s", "large": "l"},
+                      "cost_small": 0.1, "cost_large": 1}))' >"$dir/small_better.jsonl"
+"$costroute" eval --data "$dir/small_better.jsonl" --cv 3 >"$dir/eval_sb" || fail "eval on small_better failed"
+grep -q "^against random: not judged: the small model is at least as good as the strong one on average .* saves 90.0% of always-strong's cost;" \
+  "$dir/eval_sb" || fail "eval with the small model better: $(cat "$dir/eval_sb")"
+"$costroute" eval --data "$dir/small_better.jsonl" --cv 3 --json >"$dir/eval_sb_json" || fail "eval --json on small_better failed"
+for field in '"apgr":null,' '"cpt50":null,' '"apgr_ci":\[null,null\]' '"bootstrap":0,'; do
+  grep -q "$field" "$dir/eval_sb_json" || fail "eval --json with the small model better lacks $field: $(cat "$dir/eval_sb_json")"
+done
+"$costroute" calibrate --data "$dir/small_better.jsonl" --cv 3 --bootstrap 50 >"$dir/cal_sb" 2>"$dir/err"
+grep -q "^note: the small model is at least as good as the strong one on average .*; no router is needed$" "$dir/cal_sb" ||
+  fail "calibrate with the small model better: $(cat "$dir/cal_sb")"
+grep -q "Do not deploy this threshold: send every prompt to the small model." "$dir/err" ||
+  fail "calibrate's advice with the small model better: $(cat "$dir/err")"
+"$costroute" calibrate --data "$dir/small_better.jsonl" --cv 3 --bootstrap 50 --json 2>/dev/null | grep -q '"small_model_suffices":true' ||
+  fail "calibrate --json does not say the small model suffices"
+grep -q '"small_model_suffices":false' "$dir/cal_share" || fail "calibrate --json: small_model_suffices: $(cat "$dir/cal_share")"
+"$costroute" train --tune --cv 3 --data "$dir/small_better.jsonl" --out "$dir/sb.model.json" >/dev/null 2>"$dir/err" ||
+  fail "train --tune on small_better failed: $(cat "$dir/err")"
+[ "$(grep -c "^costroute train --tune: C=" "$dir/err")" = 1 ] || fail "train --tune searched without a quality gap: $(cat "$dir/err")"
+grep -q "the strong model is not better on average than the small one, so no setting can beat another" "$dir/err" ||
+  fail "train --tune does not say why it kept its settings: $(cat "$dir/err")"
 expect_error 1 "costroute calibrate: give one target: --max-quality-drop, --strong-share or --max-cost" \
   "$costroute" calibrate --data "$dir/routing.jsonl" --strong-share 0.5 --max-cost 0.5
 expect_error 1 "costroute calibrate: --config and --out go together: the threshold is written into a copy" \

@@ -138,6 +138,28 @@ TEST_CASE("degenerate data: nothing to evaluate, or no quality gap") {
   CHECK(e.router.savings_at_max_drop == Approx(1.0));  // costs 0 vs 1 each
 }
 
+TEST_CASE("when the small model is the better one on average, PGR, APGR and CPT are undefined") {
+  // Mean quality: small 0.75, strong 0.5. PGR's denominator would be
+  // negative, and the oracle's APGR came out below zero.
+  const std::vector<costroute::Outcome> data = {
+      {.p_small_ok = 0.9, .quality_small = 1, .quality_large = 0, .cost_small = 0.1, .cost_large = 1},
+      {.p_small_ok = 0.7, .quality_small = 1, .quality_large = 1, .cost_small = 0.1, .cost_large = 1},
+      {.p_small_ok = 0.4, .quality_small = 0, .quality_large = 1, .cost_small = 0.1, .cost_large = 1},
+      {.p_small_ok = 0.2, .quality_small = 1, .quality_large = 0, .cost_small = 0.1, .cost_large = 1}};
+  const costroute::Evaluation e = costroute::evaluate(data);
+  for (const costroute::RoutingMetrics* m : {&e.router, &e.random, &e.oracle}) {
+    CHECK(std::isnan(m->apgr));
+    CHECK(std::isnan(m->cpt50));
+    CHECK(std::isnan(m->cpt80));
+    for (const costroute::CurvePoint& p : m->curve) CHECK(std::isnan(p.pgr));
+    // Always-small is within any drop and the cheapest: the savings stay.
+    CHECK(m->savings_at_max_drop == Approx(0.9));
+    CHECK(m->quality_drop == Approx(-0.5));
+  }
+  CHECK(e.router.auc == Approx(2.0 / 3.0));  // the AUC does not depend on the gap
+  CHECK(std::isnan(costroute::point_at_threshold(data, 0.5).pgr));
+}
+
 TEST_CASE("the SVG picture has labelled axes, the three curves and the operating point") {
   const costroute::Evaluation e = costroute::evaluate(four());
   const std::string svg = costroute::cost_quality_svg(e, "four <prompts>");
@@ -309,6 +331,26 @@ TEST_CASE("tune keeps a context field that predicts the outcome") {
   }
 }
 
+TEST_CASE("tune keeps its starting settings when the strong model is not better on average") {
+  // The small model is good enough on every "a" prompt and half the "b";
+  // on "a" the strong model then fails, so the small one is the better on
+  // average: APGR is undefined, and every setting saves the same.
+  TuneData d = tune_data(200, 7, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 2 == 0; });
+  for (size_t i = 0; i < d.outcomes.size(); ++i) {
+    if (d.set.context[i][0] == "a") d.outcomes[i].quality_large = 0;
+  }
+  costroute::TrainOptions base;
+  base.C = 3;
+  base.context_fields = {"kind"};
+  const costroute::TuneOptions options{.context_fields = {"kind"}, .passes = 1};
+  const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, base, options);
+  REQUIRE(tuned.ok());
+  CHECK(tuned->trials.size() == 1);
+  CHECK(std::isnan(tuned->trials[0].apgr));
+  CHECK(tuned->best.C == 3);
+  CHECK(tuned->best.context_fields.empty());
+}
+
 TEST_CASE("tune moves past its recipes less often when a change must beat the noise") {
   // Labels are coin flips: every difference between settings is noise.
   // The search keeps the best of four recipes fixed in advance (no margin:
@@ -430,7 +472,7 @@ TEST_CASE("a bootstrap resample swept over the full set's ranking has the saving
             costroute::internal::resampled_metrics(data, ranking, counts, drop, curve);
         INFO("n " << data.size() << ", draw " << draw << ", drop " << drop);
         CHECK(std::fabs(swept.savings - expected.router.savings_at_max_drop) <= 1e-12);
-        // evaluate() gives NaN when both models have the same mean quality.
+        // evaluate() gives NaN unless the strong model is better on average.
         const double apgr = std::isnan(expected.router.apgr) ? 0.0 : expected.router.apgr;
         CHECK(std::fabs(swept.apgr - apgr) <= 1e-9);
       }
@@ -512,6 +554,12 @@ TEST_CASE("bootstrap_apgr leaves out resamples without a quality gap, and has no
   // Both models equally good everywhere: APGR is undefined on every resample.
   std::vector<costroute::Outcome> equal(10, {.p_small_ok = 0.5, .quality_small = 1, .quality_large = 1});
   CHECK(costroute::bootstrap_apgr(equal, 100, 1).resamples == 0);
+  // The small model at least as good on every prompt, better on some: no
+  // resample has the strong model better on average.
+  std::vector<costroute::Outcome> small_better = equal;
+  small_better[3].quality_large = 0;
+  small_better[3].p_small_ok = 0.9;
+  CHECK(costroute::bootstrap_apgr(small_better, 100, 1).resamples == 0);
 
   // Two prompts: a resample that draws the second twice has no gap (a
   // quarter of them). Of the rest, a third draw the first twice and lie on

@@ -18,7 +18,9 @@
 //     the cheapest point whose mean quality Q is >= Q_large - d * |Q_large|
 //     (Q_large: always strong's; for Q_large > 0 that is (1 - d) * Q_large);
 //   PGR (performance gap recovered) at a point: (Q - Q_small) / (Q_large -
-//     Q_small);
+//     Q_small), the share of the strong model's lead a router keeps;
+//     defined only when Q_large > Q_small (as APGR and CPT): when the small
+//     model is at least as good on average, always-small loses nothing;
 //   APGR: the area under PGR against the share of strong calls (trapezoids
 //     over the curve's points, from share 0 to 1); random scores 0.5;
 //   CPT(x): the least share of strong calls at which PGR >= x, read at the
@@ -106,8 +108,8 @@ struct Evaluation {
 };
 
 // Evaluates a router's scores on `outcomes`. An empty input gives n = 0 and
-// zero savings; when both models have the same mean quality, PGR-based
-// metrics are NaN.
+// zero savings; unless the strong model's mean quality is above the small
+// one's, PGR, APGR and CPT are NaN (savings and AUC are still measured).
 Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& options = {});
 
 // The point of `curve` that keeps the mean quality within `max_drop` of
@@ -142,7 +144,7 @@ struct ApgrBootstrap {
 };
 
 // Draws `resamples` bootstrap resamples of `outcomes`. A resample on which
-// both models have the same mean quality has no APGR and is left out, so
+// the strong model is not better on average has no APGR and is left out, so
 // the result can count fewer resamples (none for an empty input).
 ApgrBootstrap bootstrap_apgr(std::span<const Outcome> outcomes, int resamples, uint64_t seed);
 
@@ -276,7 +278,9 @@ struct TuneResult {
 // those with sublinear tf and balanced classes; words with sublinear tf
 // and 20,000 features), n-gram range, vocabulary size, sublinear tf,
 // balanced class weights. The best recipe is kept; any other change only
-// when it is better beyond the noise (TuneOptions::margin).
+// when it is better beyond the noise (TuneOptions::margin). When the
+// strong model is not better on average in `outcomes`, APGR is undefined
+// and the search stops at its start: `base` without context fields.
 // `outcomes` gives each example's qualities and costs (its p_small_ok is
 // ignored).
 [[nodiscard]] absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome> outcomes,

@@ -215,6 +215,11 @@ absl::Status calibrate_command(const Args& args) {
   const double point_drop = e.quality_large != 0 ? (e.quality_large - chosen.quality) / std::fabs(e.quality_large) : 0.0;
   const double point_share = random_share(chosen.quality, e.quality_small, e.quality_large);
   const double point_advantage = advantage_over_random(chosen, e.quality_small, e.quality_large, e.cost_small, e.cost_large);
+  // Then no router beats always-small, and more data or a better model
+  // would not change that.
+  const std::string suffices = small_model_suffices(e);
+  const std::string advice =
+      suffices.empty() ? "collect more labelled data or improve the model" : "send every prompt to the small model";
 
   std::string written;
   if (auto config_path = flags.get("config")) {
@@ -286,6 +291,7 @@ absl::Status calibrate_command(const Args& args) {
         .key("better_than_random_share").value(win_rate)
         .key("reliable").value(reliable)
         .key("random_savings_at_max_drop").value(e.random.savings_at_max_drop)
+        .key("small_model_suffices").value(!suffices.empty())
         .key("written");
     if (written.empty()) {
       w.null();
@@ -298,6 +304,7 @@ absl::Status calibrate_command(const Args& args) {
     const std::string source = flags.has("model") ? "the model" : absl::StrCat(folds, "-fold cross validation");
     std::printf("%zu prompts, scores from %s\n%s\n", e.n, source.c_str(),
                 threshold_line(threshold, chosen.strong_share).c_str());
+    if (!suffices.empty()) std::printf("note: %s; no router is needed\n", suffices.c_str());
     if (reliable) {
       std::printf(
           "savings %.1f%% (95%% CI %.1f%% to %.1f%%), quality drop %.2f%% (95%% CI %.2f%% to %.2f%%), "
@@ -323,16 +330,15 @@ absl::Status calibrate_command(const Args& args) {
   if (!reliable && flags.has("config") && !flags.has("force")) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "the router is NOT reliably better than a random share to the strong model (better in only "
-        "%.1f%% of resamples; 95%% needed): %s was not written; collect more labelled data or improve the "
-        "model (--force writes it anyway)",
-        100 * win_rate, *flags.get("out")));
+        "%.1f%% of resamples; 95%% needed): %s was not written; %s (--force writes it anyway)",
+        100 * win_rate, *flags.get("out"), advice));
   }
   if (!reliable) {
     std::fprintf(stderr,
                  "costroute calibrate: warning: the router is NOT reliably better than sending a random share "
                  "to the strong model (better in only %.1f%% of resamples; 95%% needed). Do not deploy this "
-                 "threshold: collect more labelled data or improve the model.%s\n",
-                 100 * win_rate, "");
+                 "threshold: %s.\n",
+                 100 * win_rate, advice.c_str());
   }
   return absl::OkStatus();
 }

@@ -54,6 +54,14 @@ std::string evaluation_table(const Evaluation& e, const ApgrBootstrap& b);
 // eval and calibrate to call it reliably better than random.
 inline constexpr double kReliableShare = 0.95;
 
+// When the strong model is not better on average in `e` (its mean quality
+// is not above the small one's, so PGR, APGR and CPT are undefined), "the
+// small model is at least as good as the strong one on average (mean
+// quality S against L): sending every prompt to it loses no quality and
+// saves X% of always-strong's cost"; else "". eval and calibrate say it
+// instead of judging the router against random, which then means nothing.
+std::string small_model_suffices(const Evaluation& e);
+
 // "threshold: p_small_ok >= T goes to the small model", T written exactly
 // (the shortest decimal that reads back as T, since a rounded threshold can
 // move a prompt to the other model); when `strong_share` is 1, says that

@@ -41,14 +41,20 @@ std::string fixed3(double x) { return std::isnan(x) ? "-" : absl::StrFormat("%.3
 
 // "against random, over the whole curve: APGR A (95% CI L to H, ...),
 // above random in P% of resamples: reliably better than random on this
-// data", or NOT reliably (below kReliableShare). calibrate judges its
-// chosen operating point instead, so the two can disagree near the edge.
-std::string against_random_line(double apgr, const ApgrBootstrap& b) {
-  if (b.resamples == 0) return "against random: no bootstrap resample has a quality gap between the models";
+// data", or NOT reliably (below kReliableShare); not judged when the strong
+// model is not better on average. calibrate judges its chosen operating
+// point instead, so the two can disagree near the edge.
+std::string against_random_line(const Evaluation& e, const ApgrBootstrap& b) {
+  if (const std::string suffices = small_model_suffices(e); !suffices.empty()) {
+    return absl::StrCat("against random: not judged: ", suffices,
+                        "; PGR, APGR and CPT measure how much of the strong model's lead a router keeps, and are "
+                        "undefined here");
+  }
+  if (b.resamples == 0) return "against random: no bootstrap resample has the strong model better on average";
   return absl::StrFormat(
       "against random, over the whole curve: APGR %.3f (95%% CI %.3f to %.3f, %d bootstrap resamples; random "
       "0.500), above random in %.1f%% of resamples: %s",
-      apgr, b.low, b.high, b.resamples, 100 * b.above_random,
+      e.router.apgr, b.low, b.high, b.resamples, 100 * b.above_random,
       b.above_random >= kReliableShare ? "reliably better than random on this data"
                                        : "NOT reliably better than random on this data");
 }
@@ -92,8 +98,17 @@ std::string evaluation_table(const Evaluation& e, const ApgrBootstrap& b) {
   if (e.router.threshold) {
     absl::StrAppend(&out, "\n", threshold_line(*e.router.threshold, e.router.strong_share), "\n");
   }
-  absl::StrAppend(&out, "\n", against_random_line(e.router.apgr, b), "\n");
+  absl::StrAppend(&out, "\n", against_random_line(e, b), "\n");
   return out;
+}
+
+std::string small_model_suffices(const Evaluation& e) {
+  if (e.n == 0 || e.quality_large > e.quality_small) return "";
+  const double savings = e.cost_large > 0 ? 1.0 - e.cost_small / e.cost_large : 0.0;
+  return absl::StrFormat(
+      "the small model is at least as good as the strong one on average (mean quality %.4g against %.4g): sending "
+      "every prompt to it loses no quality and saves %.1f%% of always-strong's cost",
+      e.quality_small, e.quality_large, 100 * savings);
 }
 
 std::string threshold_line(double threshold, double strong_share) {
@@ -317,7 +332,10 @@ absl::Status eval_command(const Args& args) {
   if (auto plot = flags.get("plot")) {
     COSTROUTE_RETURN_IF_ERROR(internal::write_file(*plot, cost_quality_svg(e, flags.get("title").value_or(data_path))));
   }
-  const ApgrBootstrap b = bootstrap_apgr(scored, static_cast<int>(resamples), static_cast<uint64_t>(seed));
+  // Without the strong model's lead the router has no APGR to test.
+  const ApgrBootstrap b = std::isnan(e.router.apgr)
+                              ? ApgrBootstrap{}
+                              : bootstrap_apgr(scored, static_cast<int>(resamples), static_cast<uint64_t>(seed));
   std::string text = flags.has("json") ? evaluation_json(e, b) + "\n" : evaluation_table(e, b);
   if (ranked && !flags.has("json")) {
     absl::StrAppend(&text, "\ncross validation: each fold's scores ranked within the fold, so that one cut sends the "

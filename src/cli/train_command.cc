@@ -1,5 +1,6 @@
 // costroute train: fit a router model on labelled JSONL (one file, or
 // several separated by commas).
+#include <cmath>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -46,6 +47,13 @@ absl::Status train_command(const Args& args) {
     for (const TuneTrial& t : tuned.trials) {
       std::fprintf(stderr, "costroute train --tune: %s: savings %.2f%% at %.1f%% drop, APGR %.3f\n",
                    describe(t.options).c_str(), 100 * t.savings, 100 * max_drop, t.apgr);
+    }
+    if (std::isnan(tuned.trials.front().apgr)) {
+      std::fprintf(stderr,
+                   "costroute train --tune: warning: in %s the strong model is not better on average than the small "
+                   "one, so no setting can beat another and the search kept its starting settings; sending every "
+                   "prompt to the small model loses no quality\n",
+                   data_path.c_str());
     }
     const Provenance provenance = options.provenance;
     data = training_set(with_context_fields(records, options.context_fields, tuned.best.context_fields));

@@ -34,8 +34,10 @@ Totals totals_of(std::span<const Outcome> outcomes) {
   return t;
 }
 
+// NaN unless the strong model is the better one on average: PGR measures
+// how much of its lead a router recovers.
 double pgr(double quality, double q_small, double q_large) {
-  if (q_large == q_small) return std::numeric_limits<double>::quiet_NaN();
+  if (!(q_large > q_small)) return std::numeric_limits<double>::quiet_NaN();
   return (quality - q_small) / (q_large - q_small);
 }
 
@@ -277,7 +279,7 @@ Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& option
   e.random.savings_at_max_drop = t.cost_large > 0 ? 1.0 - cost / t.cost_large : 0.0;
   e.random.quality_drop = ql != 0.0 ? (ql - quality) / std::fabs(ql) : 0.0;
   e.random.strong_share = share;
-  const bool defined = ql != qs;
+  const bool defined = ql > qs;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   e.random.apgr = defined ? 0.5 : nan;
   e.random.cpt50 = defined ? 0.5 : nan;

@@ -51,8 +51,8 @@ inline Ranking rank_by_p(std::span<const Outcome> outcomes) {
 // resample.
 struct ResampledMetrics {
   double savings = 0.0;
-  double apgr = 0.0;  // 0 when both models have the same mean quality
-  bool gap = false;   // the models' mean qualities differ: APGR is defined
+  double apgr = 0.0;  // 0 when APGR is undefined
+  bool gap = false;   // the strong model's mean quality is above the small one's: APGR is defined
 };
 
 // The router's metrics on a bootstrap resample that holds example i
@@ -97,7 +97,7 @@ inline ResampledMetrics resampled_metrics(std::span<const Outcome> outcomes, con
   // APGR: trapezoids of PGR = (quality - q_small) / (q_large - q_small)
   // over the strong share; the last point is always-small.
   const double quality_small = curve.back().quality;
-  if (quality_large != quality_small) {
+  if (quality_large > quality_small) {
     m.gap = true;
     double area = 0.0;
     for (size_t k = 0; k + 1 < curve.size(); ++k) {

@@ -243,6 +243,13 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   TrainOptions start = base;
   start.context_fields.clear();
   COSTROUTE_ASSIGN_OR_RETURN(Scored best, trial(start));
+  // APGR is undefined when the strong model is not better on average
+  // (evaluate()): then always-small is within any drop, and wherever it is
+  // the cheapest point every setting saves the same. Nothing to choose.
+  if (std::isnan(best.trial.apgr)) {
+    result.best = start;
+    return result;
+  }
   using Change = std::function<void(TrainOptions&)>;
   // One setting's values, tried against the current options; a change
   // must clear `margin` standard errors (TuneOptions::margin, or 0 for the
