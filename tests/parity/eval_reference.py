@@ -39,7 +39,10 @@ def scores(binary, model, data):
 
 def curve_metrics(share, cost, quality, thresholds, qs_mean, ql_mean, total_large, drop):
     """Metrics of a curve given as arrays ordered from all-strong to all-small."""
-    pgr = (quality - qs_mean) / (ql_mean - qs_mean)
+    # PGR is the share of the strong model's lead kept: without a lead,
+    # it and everything built on it is undefined (null in JSON).
+    defined = ql_mean > qs_mean
+    pgr = (quality - qs_mean) / (ql_mean - qs_mean) if defined else None
     target = ql_mean - drop * abs(ql_mean)
     ok = quality >= target - 1e-12 * abs(target)
     candidates = np.flatnonzero(ok)
@@ -47,8 +50,8 @@ def curve_metrics(share, cost, quality, thresholds, qs_mean, ql_mean, total_larg
     tied = candidates[cost[candidates] == best_cost]
     best = tied[np.argmax(quality[tied])]
     # Trapezoids over the strong share, which decreases along the curve.
-    apgr = float(np.sum((share[:-1] - share[1:]) * (pgr[:-1] + pgr[1:]) / 2))
-    cpt = lambda x: float(share[pgr >= x - 1e-12].min()) if np.any(pgr >= x - 1e-12) else 1.0
+    apgr = float(np.sum((share[:-1] - share[1:]) * (pgr[:-1] + pgr[1:]) / 2)) if defined else None
+    cpt = lambda x: None if not defined else float(share[pgr >= x - 1e-12].min()) if np.any(pgr >= x - 1e-12) else 1.0
     return {"savings_at_max_drop": 1 - cost[best] / total_large, "quality_drop": (ql_mean - quality[best]) / abs(ql_mean),
             "strong_share": share[best], "apgr": apgr, "cpt50": cpt(0.5), "cpt80": cpt(0.8),
             "threshold": thresholds[best] if thresholds is not None else None}
@@ -119,7 +122,9 @@ def reference(p, qs, ql, cs, cl, drop):
     c = cs.sum() + s * (total_large - cs.sum())
     q = qs_mean + s * (ql_mean - qs_mean)
     random = {"savings_at_max_drop": 1 - c / total_large, "quality_drop": (ql_mean - q) / abs(ql_mean),
-              "strong_share": s, "apgr": 0.5, "cpt50": 0.5, "cpt80": 0.8, "auc": 0.5, "threshold": None}
+              "strong_share": s, "auc": 0.5, "threshold": None}
+    for key, value in (("apgr", 0.5), ("cpt50", 0.5), ("cpt80", 0.8)):
+        random[key] = value if ql_mean > qs_mean else None
     return {"n": n, "router": router, "random": random, "oracle": oracle}
 
 
@@ -138,7 +143,8 @@ def compare(name, got, want):
         bad.append(f"n: {got['n']} vs {want['n']}")
     if bad:
         sys.exit(f"{name}: costroute eval disagrees with numpy:\n  " + "\n  ".join(bad))
-    print(f"{name}: all metrics agree (router savings {got['savings_at_max_drop']:.4f}, apgr {got['apgr']:.4f}, "
+    apgr = "undefined" if got["apgr"] is None else f"{got['apgr']:.4f}"
+    print(f"{name}: all metrics agree (router savings {got['savings_at_max_drop']:.4f}, apgr {apgr}, "
           f"auc {got['auc']:.4f})")
 
 
@@ -191,6 +197,22 @@ def main():
             sys.exit(f"pricey small model: random saves {out['random']['savings_at_max_drop']}, expected 0")
         qs, ql, cs, cl = load(pricey)
         compare("small model dearer than the strong one", out, reference(scores(binary, tied, pricey), qs, ql, cs, cl, 0.5))
+
+        # The small model better on average: GSM8K with the two models'
+        # qualities swapped (costs kept), where PGR has no lead to measure.
+        swapped = os.path.join(tmp, "swapped.jsonl")
+        with open(os.path.join(routing, "routellm_gsm8k.jsonl"), encoding="utf-8") as f, open(swapped, "w") as out:
+            for line in f:
+                r = json.loads(line)
+                r["meta"]["small"], r["meta"]["large"] = r["meta"]["large"], r["meta"]["small"]
+                out.write(json.dumps(r) + "\n")
+        qs, ql, cs, cl = load(swapped)
+        assert qs.mean() > ql.mean()
+        got = json.loads(subprocess.run([binary, "eval", "--model", model, "--data", swapped, "--json"],
+                                        capture_output=True, text=True, check=True).stdout)
+        compare("GSM8K, the small model the better one", got, reference(scores(binary, model, swapped), qs, ql, cs, cl, 0.03))
+        if got["apgr"] is not None or got["bootstrap"] != 0:
+            sys.exit(f"GSM8K swapped: APGR {got['apgr']} and {got['bootstrap']} bootstrap resamples, expected none")
 
         for set_name in ("routellm_mt_bench", "arena_bench_v1", "routellm_gsm8k", "routellm_mmlu"):
             data = os.path.join(routing, set_name + ".jsonl")
