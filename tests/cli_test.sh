@@ -109,6 +109,19 @@ expect_error 1 "costroute train: --tune-by does not apply without --tune" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune-by apgr
 expect_error 1 "costroute eval: --tune-by does not apply without --tune" \
   "$costroute" eval --cv 3 --data "$dir/train.jsonl" --tune-by apgr --cost-small 0.1 --cost-large 1
+expect_error 1 "costroute train: --max-quality-drop: expected a number in [0, 1]" \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune --max-quality-drop 5 --cost-small 0.1 --cost-large 1
+# A problem of the whole data set is named by its file, not blamed on a fold.
+head -n 6 "$dir/train.jsonl" | grep '"label_small_ok": *1' >"$dir/ones.jsonl"
+[ -s "$dir/ones.jsonl" ] || fail "no label-1 records for ones.jsonl"
+for cmd in "eval --cv 2" "calibrate --cv 2" "train --tune --cv 2 --out $dir/x.json"; do
+  expect_error 1 "costroute ${cmd%% *}: $dir/ones.jsonl: labels: every example has label 1; training needs examples of both 0 and 1" \
+    "$costroute" $cmd --data "$dir/ones.jsonl" --cost-small 0.1 --cost-large 1
+done
+# Nested tuning says which outer fold, and that its inner cross validation needs 5 records.
+head -n 6 "$dir/train.jsonl" >"$dir/six.jsonl"
+expect_error 1 "costroute eval: $dir/six.jsonl: outer fold 1 of 2: tuning by 5-fold cross validation inside its 3 training records: folds: expected between 2 and the number of examples (3), got 5" \
+  "$costroute" eval --cv 2 --tune --data "$dir/six.jsonl" --cost-small 0.1 --cost-large 1
 # Character n-grams train and score.
 "$costroute" train --data "$dir/train.jsonl" --out "$dir/char.json" --analyzer char_wb --ngram 2,4 2>/dev/null
 grep -q '"analyzer":"char_wb"' "$dir/char.json" || fail "char_wb model lacks its analyzer"
@@ -255,6 +268,11 @@ grep -q 'warning: the threshold was chosen on models trained as "C=1 analyzer=wo
 "$costroute" calibrate --data "$dir/routing.jsonl" --cv 4 --max-features 100 --bootstrap 50 --force \
   --config "$dir/config.json" --out "$dir/written/same_flags.json" >/dev/null 2>"$dir/err"
 grep -q "trained as" "$dir/err" && fail "calibrate warned although the flags match: $(cat "$dir/err")"
+# Settings --tune never changes still count: a model trained with binary tf and min_df 2.
+"$costroute" calibrate --data "$dir/routing.jsonl" --cv 4 --max-features 100 --binary --min-df 2 --bootstrap 50 --force \
+  --config "$dir/config.json" --out "$dir/written/binary.json" >/dev/null 2>"$dir/err"
+grep -q 'trained as "C=1 analyzer=word ngram=1,2 max_features=100 sublinear_tf=0 class_weight=none context=none binary=1 min_df=2", but the config.s classifier was trained as "C=1 analyzer=word ngram=1,2 max_features=100 sublinear_tf=0 class_weight=none context=none"' "$dir/err" ||
+  fail "calibrate did not tell binary tf and min_df apart: $(cat "$dir/err")"
 grep -q '"model": "../model.json"' "$dir/written/calibrated.json" || fail "calibrate did not rebase the classifier path"
 echo '{"query":"what is the capital of country 3"}' | "$costroute" route --config "$dir/written/calibrated.json" >/dev/null ||
   fail "the calibrated config does not load"
@@ -308,6 +326,15 @@ grep -q '"small_model_suffices":false' "$dir/cal_share" || fail "calibrate --jso
 [ "$(grep -c "^costroute train --tune: C=" "$dir/err")" = 1 ] || fail "train --tune searched without a quality gap: $(cat "$dir/err")"
 grep -q "the strong model is not better on average than the small one, so no setting can beat another" "$dir/err" ||
   fail "train --tune does not say why it kept its settings: $(cat "$dir/err")"
+# On 4 records some resamples draw every record and leave none out to measure
+# on: they are skipped, and the count printed is of those used.
+printf '%s\n' '{"query":"alpha beta","quality":{"s":1,"l":1},"meta":{"small":"s","large":"l"},"cost_small":0.1,"cost_large":1}' \
+  '{"query":"alpha gamma","quality":{"s":0,"l":1},"meta":{"small":"s","large":"l"},"cost_small":0.1,"cost_large":1}' \
+  '{"query":"beta gamma","quality":{"s":1,"l":1},"meta":{"small":"s","large":"l"},"cost_small":0.1,"cost_large":1}' \
+  '{"query":"gamma delta","quality":{"s":0,"l":1},"meta":{"small":"s","large":"l"},"cost_small":0.1,"cost_large":1}' >"$dir/four.jsonl"
+"$costroute" calibrate --data "$dir/four.jsonl" --cv 2 --bootstrap 50 >"$dir/cal_four" 2>/dev/null
+grep -Eq "in [0-9.]+% of (4[0-9]) bootstrap resamples" "$dir/cal_four" ||
+  fail "calibrate on 4 records should count only the resamples it used: $(cat "$dir/cal_four")"
 expect_error 1 "costroute calibrate: give one target: --max-quality-drop, --strong-share or --max-cost" \
   "$costroute" calibrate --data "$dir/routing.jsonl" --strong-share 0.5 --max-cost 0.5
 expect_error 1 "costroute calibrate: --config and --out go together: the threshold is written into a copy" \

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -185,6 +186,24 @@ TEST_CASE("the SVG title holds only characters XML allows, and the band says its
   CHECK(svg.find("2.5% quality band") != std::string::npos);
 }
 
+TEST_CASE("the SVG band of allowed drop stays inside the plot, even for a drop of 100%") {
+  const costroute::Evaluation e = costroute::evaluate(four(), {.max_quality_drop = 1.0});
+  const std::string svg = costroute::cost_quality_svg(e, "four");
+  // The rect's y and height, found by its fill; the plot's frame is the rect with stroke #333.
+  auto rect_of = [&](const std::string& marker) {
+    const size_t at = svg.rfind("<rect", svg.find(marker));
+    REQUIRE(at != std::string::npos);
+    double x = 0, y = 0, w = 0, h = 0;
+    REQUIRE(std::sscanf(svg.c_str() + at, "<rect x=\"%lf\" y=\"%lf\" width=\"%lf\" height=\"%lf\"", &x, &y, &w, &h) == 4);
+    return std::pair{y, y + h};
+  };
+  const auto band = rect_of("fill-opacity=\"0.12\"");
+  const auto frame = rect_of("stroke=\"#333\"");
+  CHECK(band.first >= frame.first);
+  CHECK(band.second <= frame.second + 1e-9);
+  CHECK(band.second > band.first);
+}
+
 TEST_CASE("the operating point is the cheapest within the drop, the better quality on a cost tie") {
   // Always-strong quality 1.0; a 3% drop allows 0.97.
   const std::vector<costroute::CurvePoint> curve = {{.threshold = 0.9, .strong_share = 1.0, .cost = 10, .quality = 1.0},
@@ -329,6 +348,23 @@ TEST_CASE("tune keeps a context field that predicts the outcome") {
     CHECK(tuned->best.context_fields == std::vector<std::string>{"kind"});
     CHECK(tuned->trials.size() > 5);
   }
+}
+
+TEST_CASE("describe() names every setting that differs from the defaults") {
+  costroute::TrainOptions o;
+  const std::string plain = "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=none";
+  CHECK(costroute::describe(o) == plain);
+  o.vectorizer.binary = true;
+  o.vectorizer.min_df = costroute::DocumentFrequency::documents(2);
+  o.vectorizer.max_df = costroute::DocumentFrequency::fraction(0.9);
+  CHECK(costroute::describe(o) == plain + " binary=1 min_df=2 max_df=0.9");
+  o = {};
+  o.vectorizer.lowercase = false;
+  o.vectorizer.norm = costroute::Norm::kNone;
+  o.vectorizer.use_idf = false;
+  o.vectorizer.smooth_idf = false;
+  o.vectorizer.min_df = costroute::DocumentFrequency::fraction(1.0);
+  CHECK(costroute::describe(o) == plain + " lowercase=0 norm=none use_idf=0 smooth_idf=0 min_df=1.0");
 }
 
 TEST_CASE("tune keeps its starting settings when the strong model is not better on average") {

@@ -148,10 +148,10 @@ absl::Status calibrate_command(const Args& args) {
   } else {
     COSTROUTE_ASSIGN_OR_RETURN(cv_options, train_options(flags));
     COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), flags.has("cv")));
-    COSTROUTE_ASSIGN_OR_RETURN(FoldScores cv,
-                               cross_validated_scores(training_set(records), cv_options, static_cast<int>(folds),
-                                                      static_cast<uint64_t>(seed)));
-    scores = std::move(cv.scores);  // pooled raw: the threshold is a p_small_ok to deploy
+    absl::StatusOr<FoldScores> cv =
+        cross_validated_scores(training_set(records), cv_options, static_cast<int>(folds), static_cast<uint64_t>(seed));
+    if (!cv.ok()) return data_error(cv.status(), data_path);
+    scores = std::move(cv->scores);  // pooled raw: the threshold is a p_small_ok to deploy
   }
   const std::vector<Outcome> data = outcomes(records, scores);
   const double drop_for_eval = target.kind == Target::Kind::kMaxDrop ? target.value : 0.03;
@@ -205,7 +205,10 @@ absl::Status calibrate_command(const Args& args) {
     // Only a real advantage counts: rounding alone must not make a win.
     if (advantage > kAdvantageTolerance) ++wins;
   }
-  if (advantages.empty()) return absl::InvalidArgumentError("too few records to bootstrap");
+  if (advantages.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        data_path, ": too few records to bootstrap (", data.size(), "): no resample left a record out to measure on"));
+  }
   const double win_rate = static_cast<double>(wins) / static_cast<double>(advantages.size());
   const bool reliable = win_rate >= kReliableShare;
   const internal::Interval savings_ci = internal::percentile_interval(savings),
@@ -319,9 +322,9 @@ absl::Status calibrate_command(const Args& args) {
           100 * point_savings, 100 * point_share, 100 * (point_savings - point_advantage));
     }
     std::printf(
-        "better than random at the same quality in %.1f%% of %lld bootstrap resamples "
+        "better than random at the same quality in %.1f%% of %zu bootstrap resamples "
         "(cost advantage %.1f to %.1f points of the always-strong cost)\n",
-        100 * win_rate, static_cast<long long>(resamples), 100 * advantage_ci.low, 100 * advantage_ci.high);
+        100 * win_rate, advantages.size(), 100 * advantage_ci.low, 100 * advantage_ci.high);
     if (flags.has("config") && (reliable || flags.has("force"))) {
       std::printf("config: %s%s\n", written.c_str(),
                   reliable ? "" : " (written because of --force, although the router is not reliably better than random)");

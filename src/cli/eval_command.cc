@@ -276,10 +276,7 @@ absl::Status eval_command(const Args& args) {
   if (flags.has("title") && !flags.has("plot")) {
     return absl::InvalidArgumentError("--title names the picture: it goes with --plot FILE.svg");
   }
-  COSTROUTE_ASSIGN_OR_RETURN(double max_drop, flags.number("max-quality-drop", 0.03));
-  if (max_drop < 0.0 || max_drop > 1.0) {
-    return absl::InvalidArgumentError("--max-quality-drop: expected a number in [0, 1]");
-  }
+  COSTROUTE_ASSIGN_OR_RETURN(double max_drop, max_quality_drop(flags));
   int64_t folds = 0;
   if (flags.has("cv")) {
     COSTROUTE_ASSIGN_OR_RETURN(folds, flags.integer("cv", 5, 2, 1000000));
@@ -304,20 +301,19 @@ absl::Status eval_command(const Args& args) {
   if (folds > 0) {
     COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), true));
     COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
-    FoldScores cv;
+    absl::StatusOr<FoldScores> cv;
     if (flags.has("tune")) {
       // Nested: each outer fold tunes on its own training part only.
       COSTROUTE_ASSIGN_OR_RETURN(TuneObjective objective, tune_objective(flags));
       const TuneOptions tune_options{.max_quality_drop = max_drop, .folds = 5, .seed = static_cast<uint64_t>(seed) + 1,
                                      .context_fields = options.context_fields, .objective = objective};
-      COSTROUTE_ASSIGN_OR_RETURN(cv, tuned_scores(records, options, tune_options, static_cast<int>(folds),
-                                                  static_cast<uint64_t>(seed)));
+      cv = tuned_scores(records, options, tune_options, static_cast<int>(folds), static_cast<uint64_t>(seed));
     } else {
-      COSTROUTE_ASSIGN_OR_RETURN(cv, cross_validated_scores(training_set(records), options,
-                                                            static_cast<int>(folds), static_cast<uint64_t>(seed)));
+      cv = cross_validated_scores(training_set(records), options, static_cast<int>(folds), static_cast<uint64_t>(seed));
     }
-    scores = std::move(cv.scores);
-    if (!within_fold_quantiles(scores, cv.fold, static_cast<int>(folds))) {
+    if (!cv.ok()) return data_error(cv.status(), data_path);
+    scores = std::move(cv->scores);
+    if (!within_fold_quantiles(scores, cv->fold, static_cast<int>(folds))) {
       std::fprintf(stderr, "costroute eval: folds of fewer than %zu records: pooling raw scores, not ranks\n",
                    kMinRankedFold);
       ranked = false;

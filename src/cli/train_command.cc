@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/training_flags.h"
@@ -36,17 +37,20 @@ absl::Status train_command(const Args& args) {
   TrainingSet data = training_set(records);
   options.provenance.emplace_back("data", data_path);
   if (flags.has("tune")) {
-    COSTROUTE_ASSIGN_OR_RETURN(double max_drop, flags.number("max-quality-drop", 0.03));
+    COSTROUTE_ASSIGN_OR_RETURN(double max_drop, max_quality_drop(flags));
     COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 5, 2, 1000));
     COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), flags.has("cv")));
     COSTROUTE_ASSIGN_OR_RETURN(TuneObjective objective, tune_objective(flags));
     const TuneOptions tune_options{.max_quality_drop = max_drop, .folds = static_cast<int>(folds),
                                    .context_fields = options.context_fields, .objective = objective};
-    COSTROUTE_ASSIGN_OR_RETURN(TuneResult tuned, tune(data, outcomes(records, std::vector<double>(records.size())),
-                                                       options, tune_options));
+    absl::StatusOr<TuneResult> searched =
+        tune(data, outcomes(records, std::vector<double>(records.size())), options, tune_options);
+    if (!searched.ok()) return data_error(searched.status(), data_path);
+    const TuneResult& tuned = *searched;
     for (const TuneTrial& t : tuned.trials) {
-      std::fprintf(stderr, "costroute train --tune: %s: savings %.2f%% at %.1f%% drop, APGR %.3f\n",
-                   describe(t.options).c_str(), 100 * t.savings, 100 * max_drop, t.apgr);
+      const std::string apgr = std::isnan(t.apgr) ? "undefined" : absl::StrFormat("%.3f", t.apgr);
+      std::fprintf(stderr, "costroute train --tune: %s: savings %.2f%% at %.1f%% drop, APGR %s\n",
+                   describe(t.options).c_str(), 100 * t.savings, 100 * max_drop, apgr.c_str());
     }
     if (std::isnan(tuned.trials.front().apgr)) {
       std::fprintf(stderr,
@@ -64,9 +68,8 @@ absl::Status train_command(const Args& args) {
     options.provenance.emplace_back("tuned", absl::StrCat(describe(options), " (", folds, "-fold CV, ", by, ")"));
   }
   absl::StatusOr<TrainResult> trained = train(data, options);
-  if (!trained.ok()) {  // the data's problem ("labels: every example has label 1"), named by its file
-    return absl::Status(trained.status().code(), absl::StrCat(data_path, ": ", trained.status().message()));
-  }
+  // The data's problem ("labels: every example has label 1"), named by its file.
+  if (!trained.ok()) return data_error(trained.status(), data_path);
   TrainResult& result = *trained;
   COSTROUTE_RETURN_IF_ERROR(save_model(result.model, out_path));
 

@@ -262,6 +262,16 @@ absl::StatusOr<TuneObjective> tune_objective(const Flags& flags) {
   return absl::InvalidArgumentError("--tune-by: expected apgr or savings");
 }
 
+absl::StatusOr<double> max_quality_drop(const Flags& flags) {
+  COSTROUTE_ASSIGN_OR_RETURN(double drop, flags.number("max-quality-drop", 0.03));
+  if (drop < 0.0 || drop > 1.0) return absl::InvalidArgumentError("--max-quality-drop: expected a number in [0, 1]");
+  return drop;
+}
+
+absl::Status data_error(const absl::Status& status, const std::string& data_path) {
+  return absl::Status(status.code(), absl::StrCat(data_path, ": ", status.message()));
+}
+
 absl::Status check_folds(int64_t folds, size_t records, bool given) {
   if (static_cast<uint64_t>(folds) <= records) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("--cv ", folds, given ? "" : " (the default)",
@@ -279,20 +289,28 @@ absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& recor
     for (size_t i = 0; i < records.size(); ++i) {
       if (fold[i] != f) inside.push_back(records[i]);
     }
-    COSTROUTE_ASSIGN_OR_RETURN(
-        TuneResult tuned,
-        tune(training_set(inside), outcomes(inside, std::vector<double>(inside.size())), base, tune_options));
+    // Errors say which outer fold, since the inner folds are numbered too.
+    const std::string where = absl::StrCat("outer fold ", f + 1, " of ", folds, ": ");
+    absl::StatusOr<TuneResult> searched =
+        tune(training_set(inside), outcomes(inside, std::vector<double>(inside.size())), base, tune_options);
+    if (!searched.ok()) {
+      return absl::Status(searched.status().code(),
+                          absl::StrCat(where, "tuning by ", tune_options.folds, "-fold cross validation inside its ",
+                                       inside.size(), " training records: ", searched.status().message()));
+    }
+    const TuneResult& tuned = *searched;
     std::fprintf(stderr, "costroute eval --tune: fold %d of %d: %s\n", f + 1, folds,
                  describe(tuned.best).c_str());
     const std::vector<LabelledRecord> trimmed =
         with_context_fields(inside, base.context_fields, tuned.best.context_fields);
-    COSTROUTE_ASSIGN_OR_RETURN(TrainResult trained, train(training_set(trimmed), tuned.best));
+    absl::StatusOr<TrainResult> trained = train(training_set(trimmed), tuned.best);
+    if (!trained.ok()) return absl::Status(trained.status().code(), absl::StrCat(where, trained.status().message()));
     TextScratch scratch;
     for (size_t i = 0; i < records.size(); ++i) {
       if (fold[i] != f) continue;
       const LabelledRecord one = with_context_fields({records[i]}, base.context_fields,
                                                      tuned.best.context_fields)[0];
-      out.scores[i] = trained.model.p_small_ok(one.query, views(one.context), scratch);
+      out.scores[i] = trained->model.p_small_ok(one.query, views(one.context), scratch);
     }
   }
   return out;

@@ -130,8 +130,9 @@ double auc_of(std::span<const Outcome> outcomes, const internal::Ranking& rankin
 // c_large - c_small of cost by moving; the order is, by group:
 //   0. no loss and no extra cost: most quality gained first, then most saved;
 //   1. a loss for a saving: least loss per unit saved first (the greedy
-//      order of a knapsack, so the curve is the cheapest way to each quality
-//      wherever costs differ by prompt; with equal costs, least loss first);
+//      order of a knapsack: with equal costs, least loss first, and the
+//      cheapest way to each quality; when costs differ by prompt a cheaper
+//      mix can exist between two of its points);
 //   2. a gain in quality for an extra cost: most gain per unit of cost first;
 //   3. a loss and no saving: least loss first, then most saved.
 // Ties keep the input order.

@@ -76,9 +76,11 @@ std::string cost_quality_svg(const Evaluation& e, const std::string& title) {
   absl::StrAppend(&svg, absl::StrFormat(
                             "<text x=\"%.0f\" y=\"24\" font-size=\"15\" font-weight=\"bold\">%s</text>\n", kLeft,
                             escape(title)));
-  // Band of allowed quality drop below always-strong.
+  // Band of allowed quality drop below always-strong, cut at the plot's
+  // bottom edge (a large drop reaches below every curve).
   const double band_top = y_of(e.quality_large);
-  const double band_bottom = y_of(e.quality_large - e.max_quality_drop * std::fabs(e.quality_large));
+  const double band_bottom =
+      std::min(kTop + plot_h, y_of(e.quality_large - e.max_quality_drop * std::fabs(e.quality_large)));
   absl::StrAppend(&svg, absl::StrFormat(
                             "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#2ca02c\" "
                             "fill-opacity=\"0.12\"/>\n",

@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "costroute/eval.h"
@@ -153,6 +154,10 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
     for (size_t i = 0; i < n; ++i) (fold[i] == f ? test_rows : train_rows).push_back(i);
     absl::StatusOr<TrainResult> trained = train(subset(data, train_rows, all_context), options);
     if (!trained.ok()) {
+      // A problem of the whole set (one class only) is the data's, not a fold's.
+      std::vector<size_t> all_rows(n);
+      for (size_t i = 0; i < n; ++i) all_rows[i] = i;
+      COSTROUTE_RETURN_IF_ERROR(validate_training_set(subset(data, all_rows, all_context), options));
       return absl::Status(trained.status().code(),
                           absl::StrCat("fold ", f + 1, " of ", folds, ": ", trained.status().message()));
     }
@@ -171,11 +176,28 @@ std::string describe(const TrainOptions& o) {
   const VectorizerOptions& v = o.vectorizer;
   std::string context;
   for (const std::string& field : o.context_fields) absl::StrAppend(&context, context.empty() ? "" : ",", field);
-  return absl::StrCat("C=", o.C, " analyzer=", internal::to_absl(name_of(v.analyzer)), " ngram=", v.ngram_min, ",", v.ngram_max,
-                      " max_features=", v.max_features > 0 ? absl::StrCat(v.max_features) : "none",
-                      " sublinear_tf=", v.sublinear_tf ? 1 : 0,
-                      " class_weight=", o.balanced_class_weight ? "balanced" : "none",
-                      " context=", context.empty() ? "none" : context);
+  std::string out = absl::StrCat(
+      "C=", o.C, " analyzer=", internal::to_absl(name_of(v.analyzer)), " ngram=", v.ngram_min, ",", v.ngram_max,
+      " max_features=", v.max_features > 0 ? absl::StrCat(v.max_features) : "none",
+      " sublinear_tf=", v.sublinear_tf ? 1 : 0, " class_weight=", o.balanced_class_weight ? "balanced" : "none",
+      " context=", context.empty() ? "none" : context);
+  // The vectorizer's other settings, only where they differ from the
+  // defaults (which --tune never changes), so that two models trained
+  // differently never read the same.
+  const VectorizerOptions defaults;
+  if (v.lowercase != defaults.lowercase) absl::StrAppend(&out, " lowercase=0");
+  if (v.binary != defaults.binary) absl::StrAppend(&out, " binary=1");
+  if (v.norm != defaults.norm) absl::StrAppend(&out, " norm=", v.norm == Norm::kL1 ? "l1" : "none");
+  if (v.use_idf != defaults.use_idf) absl::StrAppend(&out, " use_idf=0");
+  if (v.smooth_idf != defaults.smooth_idf) absl::StrAppend(&out, " smooth_idf=0");
+  for (const auto& [name, bound, fallback] : {std::tuple{" min_df=", v.min_df, defaults.min_df},
+                                              std::tuple{" max_df=", v.max_df, defaults.max_df}}) {
+    if (bound == fallback) continue;
+    // As --min-df reads it: a fraction with a point (0.5, 1.0), a count without (2).
+    const bool whole = bound.value == std::floor(bound.value);
+    absl::StrAppend(&out, name, bound.value, bound.is_fraction && whole ? ".0" : "");
+  }
+  return out;
 }
 
 absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome> outcomes, const TrainOptions& base,

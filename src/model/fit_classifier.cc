@@ -20,7 +20,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-absl::Status validate(const TrainingSet& data, const TrainOptions& options) {
+}  // namespace
+
+absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& options) {
   const size_t n = data.queries.size();
   if (n == 0) return absl::InvalidArgumentError("queries: no training examples");
   if (data.labels.size() != n) {
@@ -87,6 +89,8 @@ absl::Status validate(const TrainingSet& data, const TrainOptions& options) {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 // The rows of the training set, exactly as scoring computes them, in CSR.
 struct Rows {
@@ -225,7 +229,7 @@ class Objective {
 absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
                                            const TrainingSet& data,
                                            const TrainOptions& options) {
-  COSTROUTE_RETURN_IF_ERROR(validate(data, options));
+  COSTROUTE_RETURN_IF_ERROR(validate_training_set(data, options));
   const auto start = std::chrono::steady_clock::now();
   const size_t n = data.queries.size();
   std::vector<ContextFeature> context = context_vocabulary(data, options);
@@ -302,7 +306,7 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
 }
 
 absl::StatusOr<TrainResult> train(const TrainingSet& data, const TrainOptions& options) {
-  COSTROUTE_RETURN_IF_ERROR(validate(data, options));
+  COSTROUTE_RETURN_IF_ERROR(validate_training_set(data, options));
   const auto start = std::chrono::steady_clock::now();
   COSTROUTE_ASSIGN_OR_RETURN(Vectorizer vectorizer,
                              fit_vectorizer(data.queries, options.vectorizer));
