@@ -103,9 +103,9 @@ struct TrainResult {
 [[nodiscard]] absl::StatusOr<TrainResult> train(const TrainingSet& data,
                                                 const TrainOptions& options = {});
 
-// The checks train() makes of its input, without training. Cross
-// validation runs them on the whole set first, so that a problem of the
-// data (one class only) is reported as such, not as a fold's.
+// The checks train() makes of its input, without training. When a fold
+// fails to train, cross validation runs them on the whole set, so that a
+// problem of the data (one class only) is reported as such, not as a fold's.
 [[nodiscard]] absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& options = {});
 
 }  // namespace costroute
