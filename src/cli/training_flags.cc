@@ -299,7 +299,7 @@ absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& recor
                                        inside.size(), " training records: ", searched.status().message()));
     }
     const TuneResult& tuned = *searched;
-    std::fprintf(stderr, "costroute eval --tune: fold %d of %d: %s\n", f + 1, folds,
+    std::fprintf(stderr, "costroute eval --tune: outer fold %d of %d: %s\n", f + 1, folds,
                  describe(tuned.best).c_str());
     const std::vector<LabelledRecord> trimmed =
         with_context_fields(inside, base.context_fields, tuned.best.context_fields);
