@@ -150,7 +150,7 @@ absl::Status calibrate_command(const Args& args) {
     COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), flags.has("cv")));
     absl::StatusOr<FoldScores> cv =
         cross_validated_scores(training_set(records), cv_options, static_cast<int>(folds), static_cast<uint64_t>(seed));
-    if (!cv.ok()) return data_error(cv.status(), data_path);
+    if (!cv.ok()) return internal::prefixed(data_path, cv.status());
     scores = std::move(cv->scores);  // pooled raw: the threshold is a p_small_ok to deploy
   }
   const std::vector<Outcome> data = outcomes(records, scores);
@@ -245,7 +245,7 @@ absl::Status calibrate_command(const Args& args) {
                               .model_path = flags.get("model").value_or("")};
       absl::StatusOr<std::string> updated = edit_config(text, edits);
       if (!updated.ok()) {
-        return absl::Status(updated.status().code(), absl::StrCat(*config_path, ": ", updated.status().message()));
+        return internal::prefixed(*config_path, updated.status());
       }
       // Never over the model the written config names: that would lose the model.
       COSTROUTE_ASSIGN_OR_RETURN(const std::string named, classifier_path(*updated, edits.to_dir));

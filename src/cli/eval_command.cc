@@ -311,7 +311,7 @@ absl::Status eval_command(const Args& args) {
     } else {
       cv = cross_validated_scores(training_set(records), options, static_cast<int>(folds), static_cast<uint64_t>(seed));
     }
-    if (!cv.ok()) return data_error(cv.status(), data_path);
+    if (!cv.ok()) return internal::prefixed(data_path, cv.status());
     scores = std::move(cv->scores);
     if (!within_fold_quantiles(scores, cv->fold, static_cast<int>(folds))) {
       std::fprintf(stderr, "costroute eval: folds of fewer than %zu records: pooling raw scores, not ranks\n",

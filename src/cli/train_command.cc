@@ -45,7 +45,7 @@ absl::Status train_command(const Args& args) {
                                    .context_fields = options.context_fields, .objective = objective};
     absl::StatusOr<TuneResult> searched =
         tune(data, outcomes(records, std::vector<double>(records.size())), options, tune_options);
-    if (!searched.ok()) return data_error(searched.status(), data_path);
+    if (!searched.ok()) return internal::prefixed(data_path, searched.status());
     const TuneResult& tuned = *searched;
     for (const TuneTrial& t : tuned.trials) {
       const std::string apgr = std::isnan(t.apgr) ? "undefined" : absl::StrFormat("%.3f", t.apgr);
@@ -69,7 +69,7 @@ absl::Status train_command(const Args& args) {
   }
   absl::StatusOr<TrainResult> trained = train(data, options);
   // The data's problem ("labels: every example has label 1"), named by its file.
-  if (!trained.ok()) return data_error(trained.status(), data_path);
+  if (!trained.ok()) return internal::prefixed(data_path, trained.status());
   TrainResult& result = *trained;
   COSTROUTE_RETURN_IF_ERROR(save_model(result.model, out_path));
 

@@ -268,10 +268,6 @@ absl::StatusOr<double> max_quality_drop(const Flags& flags) {
   return drop;
 }
 
-absl::Status data_error(const absl::Status& status, const std::string& data_path) {
-  return absl::Status(status.code(), absl::StrCat(data_path, ": ", status.message()));
-}
-
 absl::Status check_folds(int64_t folds, size_t records, bool given) {
   if (static_cast<uint64_t>(folds) <= records) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("--cv ", folds, given ? "" : " (the default)",
@@ -290,13 +286,13 @@ absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& recor
       if (fold[i] != f) inside.push_back(records[i]);
     }
     // Errors say which outer fold, since the inner folds are numbered too.
-    const std::string where = absl::StrCat("outer fold ", f + 1, " of ", folds, ": ");
+    const std::string where = absl::StrCat("outer fold ", f + 1, " of ", folds);
     absl::StatusOr<TuneResult> searched =
         tune(training_set(inside), outcomes(inside, std::vector<double>(inside.size())), base, tune_options);
     if (!searched.ok()) {
-      return absl::Status(searched.status().code(),
-                          absl::StrCat(where, "tuning by ", tune_options.folds, "-fold cross validation inside its ",
-                                       inside.size(), " training records: ", searched.status().message()));
+      return internal::prefixed(absl::StrCat(where, ": tuning by ", tune_options.folds,
+                                             "-fold cross validation inside its ", inside.size(), " training records"),
+                                searched.status());
     }
     const TuneResult& tuned = *searched;
     std::fprintf(stderr, "costroute eval --tune: outer fold %d of %d: %s\n", f + 1, folds,
@@ -304,7 +300,7 @@ absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& recor
     const std::vector<LabelledRecord> trimmed =
         with_context_fields(inside, base.context_fields, tuned.best.context_fields);
     absl::StatusOr<TrainResult> trained = train(training_set(trimmed), tuned.best);
-    if (!trained.ok()) return absl::Status(trained.status().code(), absl::StrCat(where, trained.status().message()));
+    if (!trained.ok()) return internal::prefixed(where, trained.status());
     TextScratch scratch;
     for (size_t i = 0; i < records.size(); ++i) {
       if (fold[i] != f) continue;

@@ -107,10 +107,6 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
 // --max-quality-drop (default 0.03): a number in [0, 1].
 [[nodiscard]] absl::StatusOr<double> max_quality_drop(const Flags& flags);
 
-// `status` with the data's path in front, for a problem found while
-// training on the data: "in.jsonl: labels: every example has label 1; ...".
-absl::Status data_error(const absl::Status& status, const std::string& data_path);
-
 // --tune-by apgr|savings (default apgr): what --tune compares settings by.
 [[nodiscard]] absl::StatusOr<TuneObjective> tune_objective(const Flags& flags);
 

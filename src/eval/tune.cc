@@ -158,8 +158,7 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
       std::vector<size_t> all_rows(n);
       for (size_t i = 0; i < n; ++i) all_rows[i] = i;
       COSTROUTE_RETURN_IF_ERROR(validate_training_set(subset(data, all_rows, all_context), options));
-      return absl::Status(trained.status().code(),
-                          absl::StrCat("fold ", f + 1, " of ", folds, ": ", trained.status().message()));
+      return internal::prefixed(absl::StrCat("fold ", f + 1, " of ", folds), trained.status());
     }
     TextScratch scratch;
     std::vector<std::string_view> context;

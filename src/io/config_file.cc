@@ -594,9 +594,6 @@ RouterOptions read_options(ConfigReader& r, element value) {
   return options;
 }
 
-absl::Status located(std::string_view source, absl::Status status) {
-  return absl::Status(status.code(), absl::StrCat(to_absl(source), ": ", status.message()));
-}
 
 }  // namespace
 
@@ -670,7 +667,7 @@ absl::StatusOr<std::shared_ptr<const Router>> parse_router(std::string_view json
   }
   absl::StatusOr<std::shared_ptr<const Router>> router =
       Router::create(*std::move(catalog), std::move(root_policy), std::move(model), std::move(options));
-  if (!router.ok()) return located(source, router.status());
+  if (!router.ok()) return internal::prefixed(source, router.status());
   return router;
 }
 

@@ -331,9 +331,7 @@ absl::StatusOr<Model> parse_model(std::string_view json, std::string_view source
   COSTROUTE_RETURN_IF_ERROR(internal::parse_document(parser, json, source, root));
   absl::StatusOr<Model> model = parse_root(root);
   if (!model.ok()) {
-    return absl::Status(model.status().code(),
-                        absl::StrCat(to_absl(source), ": ",
-                                     model.status().message()));
+    return internal::prefixed(source, model.status());
   }
   return model;
 }

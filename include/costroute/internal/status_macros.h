@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
@@ -40,6 +41,12 @@ inline absl::string_view to_absl(std::string_view s) {
   return absl::string_view(s.data(), s.size());
 }
 inline std::string_view to_std(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+
+// `status` with "`where`: " in front of its message, its code kept: the
+// file, fold or step an error came from ("in.jsonl: labels: ...").
+inline absl::Status prefixed(std::string_view where, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(to_absl(where), ": ", status.message()));
+}
 
 }  // namespace costroute::internal
 
