@@ -177,6 +177,18 @@ grep -q "</svg>" "$dir/curve.svg" || fail "eval --plot wrote no SVG"
 "$costroute" eval --cv 4 --data "$dir/routing.jsonl" --max-features 50 >"$dir/eval_cv" 2>"$dir/err" ||
   fail "eval --cv exited $?: $(cat "$dir/err")"
 grep -q "^router" "$dir/eval_cv" || fail "eval --cv printed no table: $(cat "$dir/eval_cv")"
+# --learn quality-gap learns the gap between the two models' scores, which
+# only routing records (with a "quality" map) give.
+"$costroute" train --data "$dir/routing.jsonl" --out "$dir/gap.json" --learn quality-gap >/dev/null 2>"$dir/err" ||
+  fail "train --learn quality-gap exited $?: $(cat "$dir/err")"
+grep -q '"target": *"quality_gap"' "$dir/gap.json" || fail "the model does not record its target: $(cat "$dir/gap.json")"
+"$costroute" eval --cv 4 --data "$dir/routing.jsonl" --max-features 50 --learn quality-gap >"$dir/eval_gap" 2>"$dir/err" ||
+  fail "eval --cv --learn quality-gap exited $?: $(cat "$dir/err")"
+grep -q "^router" "$dir/eval_gap" || fail "eval --cv --learn quality-gap printed no table: $(cat "$dir/eval_gap")"
+expect_error 1 "costroute train: --learn: expected label or quality-gap" \
+  "$costroute" train --data "$dir/routing.jsonl" --out "$dir/x.json" --learn gap
+expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap learns the gap between the models' scores)" \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --learn quality-gap
 # eval says whether the router beats random beyond the data's noise.
 grep -q "^against random, over the whole curve: APGR .* above random in 100.0% of resamples: reliably better" "$dir/eval_cv" ||
   fail "eval --cv on separable data: $(cat "$dir/eval_cv")"
@@ -273,6 +285,11 @@ grep -q "trained as" "$dir/err" && fail "calibrate warned although the flags mat
   --config "$dir/config.json" --out "$dir/written/binary.json" >/dev/null 2>"$dir/err"
 grep -q 'trained as "C=1 analyzer=word ngram=1,2 max_features=100 sublinear_tf=0 class_weight=none context=none binary=1 min_df=2", but the config.s classifier was trained as "C=1 analyzer=word ngram=1,2 max_features=100 sublinear_tf=0 class_weight=none context=none"' "$dir/err" ||
   fail "calibrate did not tell binary tf and min_df apart: $(cat "$dir/err")"
+# So does the target: cross validation learning the quality gap, the config's model the label.
+"$costroute" calibrate --data "$dir/routing.jsonl" --cv 4 --max-features 100 --learn quality-gap --bootstrap 50 --force \
+  --config "$dir/config.json" --out "$dir/written/gap.json" >/dev/null 2>"$dir/err"
+grep -q 'trained as "C=1 analyzer=word ngram=1,2 max_features=100 sublinear_tf=0 class_weight=none context=none target=quality-gap", but the config.s classifier was trained as "C=1 analyzer=word ngram=1,2 max_features=100 sublinear_tf=0 class_weight=none context=none"' "$dir/err" ||
+  fail "calibrate did not tell the targets apart: $(cat "$dir/err")"
 grep -q '"model": "../model.json"' "$dir/written/calibrated.json" || fail "calibrate did not rebase the classifier path"
 echo '{"query":"what is the capital of country 3"}' | "$costroute" route --config "$dir/written/calibrated.json" >/dev/null ||
   fail "the calibrated config does not load"

@@ -350,6 +350,43 @@ TEST_CASE("tune keeps a context field that predicts the outcome") {
   }
 }
 
+TEST_CASE("tune learns the quality gap when it ranks the prompts better than the label") {
+  // Three kinds of prompt: on "w" only the small model is right (mostly),
+  // on "x" both are, on "y" (half the prompts) only the strong one. The label calls "w" and
+  // "x" alike, and "x" the safer; the gap puts "w" first, where sending a
+  // prompt to the small model gains quality.
+  TuneData d = tune_data(300, 5, [](uint64_t, const std::string&) { return true; });
+  for (size_t i = 0; i < d.outcomes.size(); ++i) {
+    const uint64_t r = i * 2654435761u % 100;
+    const std::string kind = i % 4 == 0 ? "w" : i % 4 == 1 ? "x" : "y";
+    const bool flip = r < 10;  // one in ten goes the other way
+    double small = 1, large = 1;
+    if (kind == "w") small = flip ? 0 : 1, large = flip ? 1 : 0;
+    if (kind == "y") small = flip ? 1 : 0, large = flip ? 0 : 1;
+    d.set.context[i] = {kind};
+    d.set.labels[i] = small >= large ? 1 : 0;
+    d.outcomes[i].quality_small = small;
+    d.outcomes[i].quality_large = large;
+  }
+  const costroute::TuneOptions options{.context_fields = {"kind"}, .passes = 1};
+  auto tried_gap = [](const costroute::TuneResult& r) {
+    return std::any_of(r.trials.begin(), r.trials.end(), [](const costroute::TuneTrial& t) {
+      return t.options.target == costroute::TrainTarget::kQualityGap;
+    });
+  };
+  // Without gaps in the training set, the target is not searched.
+  const absl::StatusOr<costroute::TuneResult> without = costroute::tune(d.set, d.outcomes, {}, options);
+  REQUIRE(without.ok());
+  CHECK_FALSE(tried_gap(*without));
+  for (const costroute::Outcome& o : d.outcomes) d.set.quality_gap.push_back(o.quality_small - o.quality_large);
+  const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, options);
+  REQUIRE(tuned.ok());
+  CHECK(tried_gap(*tuned));
+  CHECK(tuned->best.target == costroute::TrainTarget::kQualityGap);
+  CHECK(tuned->best.context_fields == std::vector<std::string>{"kind"});
+  CHECK(costroute::describe(tuned->best).find(" target=quality-gap") != std::string::npos);
+}
+
 TEST_CASE("describe() names every setting that differs from the defaults") {
   costroute::TrainOptions o;
   const std::string plain = "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=none";

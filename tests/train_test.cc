@@ -22,16 +22,18 @@ costroute::TrainingSet small_set() {
 }
 
 // Largest component of the gradient of C * sum s_i * logloss + |w|^2 / 2,
-// computed here independently of the library's solver.
+// computed here independently of the library's solver; the log loss of
+// `targets` (soft labels) if given, else of the labels.
 double max_gradient(const costroute::Model& model, const costroute::TrainingSet& data,
-                    double C, const std::vector<double>& sample_weight) {
+                    double C, const std::vector<double>& sample_weight, std::vector<double> targets = {}) {
+  if (targets.empty()) targets.assign(data.labels.begin(), data.labels.end());
   std::vector<double> g(model.coef());  // the |w|^2 / 2 term
   double g_intercept = 0.0;
   costroute::TextScratch scratch;
   for (size_t i = 0; i < data.queries.size(); ++i) {
     const costroute::SparseRow& row = model.vectorizer().transform(data.queries[i], scratch);
     const double p = costroute::Model::probability(model.decision_function(row));
-    const double r = C * sample_weight[i] * (p - data.labels[i]);
+    const double r = C * sample_weight[i] * (p - targets[i]);
     for (size_t k = 0; k < row.size(); ++k) g[row.columns[k]] += r * row.values[k];
     g_intercept += r;
   }
@@ -134,6 +136,67 @@ TEST_CASE("balanced class weights are n / (2 * n_class)") {
   CHECK(max_gradient(result->model, data, 1.0, weights) < 1e-8);
 }
 
+TEST_CASE("learning the quality gap learns (1 + gap / largest |gap|) / 2 as a soft label") {
+  costroute::TrainingSet data = small_set();
+  // Gaps on a 1-10 scale: the largest |gap| is 4.
+  data.quality_gap = {0, 2, -4, -1, 4, 0, -3, -2, 1, 3};
+  costroute::TrainOptions options;
+  options.target = costroute::TrainTarget::kQualityGap;
+  options.tolerance = 1e-10;
+  auto result = costroute::train(data, options);
+  REQUIRE(result.ok());
+  std::vector<double> soft;
+  for (double gap : data.quality_gap) soft.push_back(0.5 + gap / 8.0);
+  const std::vector<double> ones(data.queries.size(), 1.0);
+  CHECK(max_gradient(result->model, data, 1.0, ones, soft) < 1e-8);
+  CHECK(max_gradient(result->model, data, 1.0, ones) > 1e-3);  // not the labels' optimum
+
+  // The same as each example twice, as class 1 with weight y and class 0
+  // with weight 1 - y; with balanced classes, times n / (2 * the sum of y)
+  // and n / (2 * the sum of 1 - y).
+  auto vectorizer = costroute::fit_vectorizer(data.queries, {});
+  REQUIRE(vectorizer.ok());
+  double sum = 0.0;
+  for (double y : soft) sum += y;
+  const double n = static_cast<double>(soft.size());
+  for (bool balanced : {false, true}) {
+    const double w1 = balanced ? n / (2.0 * sum) : 1.0, w0 = balanced ? n / (2.0 * (n - sum)) : 1.0;
+    costroute::TrainingSet twice;
+    for (size_t i = 0; i < data.queries.size(); ++i) {
+      for (int label : {1, 0}) {
+        twice.queries.push_back(data.queries[i]);
+        twice.labels.push_back(label);
+        twice.weights.push_back(label == 1 ? soft[i] * w1 : (1.0 - soft[i]) * w0);
+      }
+    }
+    options.balanced_class_weight = balanced;
+    costroute::TrainOptions plain;
+    plain.tolerance = 1e-10;
+    auto a = costroute::fit_classifier(*vectorizer, data, options);
+    auto b = costroute::fit_classifier(*vectorizer, twice, plain);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    INFO("balanced " << balanced);
+    for (size_t j = 0; j < a->model.coef().size(); ++j) {
+      CHECK(a->model.coef()[j] == Approx(b->model.coef()[j]).margin(1e-7));
+    }
+    CHECK(a->model.intercept() == Approx(b->model.intercept()).margin(1e-7));
+  }
+}
+
+TEST_CASE("the quality gap is ignored unless it is the target") {
+  costroute::TrainingSet data = small_set();
+  costroute::TrainOptions options;
+  options.balanced_class_weight = true;
+  auto a = costroute::train(data, options);
+  data.quality_gap = {0, 0, -1, -1, 1, 0, -1, -1, 0, 0};  // ignored: the target is the label
+  auto b = costroute::train(data, options);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->model.coef() == b->model.coef());
+  CHECK(a->model.intercept() == b->model.intercept());
+}
+
 TEST_CASE("training rejects inconsistent input, naming the field") {
   costroute::TrainingSet data = small_set();
   data.labels.pop_back();
@@ -157,6 +220,19 @@ TEST_CASE("training rejects inconsistent input, naming the field") {
         "C: expected a positive number, got 0");
   CHECK(costroute::train(costroute::TrainingSet{}).status().message() ==
         "queries: no training examples");
+  options = {};
+  options.target = costroute::TrainTarget::kQualityGap;
+  CHECK(costroute::train(small_set(), options).status().message() ==
+        "quality_gap: learning the quality gap needs one value per query (10), got none");
+  data = small_set();
+  data.quality_gap.assign(10, -1.0);
+  CHECK(costroute::train(data, options).status().message() ==
+        "quality_gap: every value is -1; learning the gap needs values that differ between queries");
+  data.quality_gap.pop_back();
+  CHECK(costroute::train(data).status().message() ==
+        "quality_gap: expected 10 values (one per query) or none, got 9");
+  data.quality_gap.push_back(std::nan(""));
+  CHECK(costroute::train(data).status().message() == "quality_gap[9]: not a finite number");
 }
 
 TEST_CASE("context fields are learned one-hot beside the text; unseen and missing values add nothing") {

@@ -246,8 +246,8 @@ struct TuneOptions {
   // holds their values in this order.
   std::vector<std::string> context_fields = {};
   int passes = 2;
-  // A change of a fine setting (all but the choice among recipes, see
-  // tune()) is kept only if its objective beats the current setting's by
+  // A change of a fine setting (all but the choice among recipes and of
+  // the target, see tune()) is kept only if its objective beats the current setting's by
   // more than `margin` standard errors of the difference,
   // estimated by `bootstrap` paired resamples of the examples (with the
   // out-of-fold scores fixed: it leaves out the variation from training
@@ -279,9 +279,11 @@ struct TuneResult {
 // time, starting from `base`, for options.passes passes: context
 // fields, C, one of four recipes (words; character n-grams within words;
 // those with sublinear tf and balanced classes; words with sublinear tf
-// and 20,000 features), n-gram range, vocabulary size, sublinear tf,
-// balanced class weights. The best recipe is kept; any other change only
-// when it is better beyond the noise (TuneOptions::margin). When the
+// and 20,000 features), the target (TrainTarget, when `data` has quality
+// gaps that differ), n-gram range, vocabulary size, sublinear tf,
+// balanced class weights. The best recipe and the better target are kept;
+// any other change only when it is better beyond the noise
+// (TuneOptions::margin). When the
 // strong model is not better on average in `outcomes`, APGR is undefined
 // and the search stops at its start: `base` without context fields.
 // `outcomes` gives each example's qualities and costs (its p_small_ok is

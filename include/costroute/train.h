@@ -37,7 +37,9 @@ namespace costroute {
 // Labelled queries. Owned values; build it, then pass it to train().
 struct TrainingSet {
   std::vector<std::string> queries = {};
-  // One per query: 1 if the small model was good enough, else 0.
+  // One per query: 1 if the small model was good enough, else 0. What the
+  // model learns, unless TrainOptions::target says otherwise; cross
+  // validation splits folds by it either way.
   std::vector<int> labels = {};
   // Empty, or one non-negative weight per query (for instance how much
   // quality is at stake on it). Multiplies the class weights.
@@ -45,6 +47,26 @@ struct TrainingSet {
   // Empty, or per query the values of TrainOptions::context_fields, in that
   // order ("" for a missing value).
   std::vector<std::vector<std::string>> context = {};
+  // Empty, or per query the small model's quality minus the strong model's
+  // (any scale, the same for every query), which TrainTarget::kQualityGap
+  // learns.
+  std::vector<double> quality_gap = {};
+};
+
+// What the logistic regression learns to predict.
+enum class TrainTarget {
+  // The label: whether the small model was good enough (its quality at
+  // least the strong model's). Prompts where both models do equally well,
+  // or equally badly, count as wins of the small model.
+  kLabel,
+  // The quality gap, as a soft label in [0, 1]: (1 + gap / G) / 2, with G
+  // the largest |gap| in the training data; the model's p_small_ok then
+  // estimates it, and ranks prompts by the quality expected from the small
+  // model against the strong one's. With 0/1 qualities: 1 where only the
+  // small model is right, 0 where only the strong one is, 1/2 where both
+  // are right or both wrong. On GSM8K and MT-Bench it routes better than
+  // the label, on MMLU worse (docs/evaluation.md).
+  kQualityGap,
 };
 
 struct TrainOptions {
@@ -52,7 +74,10 @@ struct TrainOptions {
   // Inverse regularisation strength, as scikit-learn's C.
   double C = 1.0;
   // Weight each class by n / (2 * n_class), as class_weight="balanced".
+  // With a soft label y (kQualityGap), an example counts y times in class 1
+  // and 1 - y times in class 0.
   bool balanced_class_weight = false;
+  TrainTarget target = TrainTarget::kLabel;
   int max_iterations = 2000;
   // Stop when every gradient component is within this fraction of the
   // largest component at the start.
@@ -98,7 +123,8 @@ struct TrainResult {
 
 // fit_vectorizer, then fit_classifier. InvalidArgument for inconsistent
 // input ("labels: expected 100 values, got 99"), a single class, a negative
-// weight or C <= 0. A solver that stops before convergence is not an error:
+// weight, C <= 0, or TrainTarget::kQualityGap without a gap per query (or
+// with every gap 0). A solver that stops before convergence is not an error:
 // check report.converged.
 [[nodiscard]] absl::StatusOr<TrainResult> train(const TrainingSet& data,
                                                 const TrainOptions& options = {});

@@ -80,8 +80,8 @@ double advantage_over_random(const CurvePoint& p, double qs, double ql, double c
 constexpr double kAdvantageTolerance = 1e-9;
 
 // How `model` was trained, as far as its file says: its vectorizer and
-// context fields, and the C and class weights that costroute's trainer
-// records in the provenance (else those of `otherwise`).
+// context fields, and the C, class weights and target that costroute's
+// trainer records in the provenance (else those of `otherwise`).
 TrainOptions trained_as(const Model& model, const TrainOptions& otherwise) {
   TrainOptions o = otherwise;
   o.vectorizer = model.vectorizer().options();
@@ -91,6 +91,7 @@ TrainOptions trained_as(const Model& model, const TrainOptions& otherwise) {
     double c = 0;
     if (key == "C" && absl::SimpleAtod(value, &c)) o.C = c;
     if (key == "class_weight") o.balanced_class_weight = value == "balanced";
+    if (key == "target") o.target = value == "quality_gap" ? TrainTarget::kQualityGap : TrainTarget::kLabel;
   }
   return o;
 }

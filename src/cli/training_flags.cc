@@ -78,6 +78,12 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
     }
     o.balanced_class_weight = *cw == "balanced";
   }
+  if (auto learn = flags.get("learn")) {
+    if (*learn != "label" && *learn != "quality-gap") {
+      return absl::InvalidArgumentError("--learn: expected label or quality-gap");
+    }
+    o.target = *learn == "quality-gap" ? TrainTarget::kQualityGap : TrainTarget::kLabel;
+  }
   return o;
 }
 
@@ -97,6 +103,7 @@ absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes)
   r.context_fields = flags.list("context-fields");
   r.weight_field = flags.get("weight-field");
   r.need_outcomes = need_outcomes;
+  r.need_quality = flags.get("learn") == "quality-gap";
   for (auto [flag, into] : {std::pair{"cost-small", &r.cost_small}, std::pair{"cost-large", &r.cost_large}}) {
     if (!flags.has(flag)) continue;
     COSTROUTE_ASSIGN_OR_RETURN(double c, flags.number(flag, 0.0));
@@ -122,6 +129,10 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
       COSTROUTE_ASSIGN_OR_RETURN(std::string_view query, in.string_field("query"));
       r.query = std::string(query);
       const bool has_quality = in.has_field("quality");
+      r.has_quality = has_quality;
+      if (!has_quality && options.need_quality) {
+        return in.error("missing field \"quality\" (--learn quality-gap learns the gap between the models' scores)");
+      }
       if (has_quality) {
         COSTROUTE_ASSIGN_OR_RETURN(std::string_view small, in.string_field("meta.small"));
         COSTROUTE_ASSIGN_OR_RETURN(std::string_view large, in.string_field("meta.large"));
@@ -184,12 +195,16 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
 
 TrainingSet training_set(const std::vector<LabelledRecord>& records) {
   TrainingSet data;
-  bool weighted = false;
-  for (const LabelledRecord& r : records) weighted = weighted || r.weight != 1.0;
+  bool weighted = false, gaps = !records.empty();
+  for (const LabelledRecord& r : records) {
+    weighted = weighted || r.weight != 1.0;
+    gaps = gaps && r.has_quality;
+  }
   for (size_t i = 0; i < records.size(); ++i) {
     data.queries.push_back(records[i].query);
     data.labels.push_back(records[i].label);
     if (weighted) data.weights.push_back(records[i].weight);
+    if (gaps) data.quality_gap.push_back(records[i].quality_small - records[i].quality_large);
     if (!records[i].context.empty()) data.context.push_back(records[i].context);
   }
   return data;

@@ -29,8 +29,9 @@ inline constexpr double kMaxQuality = 1e12;
 [[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, double>>> quality_map(const JsonlReader& in);
 
 // Flags with a value that train_options reads.
-inline constexpr std::array<std::string_view, 10> kTrainValueFlags = {
-    "analyzer", "max-features", "ngram", "C", "class-weight", "min-df", "max-df", "max-iter", "tol", "context-fields"};
+inline constexpr std::array<std::string_view, 11> kTrainValueFlags = {
+    "analyzer", "max-features", "ngram", "C", "class-weight", "min-df", "max-df", "max-iter", "tol", "context-fields",
+    "learn"};
 inline constexpr std::array<std::string_view, 2> kTrainSwitches = {"sublinear-tf", "binary"};
 
 // Both, and then `more`: for refusing training settings where nothing is trained.
@@ -55,12 +56,14 @@ struct LabelledRecord {
   double cost_small = 0.0;
   double cost_large = 1.0;
   std::vector<std::string> context;  // values of ReadOptions::context_fields ("" if absent)
+  bool has_quality = false;          // the qualities come from a "quality" map, not the label
 };
 
 struct ReadOptions {
   std::optional<std::string> label_field;   // else label_small_ok, label, or the qualities
   std::optional<std::string> weight_field;  // per-record weight
   bool need_outcomes = false;               // qualities and costs are required
+  bool need_quality = false;                // a "quality" map is required (--learn quality-gap)
   std::optional<double> cost_small;         // when records have no cost_small
   std::optional<double> cost_large;         // when records have no cost_large
   std::vector<std::string> context_fields;  // dotted paths of categorical fields
@@ -76,10 +79,11 @@ struct ReadOptions {
     const std::vector<std::string>& paths, const ReadOptions& options);
 
 // Reads the record options (--label, --weight-field, --cost-small,
-// --cost-large) from flags.
+// --cost-large, and whether --learn needs qualities) from flags.
 [[nodiscard]] absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes);
 
-// The records as training data (with their context values, if any).
+// The records as training data (with their context values, if any, and
+// their quality gaps if every record has a "quality" map).
 TrainingSet training_set(const std::vector<LabelledRecord>& records);
 
 std::vector<Outcome> outcomes(const std::vector<LabelledRecord>& records, const std::vector<double>& scores);

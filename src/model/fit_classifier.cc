@@ -63,6 +63,27 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
           "; training needs weight on both labels"));
     }
   }
+  if (!data.quality_gap.empty() && data.quality_gap.size() != n) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "quality_gap: expected ", n, " values (one per query) or none, got ", data.quality_gap.size()));
+  }
+  for (size_t i = 0; i < data.quality_gap.size(); ++i) {
+    if (!std::isfinite(data.quality_gap[i])) {
+      return absl::InvalidArgumentError(absl::StrCat("quality_gap[", i, "]: not a finite number"));
+    }
+  }
+  if (options.target == TrainTarget::kQualityGap) {
+    if (data.quality_gap.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "quality_gap: learning the quality gap needs one value per query (", n, "), got none"));
+    }
+    // Equal gaps are one soft label for all (0.5 when 0, else 0 or 1).
+    const double first = data.quality_gap.front();
+    if (std::all_of(data.quality_gap.begin(), data.quality_gap.end(), [&](double g) { return g == first; })) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "quality_gap: every value is ", first, "; learning the gap needs values that differ between queries"));
+    }
+  }
   if (!options.context_fields.empty()) {
     if (data.context.size() != n) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -237,18 +258,30 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
   for (const ContextFeature& c : context) d += c.values.size();
   const Rows rows = vectorize(vectorizer, data, context);
 
+  // What each example teaches: y, the label or a soft label in [0, 1].
   std::vector<double> y(n), s(n);
+  if (options.target == TrainTarget::kQualityGap) {
+    double largest = 0.0;
+    for (double g : data.quality_gap) largest = std::max(largest, std::fabs(g));
+    for (size_t i = 0; i < n; ++i) y[i] = std::clamp(0.5 + 0.5 * (data.quality_gap[i] / largest), 0.0, 1.0);
+  } else {
+    for (size_t i = 0; i < n; ++i) y[i] = data.labels[i];
+  }
+  // Balanced classes: an example is y of an example of class 1 and 1 - y
+  // of one of class 0. Its loss y * w1 * softplus(-z) + (1 - y) * w0 *
+  // softplus(z) is (a + b) times the loss of the soft label a / (a + b),
+  // with a = y * w1 and b = (1 - y) * w0; for a 0/1 label, exactly the
+  // class weight of scikit-learn's class_weight="balanced".
   double class_weight[2] = {1.0, 1.0};
   if (options.balanced_class_weight) {
-    size_t count[2] = {0, 0};
-    for (int label : data.labels) ++count[label];
-    for (int c = 0; c < 2; ++c) {
-      class_weight[c] = static_cast<double>(n) / (2.0 * static_cast<double>(count[c]));
-    }
+    double count[2] = {0.0, 0.0};
+    for (double label : y) count[1] += label, count[0] += 1.0 - label;
+    for (int c = 0; c < 2; ++c) class_weight[c] = static_cast<double>(n) / (2.0 * count[c]);
   }
   for (size_t i = 0; i < n; ++i) {
-    y[i] = data.labels[i];
-    s[i] = class_weight[data.labels[i]] * (data.weights.empty() ? 1.0 : data.weights[i]);
+    const double a = y[i] * class_weight[1], b = (1.0 - y[i]) * class_weight[0];
+    y[i] = a / (a + b);
+    s[i] = (a + b) * (data.weights.empty() ? 1.0 : data.weights[i]);
   }
   const double seconds_vectorizer = seconds_since(start);
 
@@ -281,6 +314,7 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
       {"n_examples", absl::StrCat(n)},
       {"C", absl::StrCat(options.C)},
       {"class_weight", options.balanced_class_weight ? "balanced" : "none"},
+      {"target", options.target == TrainTarget::kQualityGap ? "quality_gap" : "label"},
       {"solver", absl::StrCat("lbfgs, ", solved.iterations, " iterations, ",
                               solved.converged ? "converged" : "NOT converged")},
   };
