@@ -402,6 +402,8 @@ TEST_CASE("describe() names every setting that differs from the defaults") {
   o.vectorizer.smooth_idf = false;
   o.vectorizer.min_df = costroute::DocumentFrequency::fraction(1.0);
   CHECK(costroute::describe(o) == plain + " lowercase=0 norm=none use_idf=0 smooth_idf=0 min_df=1.0");
+  o.target = costroute::TrainTarget::kQualityGap;
+  CHECK(costroute::describe(o) == plain + " target=quality-gap lowercase=0 norm=none use_idf=0 smooth_idf=0 min_df=1.0");
 }
 
 TEST_CASE("tune keeps its starting settings when the strong model is not better on average") {

@@ -247,8 +247,8 @@ struct TuneOptions {
   std::vector<std::string> context_fields = {};
   int passes = 2;
   // A change of a fine setting (all but the choice among recipes and of
-  // the target, see tune()) is kept only if its objective beats the current setting's by
-  // more than `margin` standard errors of the difference,
+  // the target, see tune()) is kept only if its objective beats the current
+  // setting's by more than `margin` standard errors of the difference,
   // estimated by `bootstrap` paired resamples of the examples (with the
   // out-of-fold scores fixed: it leaves out the variation from training
   // and from the fold split, so it is smaller than the whole noise). Three:
@@ -283,17 +283,18 @@ struct TuneResult {
 // gaps that differ), n-gram range, vocabulary size, sublinear tf,
 // balanced class weights. The best recipe and the better target are kept;
 // any other change only when it is better beyond the noise
-// (TuneOptions::margin). When the
-// strong model is not better on average in `outcomes`, APGR is undefined
-// and the search stops at its start: `base` without context fields.
+// (TuneOptions::margin). When the strong model is not better on average in
+// `outcomes`, APGR is undefined and the search stops at its start: `base`
+// without context fields.
 // `outcomes` gives each example's qualities and costs (its p_small_ok is
 // ignored).
 [[nodiscard]] absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome> outcomes,
                                               const TrainOptions& base, const TuneOptions& options);
 
 // "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=meta.subset",
-// then any other vectorizer setting that differs from its default
-// ("binary=1 min_df=2", "max_df=0.9"): two different settings never read the same.
+// then the target if it is the quality gap ("target=quality-gap") and any
+// other vectorizer setting that differs from its default ("binary=1
+// min_df=2", "max_df=0.9"): two different settings never read the same.
 std::string describe(const TrainOptions& options);
 
 }  // namespace costroute

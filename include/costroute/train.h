@@ -124,8 +124,8 @@ struct TrainResult {
 // fit_vectorizer, then fit_classifier. InvalidArgument for inconsistent
 // input ("labels: expected 100 values, got 99"), a single class, a negative
 // weight, C <= 0, or TrainTarget::kQualityGap without a gap per query (or
-// with every gap 0). A solver that stops before convergence is not an error:
-// check report.converged.
+// with the same gap for all). A solver that stops before convergence is not
+// an error: check report.converged.
 [[nodiscard]] absl::StatusOr<TrainResult> train(const TrainingSet& data,
                                                 const TrainOptions& options = {});
 
