@@ -65,7 +65,8 @@ enum class TrainTarget {
   // model against the strong one's. With 0/1 qualities: 1 where only the
   // small model is right, 0 where only the strong one is, 1/2 where both
   // are right or both wrong. On GSM8K and MT-Bench it routes better than
-  // the label, on MMLU worse (docs/evaluation.md).
+  // the label, on MMLU worse (docs/evaluation.md). Its scores are on
+  // another scale than a label model's: calibrate the threshold anew.
   kQualityGap,
 };
 
