@@ -281,9 +281,10 @@ struct TuneResult {
 // those with sublinear tf and balanced classes; words with sublinear tf
 // and 20,000 features), the target (TrainTarget, when `data` has quality
 // gaps that differ), n-gram range, vocabulary size, sublinear tf,
-// balanced class weights. The best recipe and the better target are kept;
-// any other change only when it is better beyond the noise
-// (TuneOptions::margin). When the strong model is not better on average in
+// balanced class weights. The best recipe is kept, and the better target
+// if it is no worse by the other measure too (savings when comparing by
+// APGR, and the reverse); any other change only when it is better beyond
+// the noise (TuneOptions::margin). When the strong model is not better on average in
 // `outcomes`, APGR is undefined and the search stops at its start: `base`
 // without context fields.
 // `outcomes` gives each example's qualities and costs (its p_small_ok is
