@@ -292,6 +292,9 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     return options.objective == TuneObjective::kApgr ? candidate.savings >= current.savings
                                                      : candidate.apgr >= current.apgr;
   };
+  // The target is searched only where the gap can be learned.
+  const bool gaps_differ = std::adjacent_find(data.quality_gap.begin(), data.quality_gap.end(),
+                                              std::not_equal_to<>()) != data.quality_gap.end();
   for (int pass = 0; pass < options.passes; ++pass) {
     const TrainOptions at_start = best.trial.options;
     std::vector<Dimension> dimensions;
@@ -366,8 +369,6 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     // 0.003 of each other, while the label saves two points more at 3%,
     // and by APGR alone nested CV lost 0.2 and 1.6 points there at seeds
     // 1 and 2 (docs/evaluation.md).
-    const bool gaps_differ = std::adjacent_find(data.quality_gap.begin(), data.quality_gap.end(),
-                                                std::not_equal_to<>()) != data.quality_gap.end();
     if (gaps_differ) {
       dimensions.push_back({{[](TrainOptions& o) {
                               o.target = o.target == TrainTarget::kLabel ? TrainTarget::kQualityGap
