@@ -130,6 +130,10 @@ struct TrainResult {
 [[nodiscard]] absl::StatusOr<TrainResult> train(const TrainingSet& data,
                                                 const TrainOptions& options = {});
 
+// Whether `data` has a quality gap per query that is not the same for all:
+// what TrainTarget::kQualityGap needs to learn something.
+[[nodiscard]] bool quality_gaps_differ(const TrainingSet& data);
+
 // The checks train() makes of its input, without training. When a fold
 // fails to train, cross validation runs them on the whole set, so that a
 // problem of the data (one class only) is reported as such, not as a fold's.

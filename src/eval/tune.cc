@@ -293,8 +293,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
                                                      : candidate.apgr >= current.apgr;
   };
   // The target is searched only where the gap can be learned.
-  const bool gaps_differ = std::adjacent_find(data.quality_gap.begin(), data.quality_gap.end(),
-                                              std::not_equal_to<>()) != data.quality_gap.end();
+  const bool gaps_differ = quality_gaps_differ(data);
   for (int pass = 0; pass < options.passes; ++pass) {
     const TrainOptions at_start = best.trial.options;
     std::vector<Dimension> dimensions;

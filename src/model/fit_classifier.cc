@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -21,6 +22,11 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 }  // namespace
+
+bool quality_gaps_differ(const TrainingSet& data) {
+  return std::adjacent_find(data.quality_gap.begin(), data.quality_gap.end(), std::not_equal_to<>()) !=
+         data.quality_gap.end();
+}
 
 absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& options) {
   const size_t n = data.queries.size();
@@ -78,10 +84,9 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
           "quality_gap: learning the quality gap needs one value per query (", n, "), got none"));
     }
     // Equal gaps are one soft label for all (0.5 when 0, else 0 or 1).
-    const double first = data.quality_gap.front();
-    if (std::all_of(data.quality_gap.begin(), data.quality_gap.end(), [&](double g) { return g == first; })) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "quality_gap: every value is ", first, "; learning the gap needs values that differ between queries"));
+    if (!quality_gaps_differ(data)) {
+      return absl::InvalidArgumentError(absl::StrCat("quality_gap: every value is ", data.quality_gap.front(),
+                                                     "; learning the gap needs values that differ between queries"));
     }
   }
   if (!options.context_fields.empty()) {
