@@ -189,6 +189,13 @@ expect_error 1 "costroute train: --learn: expected label or quality-gap" \
   "$costroute" train --data "$dir/routing.jsonl" --out "$dir/x.json" --learn gap
 expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap learns the gap between the models' scores)" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --learn quality-gap
+for command in eval calibrate; do
+  expect_error 1 "costroute $command: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap learns the gap between the models' scores)" \
+    "$costroute" $command --cv 4 --data "$dir/train.jsonl" --cost-small 0.1 --cost-large 1 --learn quality-gap
+  # The flag is checked before the data is read.
+  expect_error 1 "costroute $command: --learn: expected label or quality-gap" \
+    "$costroute" $command --cv 4 --data "$dir/train.jsonl" --learn gap
+done
 # eval says whether the router beats random beyond the data's noise.
 grep -q "^against random, over the whole curve: APGR .* above random in 100.0% of resamples: reliably better" "$dir/eval_cv" ||
   fail "eval --cv on separable data: $(cat "$dir/eval_cv")"

@@ -138,16 +138,19 @@ absl::Status calibrate_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 5, 2, 1000000));
   COSTROUTE_ASSIGN_OR_RETURN(int64_t seed, flags.integer("seed", 1, 0, INT64_MAX));
   COSTROUTE_ASSIGN_OR_RETURN(int64_t resamples, flags.integer("bootstrap", 1000, 10, 1000000));
+  TrainOptions cv_options;  // how cross validation trains, without --model
+  if (!flags.has("model")) {
+    COSTROUTE_ASSIGN_OR_RETURN(cv_options, train_options(flags));
+  }
   COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/true));
+  read.need_quality = cv_options.target == TrainTarget::kQualityGap;
   COSTROUTE_ASSIGN_OR_RETURN(std::optional<Model> model, model_from_flags(flags, read));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(flags.list("data"), read));
 
   std::vector<double> scores(records.size());
-  TrainOptions cv_options;  // how cross validation trains, without --model
   if (model) {
     COSTROUTE_ASSIGN_OR_RETURN(scores, model_scores(*model, records));
   } else {
-    COSTROUTE_ASSIGN_OR_RETURN(cv_options, train_options(flags));
     COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), flags.has("cv")));
     absl::StatusOr<FoldScores> cv =
         cross_validated_scores(training_set(records), cv_options, static_cast<int>(folds), static_cast<uint64_t>(seed));

@@ -292,7 +292,12 @@ absl::Status eval_command(const Args& args) {
   if (folds > 0 && flags.has("model")) {
     return absl::InvalidArgumentError("--model and --cv exclude each other: --cv trains its own models");
   }
+  TrainOptions options;  // how cross validation trains, with --cv
+  if (folds > 0) {
+    COSTROUTE_ASSIGN_OR_RETURN(options, train_options(flags));
+  }
   COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/true));
+  read.need_quality = options.target == TrainTarget::kQualityGap;
   COSTROUTE_ASSIGN_OR_RETURN(std::optional<Model> model, model_from_flags(flags, read));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(flags.list("data"), read));
 
@@ -300,7 +305,6 @@ absl::Status eval_command(const Args& args) {
   bool ranked = folds > 0;  // scores are within-fold quantiles
   if (folds > 0) {
     COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), true));
-    COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
     absl::StatusOr<FoldScores> cv;
     if (flags.has("tune")) {
       // Nested: each outer fold tunes on its own training part only.

@@ -103,7 +103,6 @@ absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes)
   r.context_fields = flags.list("context-fields");
   r.weight_field = flags.get("weight-field");
   r.need_outcomes = need_outcomes;
-  r.need_quality = flags.get("learn") == "quality-gap";
   for (auto [flag, into] : {std::pair{"cost-small", &r.cost_small}, std::pair{"cost-large", &r.cost_large}}) {
     if (!flags.has(flag)) continue;
     COSTROUTE_ASSIGN_OR_RETURN(double c, flags.number(flag, 0.0));

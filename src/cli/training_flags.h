@@ -63,7 +63,7 @@ struct ReadOptions {
   std::optional<std::string> label_field;   // else label_small_ok, label, or the qualities
   std::optional<std::string> weight_field;  // per-record weight
   bool need_outcomes = false;               // qualities and costs are required
-  bool need_quality = false;                // a "quality" map is required (--learn quality-gap)
+  bool need_quality = false;                // a "quality" map is required (to learn the quality gap)
   std::optional<double> cost_small;         // when records have no cost_small
   std::optional<double> cost_large;         // when records have no cost_large
   std::vector<std::string> context_fields;  // dotted paths of categorical fields
@@ -79,7 +79,7 @@ struct ReadOptions {
     const std::vector<std::string>& paths, const ReadOptions& options);
 
 // Reads the record options (--label, --weight-field, --cost-small,
-// --cost-large, and whether --learn needs qualities) from flags.
+// --cost-large) from flags; the caller sets need_quality.
 [[nodiscard]] absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes);
 
 // The records as training data (with their context values, if any, and
