@@ -387,6 +387,20 @@ TEST_CASE("tune learns the quality gap when it ranks the prompts better than the
   CHECK(costroute::describe(tuned->best).find(" target=quality-gap") != std::string::npos);
 }
 
+TEST_CASE("tune does not search the gap where a fold's training part has a single gap") {
+  // The labels come from elsewhere (as --label does); the gap is 0 but on
+  // one prompt, so the training part of the fold holding it has one value
+  // only, and learning the gap there would fail.
+  TuneData d = tune_data(100, 7, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 10 < 2u; });
+  d.set.quality_gap.assign(d.set.queries.size(), 0.0);
+  d.set.quality_gap[0] = -1.0;
+  CHECK(costroute::quality_gaps_differ(d.set.quality_gap));
+  const absl::StatusOr<costroute::TuneResult> tuned =
+      costroute::tune(d.set, d.outcomes, {}, {.context_fields = {"kind"}, .passes = 1});
+  REQUIRE(tuned.ok());
+  for (const costroute::TuneTrial& t : tuned->trials) CHECK(t.options.target == costroute::TrainTarget::kLabel);
+}
+
 TEST_CASE("describe() names every setting that differs from the defaults") {
   costroute::TrainOptions o;
   const std::string plain = "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=none";

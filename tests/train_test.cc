@@ -225,13 +225,13 @@ TEST_CASE("training rejects inconsistent input, naming the field") {
   CHECK(costroute::train(small_set(), options).status().message() ==
         "quality_gap: learning the quality gap needs one value per query (10), got none");
   data = small_set();
-  CHECK_FALSE(costroute::quality_gaps_differ(data));
+  CHECK_FALSE(costroute::quality_gaps_differ(data.quality_gap));
   data.quality_gap.assign(10, -1.0);
-  CHECK_FALSE(costroute::quality_gaps_differ(data));
+  CHECK_FALSE(costroute::quality_gaps_differ(data.quality_gap));
   CHECK(costroute::train(data, options).status().message() ==
         "quality_gap: every value is -1; learning the gap needs values that differ between queries");
   data.quality_gap[9] = 0.0;
-  CHECK(costroute::quality_gaps_differ(data));
+  CHECK(costroute::quality_gaps_differ(data.quality_gap));
   data.quality_gap[9] = -1.0;
   data.quality_gap.pop_back();
   CHECK(costroute::train(data).status().message() ==

@@ -130,9 +130,9 @@ struct TrainResult {
 [[nodiscard]] absl::StatusOr<TrainResult> train(const TrainingSet& data,
                                                 const TrainOptions& options = {});
 
-// Whether `data` has a quality gap per query that is not the same for all:
+// Whether `gaps` (TrainingSet::quality_gap) holds two values that differ:
 // what TrainTarget::kQualityGap needs to learn something.
-[[nodiscard]] bool quality_gaps_differ(const TrainingSet& data);
+[[nodiscard]] bool quality_gaps_differ(std::span<const double> gaps);
 
 // The checks train() makes of its input, without training. When a fold
 // fails to train, cross validation runs them on the whole set, so that a

@@ -292,8 +292,19 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     return options.objective == TuneObjective::kApgr ? candidate.savings >= current.savings
                                                      : candidate.apgr >= current.apgr;
   };
-  // The target is searched only where the gap can be learned.
-  const bool gaps_differ = quality_gaps_differ(data);
+  // The target is searched only where the gap can be learned: in the
+  // training part of every fold (cross_validated_scores' folds), or the
+  // trial would fail. The label may come from elsewhere than the
+  // qualities, so two labels do not imply two gaps.
+  bool gaps_differ = !data.quality_gap.empty();
+  const std::vector<int> fold = assign_folds(data.labels, options.folds, options.seed);
+  for (int f = 0; gaps_differ && f < options.folds; ++f) {
+    std::vector<double> part;
+    for (size_t i = 0; i < fold.size(); ++i) {
+      if (fold[i] != f) part.push_back(data.quality_gap[i]);
+    }
+    gaps_differ = quality_gaps_differ(part);
+  }
   for (int pass = 0; pass < options.passes; ++pass) {
     const TrainOptions at_start = best.trial.options;
     std::vector<Dimension> dimensions;

@@ -23,9 +23,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-bool quality_gaps_differ(const TrainingSet& data) {
-  return std::adjacent_find(data.quality_gap.begin(), data.quality_gap.end(), std::not_equal_to<>()) !=
-         data.quality_gap.end();
+bool quality_gaps_differ(std::span<const double> gaps) {
+  return std::adjacent_find(gaps.begin(), gaps.end(), std::not_equal_to<>()) != gaps.end();
 }
 
 absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& options) {
@@ -84,7 +83,7 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
           "quality_gap: learning the quality gap needs one value per query (", n, "), got none"));
     }
     // Equal gaps are one soft label for all (0.5 when 0, else 0 or 1).
-    if (!quality_gaps_differ(data)) {
+    if (!quality_gaps_differ(data.quality_gap)) {
       return absl::InvalidArgumentError(absl::StrCat("quality_gap: every value is ", data.quality_gap.front(),
                                                      "; learning the gap needs values that differ between queries"));
     }
