@@ -467,6 +467,15 @@ expect_error 1 "costroute calibrate: --out $dir/inplace/model.json is the classi
   "$costroute" calibrate --data "$dir/routing.jsonl" --bootstrap 50 --force --cv 4 --max-features 50 \
   --config "$dir/inplace/config.json" --out "$dir/inplace/model.json"
 cmp -s "$dir/m.json" "$dir/inplace/model.json" || fail "calibrate overwrote the config's model"
+# Nor, with --model, the model the input config named, which the written config no longer names.
+cp "$dir/m.json" "$dir/inplace/other.json"
+expect_error 1 "costroute calibrate: --out $dir/inplace/model.json is the classifier model the config names; not overwriting it" \
+  "$costroute" calibrate --data "$dir/routing.jsonl" --bootstrap 50 --force --model "$dir/inplace/other.json" \
+  --config "$dir/inplace/config.json" --out "$dir/inplace/model.json"
+cmp -s "$dir/m.json" "$dir/inplace/model.json" || fail "calibrate --model overwrote the input config's model"
+expect_error 1 "costroute calibrate: --out $dir/inplace/other.json is also the --model file; not overwriting it" \
+  "$costroute" calibrate --data "$dir/routing.jsonl" --bootstrap 50 --force --model "$dir/inplace/other.json" \
+  --config "$dir/inplace/config.json" --out "$dir/inplace/other.json"
 expect_error 1 "costroute calibrate: --max-cost 0: no threshold costs that little here; sending everything to the small model costs 0.1 of always-strong" \
   "$costroute" calibrate --data "$dir/routing.jsonl" --model "$dir/m.json" --max-cost 0
 # Flags that would do nothing in the mode chosen are refused, not ignored.

@@ -251,8 +251,10 @@ absl::Status calibrate_command(const Args& args) {
       if (!updated.ok()) {
         return internal::prefixed(*config_path, updated.status());
       }
-      // Never over the model the written config names: that would lose the model.
-      COSTROUTE_ASSIGN_OR_RETURN(const std::string named, classifier_path(*updated, edits.to_dir));
+      // Never over the model the input config names, which the written
+      // config names too unless --model replaces it (check_not_an_input
+      // guards that one): that would lose the model.
+      COSTROUTE_ASSIGN_OR_RETURN(const std::string named, classifier_path(text, edits.from_dir));
       std::error_code same_error;
       if (!named.empty() && std::filesystem::equivalent(out_path, named, same_error)) {
         return absl::InvalidArgumentError(
