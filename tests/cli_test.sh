@@ -48,6 +48,15 @@ printf '%s\n' '{"id":"a","query":"what is the capital of country 99"}' \
 sed -n 1p "$dir/scores" | grep -Eq '^\{"id":"a","p_small_ok":0\.[5-9][0-9]*\}$' || fail "line 1: $(sed -n 1p "$dir/scores")"
 sed -n 2p "$dir/scores" | grep -Eq '^\{"id":2,"p_small_ok":0\.[0-4][0-9]*\}$' || fail "line 2: $(sed -n 2p "$dir/scores")"
 sed -n 3p "$dir/scores" | grep -Eq '^\{"id":42,"p_small_ok":0\.[0-9]+\}$' || fail "line 3: $(sed -n 3p "$dir/scores")"
+# Output that cannot be written is an error, not a success with lines missing:
+# on a full device and on a closed stdout.
+if [ -w /dev/full ]; then
+  "$costroute" score --model "$dir/m.json" --data "$dir/in.jsonl" >/dev/full 2>"$dir/err" &&
+    fail "score to /dev/full exited 0"
+  grep -q "^costroute score: cannot write standard output" "$dir/err" || fail "score to /dev/full: stderr [$(cat "$dir/err")]"
+fi
+"$costroute" score --model "$dir/m.json" --data "$dir/train.jsonl" >&- 2>"$dir/err" && fail "score to a closed stdout exited 0"
+grep -q "^costroute score: cannot write standard output" "$dir/err" || fail "score to a closed stdout: stderr [$(cat "$dir/err")]"
 
 # standard input
 "$costroute" score --model "$dir/m.json" --data - <"$dir/in.jsonl" | cmp -s - "$dir/scores" ||

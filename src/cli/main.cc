@@ -1,5 +1,6 @@
 // The `costroute` command. docs/cli.md and shared/DESIGN.md ("Command line")
 // describe every subcommand; their flags and output fields are a contract.
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -78,18 +79,33 @@ std::string usage(const Command* only = nullptr) {
   return text;
 }
 
+// 0 when everything written to stdout reached it, else 1 with a message:
+// output cut short (a full disk, a closed stdout) is a failure, not a
+// success with lines missing. `who`: the command.
+int output_written(const char* who) {
+  errno = 0;
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return 0;
+  std::fprintf(stderr, "costroute %s: cannot write standard output%s%s\n", who, errno != 0 ? ": " : "",
+               errno != 0 ? std::strerror(errno) : "");
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 ||
       std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "help") == 0) {
-    std::fputs(usage().c_str(), argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+      std::fputs(usage().c_str(), stderr);
+      return 2;
+    }
+    std::fputs(usage().c_str(), stdout);
+    return output_written(argv[1]);
   }
   if (std::strcmp(argv[1], "--version") == 0) {
     std::printf("costroute %s\n", COSTROUTE_VERSION_STRING);
-    return 0;
+    return output_written(argv[1]);
   }
   const std::string_view name = argv[1];
   for (const Command& command : kCommands) {
@@ -98,15 +114,15 @@ int main(int argc, char** argv) {
     for (const std::string& arg : args) {
       if (arg == "--help" || arg == "-h") {
         std::fputs(usage(&command).c_str(), stdout);
-        return 0;
+        return output_written(argv[1]);
       }
     }
     const absl::Status status = command.run(args);
-    std::cout.flush();
-    if (status.ok()) return 0;
-    std::fprintf(stderr, "costroute %s: %s\n", argv[1],
-                 std::string(status.message()).c_str());
-    return 1;
+    if (!status.ok()) {
+      std::fprintf(stderr, "costroute %s: %s\n", argv[1], std::string(status.message()).c_str());
+      return 1;
+    }
+    return output_written(argv[1]);
   }
   std::fprintf(stderr, "costroute: unknown command \"%s\"\n\n%s", argv[1], usage().c_str());
   return 2;
