@@ -48,6 +48,11 @@ printf '%s\n' '{"id":"a","query":"what is the capital of country 99"}' \
 sed -n 1p "$dir/scores" | grep -Eq '^\{"id":"a","p_small_ok":0\.[5-9][0-9]*\}$' || fail "line 1: $(sed -n 1p "$dir/scores")"
 sed -n 2p "$dir/scores" | grep -Eq '^\{"id":2,"p_small_ok":0\.[0-4][0-9]*\}$' || fail "line 2: $(sed -n 2p "$dir/scores")"
 sed -n 3p "$dir/scores" | grep -Eq '^\{"id":42,"p_small_ok":0\.[0-9]+\}$' || fail "line 3: $(sed -n 3p "$dir/scores")"
+# An endless model or config is refused with a message, not read until memory runs out.
+expect_error 1 "costroute score: /dev/zero: larger than 256 MiB, more than any model or config" \
+  "$costroute" score --model /dev/zero --data "$dir/in.jsonl"
+expect_error 1 "costroute route: /dev/zero: larger than 256 MiB, more than any model or config" \
+  "$costroute" route --config /dev/zero --data "$dir/in.jsonl"
 # Output that cannot be written is an error, not a success with lines missing:
 # on a full device and on a closed stdout.
 if [ -w /dev/full ]; then

@@ -64,6 +64,10 @@ absl::StatusOr<std::string> read_file(const std::string& path) {
       ::close(*fd);
       return os_error(absl::StatusCode::kUnavailable, path, "read error", error);
     }
+    if (text.size() + static_cast<size_t>(n) > kMaxFileBytes) {
+      ::close(*fd);
+      return absl::InvalidArgumentError(absl::StrCat(path, ": larger than 256 MiB, more than any model or config"));
+    }
     text.append(buffer, static_cast<size_t>(n));
   }
   ::close(*fd);

@@ -3,6 +3,7 @@
 #ifndef COSTROUTE_SRC_IO_FILE_UTIL_H_
 #define COSTROUTE_SRC_IO_FILE_UTIL_H_
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -11,9 +12,15 @@
 
 namespace costroute::internal {
 
+// The largest file read_file() reads: far above any model or config (the
+// 5,000-term default model is 244 KB, so a 1,000,000-term one about
+// 50 MB), and a clear error for an endless input such as /dev/zero
+// instead of memory exhausted.
+inline constexpr size_t kMaxFileBytes = size_t{256} << 20;
+
 // The bytes of the file at `path`. NotFound ("PATH: cannot open: No such
 // file or directory") when it cannot be opened, InvalidArgument for a
-// directory, Unavailable for a read error.
+// directory or a file over kMaxFileBytes, Unavailable for a read error.
 [[nodiscard]] absl::StatusOr<std::string> read_file(const std::string& path);
 
 // OK if `path` can be opened for reading as a file (not a directory);
