@@ -228,7 +228,13 @@ expect_error 1 "costroute eval: missing --model (or --cv K to train and score by
   "$costroute" eval --data "$dir/routing.jsonl"
 expect_error 1 "costroute eval: --cv: expected a value in [2, 1000000], got 0" \
   "$costroute" eval --cv 0 --data "$dir/routing.jsonl"
-expect_error 1 "costroute train: --data: no file named" "$costroute" train --data , --out "$dir/x.json"
+expect_error 1 'costroute train: --data: an empty entry in "," (entries are separated by commas)' \
+  "$costroute" train --data , --out "$dir/x.json"
+expect_error 1 'costroute eval: --data: an empty entry in "'"$dir"'/routing.jsonl," (entries are separated by commas)' \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl,"
+# A file given twice would count every record twice.
+expect_error 1 "costroute eval: --data: $dir/routing.jsonl given twice" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl,$dir/routing.jsonl"
 expect_error 1 "costroute eval: --model and --cv exclude each other: --cv trains its own models" \
   "$costroute" eval --model "$dir/m.json" --cv 5 --data "$dir/routing.jsonl"
 printf '%s\n' '{"query":"x","quality":{"s":1},"meta":{"small":"s","large":"l"},"cost_small":0.1,"cost_large":1}' >"$dir/noq.jsonl"
@@ -507,6 +513,15 @@ expect_error 1 'costroute eval: --costs: expected NAME=COST for models of the co
   "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/tiers.jsonl" --costs small=0x10,large=1
 expect_error 1 "costroute train: --context-fields: meta.subset given twice" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --context-fields meta.subset,meta.subset
+expect_error 1 'costroute train: --context-fields: "meta..subset": a dotted path with an empty part' \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --context-fields meta..subset
+expect_error 1 'costroute eval: --context-fields: unknown signal feature "signal.bogus" (known: signal.task_type, signal.domain, signal.script, signal.length, signal.reasoning, signal.code, signal.question)' \
+  "$costroute" eval --cv 4 --data "$dir/routing.jsonl" --context-fields signal.bogus
+# A model naming an unknown signal is refused when it loads, naming the model's field.
+sed 's/"format":"costroute.model\/1",/&"context_features":[{"field":"signal.bogus","values":["a"],"coef":[0.1]}],/' \
+  "$dir/m.json" >"$dir/bogus_signal.json"
+expect_error 1 'costroute score: '"$dir"'/bogus_signal.json: context_features[0].field: unknown signal feature "signal.bogus" (known: signal.task_type, signal.domain, signal.script, signal.length, signal.reasoning, signal.code, signal.question)' \
+  "$costroute" score --model "$dir/bogus_signal.json" --data "$dir/in.jsonl"
 sed 's/"quality":{"s":1,"l":1}/"quality":{"s":1e308,"l":1}/' "$dir/routing.jsonl" >"$dir/hugeq.jsonl"
 expect_error 1 "costroute eval: $dir/hugeq.jsonl:1: field \"quality\": the score of s is beyond 1e12 in size" \
   "$costroute" eval --model "$dir/m.json" --data "$dir/hugeq.jsonl"

@@ -1,4 +1,5 @@
 #include "costroute/io.h"
+#include "costroute/signals.h"
 
 #include <cmath>
 #include <string>
@@ -219,4 +220,25 @@ TEST_CASE("context features survive a save and load, and bad ones are refused wi
   json = costroute::model_to_json(*model);
   json.replace(json.find("2.5]"), 4, "\"x\"]");
   CHECK(error_of(json) == "m.json: context_features[0].coef[1]: expected a number, got string");
+  for (const auto& [field, problem] : std::vector<std::pair<std::string, std::string>>{
+           {"", "empty field name"},
+           {"meta..subset", "\"meta..subset\": a dotted path with an empty part"},
+           {".subset", "\".subset\": a dotted path with an empty part"},
+           {"signal.bogus", "unknown signal feature \"signal.bogus\" (known: signal.task_type, signal.domain, "
+                            "signal.script, signal.length, signal.reasoning, signal.code, signal.question)"}}) {
+    json = costroute::model_to_json(*model);
+    json.replace(json.find("\"meta.subset\""), 13, "\"" + field + "\"");
+    CHECK(error_of(json) == "m.json: context_features[0].field: " + problem);
+  }
+}
+
+TEST_CASE("every signal a context feature may name has a value") {
+  const costroute::Signals signals;
+  for (std::string_view field : costroute::kSignalFeatures) {
+    CHECK(costroute::check_context_field(field).ok());
+    CHECK_FALSE(costroute::signal_feature(signals, field).empty());
+  }
+  CHECK(costroute::signal_feature(signals, "signal.bogus").empty());
+  CHECK(costroute::check_context_field("user_tier").ok());
+  CHECK(costroute::check_context_field("meta.subset").ok());
 }

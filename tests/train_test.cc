@@ -238,6 +238,11 @@ TEST_CASE("training rejects inconsistent input, naming the field") {
         "quality_gap: expected 10 values (one per query) or none, got 9");
   data.quality_gap.push_back(std::nan(""));
   CHECK(costroute::train(data).status().message() == "quality_gap[9]: not a finite number");
+  options = {};
+  options.context_fields = {"meta.subset", "signal.bogus"};
+  CHECK(costroute::train(small_set(), options).status().message() ==
+        "context_fields[1]: unknown signal feature \"signal.bogus\" (known: signal.task_type, signal.domain, "
+        "signal.script, signal.length, signal.reasoning, signal.code, signal.question)");
 }
 
 TEST_CASE("context fields are learned one-hot beside the text; unseen and missing values add nothing") {

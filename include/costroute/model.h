@@ -22,6 +22,7 @@
 #define COSTROUTE_MODEL_H_
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -65,6 +66,31 @@ struct ContextFeature {
   }
 };
 
+// The "signal.*" fields a ContextFeature may name: signals computed from
+// the query, whose values signal_feature() (signals.h) gives.
+inline constexpr std::array<std::string_view, 7> kSignalFeatures = {
+    "signal.task_type", "signal.domain", "signal.script", "signal.length",
+    "signal.reasoning", "signal.code",   "signal.question"};
+
+inline bool is_signal_feature(std::string_view field) { return field.rfind("signal.", 0) == 0; }
+
+// OK if `field` can name a ContextFeature: not empty, no empty part in a
+// dotted path ("meta..subset"), and a "signal.*" name one of
+// kSignalFeatures. Else InvalidArgument saying what is wrong with it.
+inline absl::Status check_context_field(std::string_view field) {
+  if (field.empty()) return absl::InvalidArgumentError("empty field name");
+  if (field.front() == '.' || field.back() == '.' || field.find("..") != std::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", std::string(field), "\": a dotted path with an empty part"));
+  }
+  if (is_signal_feature(field) &&
+      std::find(kSignalFeatures.begin(), kSignalFeatures.end(), field) == kSignalFeatures.end()) {
+    std::string known;
+    for (std::string_view name : kSignalFeatures) known.append(known.empty() ? "" : ", ").append(name);
+    return absl::InvalidArgumentError(absl::StrCat("unknown signal feature \"", std::string(field), "\" (known: ", known, ")"));
+  }
+  return absl::OkStatus();
+}
+
 class Model {
  public:
   // Validates and builds a model. `coef` has one weight per vocabulary
@@ -98,7 +124,9 @@ class Model {
     for (size_t f = 0; f < context_features.size(); ++f) {
       const ContextFeature& c = context_features[f];
       const std::string where = absl::StrCat("context_features[", f, "]");
-      if (c.field.empty()) return absl::InvalidArgumentError(where + ".field: empty");
+      if (absl::Status s = check_context_field(c.field); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ".field: ", s.message()));
+      }
       if (c.coef.size() != c.values.size()) {
         return absl::InvalidArgumentError(absl::StrCat(where, ".coef: expected ", c.values.size(),
                                                        " values (one per value), got ", c.coef.size()));

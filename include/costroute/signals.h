@@ -124,8 +124,9 @@ struct Signals {
 // the text (ContextFeature fields named "signal.*"): "signal.task_type",
 // "signal.domain", "signal.script", "signal.length" (estimated tokens:
 // "<16", "<64", "<256", "<1024", ">=1024"), "signal.reasoning" ("0", "1",
-// "2+"), "signal.code" and "signal.question" ("yes", "no"). Empty for any
-// other name. The views are static: no allocation.
+// "2+"), "signal.code" and "signal.question" ("yes", "no"): the names of
+// kSignalFeatures (model.h). Empty for any other name. The views are
+// static: no allocation.
 inline std::string_view signal_feature(const Signals& s, std::string_view field) {
   if (field == "signal.task_type") return name_of(s.task_type);
   if (field == "signal.domain") return name_of(s.domain);
@@ -138,8 +139,6 @@ inline std::string_view signal_feature(const Signals& s, std::string_view field)
   if (field == "signal.question") return s.has_question ? "yes" : "no";
   return {};
 }
-
-inline bool is_signal_feature(std::string_view field) { return field.rfind("signal.", 0) == 0; }
 
 // Estimates the input tokens of a query for cost estimates and context
 // windows. The default is a heuristic (about 4 bytes of ASCII per token,

@@ -142,10 +142,10 @@ absl::Status calibrate_command(const Args& args) {
   if (!flags.has("model")) {
     COSTROUTE_ASSIGN_OR_RETURN(cv_options, train_options(flags));
   }
-  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/true));
-  read.need_quality = cv_options.target == TrainTarget::kQualityGap;
+  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/true, cv_options));
   COSTROUTE_ASSIGN_OR_RETURN(std::optional<Model> model, model_from_flags(flags, read));
-  COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(flags.list("data"), read));
+  COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
+  COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(data_paths, read));
 
   std::vector<double> scores(records.size());
   if (model) {

@@ -26,7 +26,8 @@ absl::Status check_not_an_input(const Flags& flags, std::string_view output,
   const std::optional<std::string> written = flags.get(output);
   if (!written) return absl::OkStatus();
   for (std::string_view input : inputs) {
-    for (const std::string& path : flags.list(input)) {
+    COSTROUTE_ASSIGN_OR_RETURN(const std::vector<std::string> paths, flags.list(input));
+    for (const std::string& path : paths) {
       std::error_code error;  // a path that does not exist is no input
       if (path != "-" && std::filesystem::equivalent(*written, path, error)) {
         return absl::InvalidArgumentError(absl::StrCat("--", internal::to_absl(output), " ", *written,

@@ -138,7 +138,8 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
   // Per-request costs of each model (the data's convention), else the
   // config's price estimate for the request.
   std::vector<std::optional<double>> fixed_cost(m);
-  for (const std::string& entry : flags.list("costs")) {
+  COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> cost_entries, flags.list("costs"));
+  for (const std::string& entry : cost_entries) {
     const size_t eq = entry.find('=');
     double value = 0;
     const ModelIndex j = eq == std::string::npos ? kNoModel : catalog.find(entry.substr(0, eq));
@@ -296,10 +297,10 @@ absl::Status eval_command(const Args& args) {
   if (folds > 0) {
     COSTROUTE_ASSIGN_OR_RETURN(options, train_options(flags));
   }
-  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/true));
-  read.need_quality = options.target == TrainTarget::kQualityGap;
+  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/true, options));
   COSTROUTE_ASSIGN_OR_RETURN(std::optional<Model> model, model_from_flags(flags, read));
-  COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(flags.list("data"), read));
+  COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
+  COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(data_paths, read));
 
   std::vector<double> scores(records.size());
   bool ranked = folds > 0;  // scores are within-fold quantiles

@@ -115,10 +115,22 @@ absl::StatusOr<std::pair<int, int>> Flags::pair(std::string_view name,
   return std::make_pair(a, b);
 }
 
-std::vector<std::string> Flags::list(std::string_view name) const {
+absl::StatusOr<std::vector<std::string>> Flags::list(std::string_view name) const {
   auto value = get(name);
-  if (!value || value->empty()) return {};
-  return absl::StrSplit(*value, ',', absl::SkipEmpty());
+  if (!value || value->empty()) return std::vector<std::string>();
+  std::vector<std::string> entries = absl::StrSplit(*value, ',');
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", to_absl(name), ": an empty entry in \"", *value, "\" (entries are separated by commas)"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (entries[j] == entries[i]) {
+        return absl::InvalidArgumentError(absl::StrCat("--", to_absl(name), ": ", entries[i], " given twice"));
+      }
+    }
+  }
+  return entries;
 }
 
 }  // namespace costroute::cli

@@ -41,8 +41,9 @@ class Flags {
   // "1,2" -> {1, 2}.
   [[nodiscard]] absl::StatusOr<std::pair<int, int>> pair(std::string_view name,
                                                          std::pair<int, int> fallback) const;
-  // "a,b.c" -> {"a", "b.c"}.
-  std::vector<std::string> list(std::string_view name) const;
+  // "a,b.c" -> {"a", "b.c"}; absent or "": none. InvalidArgument for an
+  // empty entry ("a,,b", "a,") or one given twice.
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> list(std::string_view name) const;
 
  private:
   std::map<std::string, std::string, std::less<>> values_;

@@ -32,9 +32,9 @@ absl::Status train_command(const Args& args) {
   }
   COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
   // Tuning measures savings, so it needs each prompt's qualities and costs.
-  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/flags.has("tune")));
-  read.need_quality = options.target == TrainTarget::kQualityGap;
-  COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(flags.list("data"), read));
+  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/flags.has("tune"), options));
+  COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
+  COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(data_paths, read));
   TrainingSet data = training_set(records);
   options.provenance.emplace_back("data", data_path);
   if (flags.has("tune")) {

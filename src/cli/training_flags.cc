@@ -64,12 +64,10 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
   if (!(o.tolerance >= 0.0 && o.tolerance < 1.0)) {
     return absl::InvalidArgumentError(absl::StrCat("--tol: expected a number in [0, 1), got ", o.tolerance));
   }
-  o.context_fields = flags.list("context-fields");
-  for (size_t i = 0; i < o.context_fields.size(); ++i) {
-    for (size_t j = 0; j < i; ++j) {
-      if (o.context_fields[j] == o.context_fields[i]) {
-        return absl::InvalidArgumentError(absl::StrCat("--context-fields: ", o.context_fields[i], " given twice"));
-      }
+  COSTROUTE_ASSIGN_OR_RETURN(o.context_fields, flags.list("context-fields"));
+  for (const std::string& field : o.context_fields) {
+    if (absl::Status s = check_context_field(field); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--context-fields: ", s.message()));
     }
   }
   if (auto cw = flags.get("class-weight")) {
@@ -97,12 +95,13 @@ absl::StatusOr<std::vector<std::pair<std::string, double>>> quality_map(const Js
   return quality;
 }
 
-absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes) {
+absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes, const TrainOptions& training) {
   ReadOptions r;
   r.label_field = flags.get("label");
-  r.context_fields = flags.list("context-fields");
+  r.context_fields = training.context_fields;
   r.weight_field = flags.get("weight-field");
   r.need_outcomes = need_outcomes;
+  r.need_quality = training.target == TrainTarget::kQualityGap;
   for (auto [flag, into] : {std::pair{"cost-small", &r.cost_small}, std::pair{"cost-large", &r.cost_large}}) {
     if (!flags.has(flag)) continue;
     COSTROUTE_ASSIGN_OR_RETURN(double c, flags.number(flag, 0.0));

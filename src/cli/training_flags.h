@@ -79,8 +79,11 @@ struct ReadOptions {
     const std::vector<std::string>& paths, const ReadOptions& options);
 
 // Reads the record options (--label, --weight-field, --cost-small,
-// --cost-large) from flags; the caller sets need_quality.
-[[nodiscard]] absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes);
+// --cost-large) from flags; `training` (train_options(), or the defaults
+// where nothing is trained) gives the context fields to read and whether
+// qualities are needed.
+[[nodiscard]] absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes,
+                                                       const TrainOptions& training);
 
 // The records as training data (with their context values, if any, and
 // their quality gaps if every record has a "quality" map).

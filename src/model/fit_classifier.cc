@@ -88,6 +88,11 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
                                                      "; learning the gap needs values that differ between queries"));
     }
   }
+  for (size_t f = 0; f < options.context_fields.size(); ++f) {
+    if (absl::Status s = check_context_field(options.context_fields[f]); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("context_fields[", f, "]: ", s.message()));
+    }
+  }
   if (!options.context_fields.empty()) {
     if (data.context.size() != n) {
       return absl::InvalidArgumentError(absl::StrCat(
