@@ -230,6 +230,10 @@ TEST_CASE("context features survive a save and load, and bad ones are refused wi
     json.replace(json.find("\"meta.subset\""), 13, "\"" + field + "\"");
     CHECK(error_of(json) == "m.json: context_features[0].field: " + problem);
   }
+  auto twice = costroute::Model::create(*v, {0.5}, 0.1, {},
+                                        {{.field = "meta.subset", .values = {"law"}, .coef = {1.0}},
+                                         {.field = "meta.subset", .values = {"math"}, .coef = {1.0}}});
+  CHECK(twice.status().message() == "context_features[1].field: meta.subset given twice (also context_features[0])");
 }
 
 TEST_CASE("every signal a context feature may name has a value") {

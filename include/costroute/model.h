@@ -127,6 +127,12 @@ class Model {
       if (absl::Status s = check_context_field(c.field); !s.ok()) {
         return absl::InvalidArgumentError(absl::StrCat(where, ".field: ", s.message()));
       }
+      for (size_t g = 0; g < f; ++g) {
+        if (context_features[g].field == c.field) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ".field: ", c.field, " given twice (also context_features[", g, "])"));
+        }
+      }
       if (c.coef.size() != c.values.size()) {
         return absl::InvalidArgumentError(absl::StrCat(where, ".coef: expected ", c.values.size(),
                                                        " values (one per value), got ", c.coef.size()));
