@@ -213,7 +213,9 @@ TEST_CASE("training rejects inconsistent input, naming the field") {
   data.weights.assign(10, 1.0);
   data.weights[4] = -1.0;
   CHECK(costroute::train(data).status().message() ==
-        "weights[4]: expected a finite number >= 0, got -1");
+        "weights[4]: expected a number in [0, 1e12], got -1");
+  data.weights[4] = 1e13;
+  CHECK(costroute::train(data).status().message() == "weights[4]: expected a number in [0, 1e12], got 1e+13");
   costroute::TrainOptions options;
   options.C = 0.0;
   CHECK(costroute::train(small_set(), options).status().message() ==

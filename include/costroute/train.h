@@ -34,6 +34,11 @@
 
 namespace costroute {
 
+// The largest example weight train() takes: weights are relative to the
+// regularisation (as scikit-learn's sample_weight), and far larger ones
+// leave the solver no step it can take in double precision.
+inline constexpr double kMaxWeight = 1e12;
+
 // Labelled queries. Owned values; build it, then pass it to train().
 struct TrainingSet {
   std::vector<std::string> queries = {};
@@ -41,8 +46,8 @@ struct TrainingSet {
   // model learns, unless TrainOptions::target says otherwise; cross
   // validation splits folds by it either way.
   std::vector<int> labels = {};
-  // Empty, or one non-negative weight per query (for instance how much
-  // quality is at stake on it). Multiplies the class weights.
+  // Empty, or one weight in [0, kMaxWeight] per query (for instance how
+  // much quality is at stake on it). Multiplies the class weights.
   std::vector<double> weights = {};
   // Empty, or per query the values of TrainOptions::context_fields, in that
   // order ("" for a missing value).

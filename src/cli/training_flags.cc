@@ -163,8 +163,8 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
       }
       if (options.weight_field) {
         COSTROUTE_ASSIGN_OR_RETURN(r.weight, in.number_field(*options.weight_field));
-        if (!(r.weight >= 0.0)) {
-          return in.error(absl::StrCat("field \"", *options.weight_field, "\": expected a weight >= 0"));
+        if (!(r.weight >= 0.0 && r.weight <= kMaxWeight)) {
+          return in.error(absl::StrCat("field \"", *options.weight_field, "\": expected a weight in [0, 1e12]"));
         }
       }
       if (options.need_outcomes) {

@@ -54,18 +54,17 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
   }
   double class_total[2] = {0.0, 0.0};
   for (size_t i = 0; i < data.weights.size(); ++i) {
-    if (!(data.weights[i] >= 0.0) || !std::isfinite(data.weights[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "weights[", i, "]: expected a finite number >= 0, got ", data.weights[i]));
+    if (!(data.weights[i] >= 0.0 && data.weights[i] <= kMaxWeight)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("weights[", i, "]: expected a number in [0, 1e12], got ", data.weights[i]));
     }
     class_total[data.labels[i]] += data.weights[i];
   }
   for (int label : {0, 1}) {
-    if (!data.weights.empty() && !(class_total[label] > 0.0 && std::isfinite(class_total[label]))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "weights: the examples of label ", label, class_total[label] > 0.0 ? " weigh too much in sum (overflow)"
-                                                                             : " all have weight 0",
-          "; training needs weight on both labels"));
+    // Each weight is at most kMaxWeight: the sums stay finite.
+    if (!data.weights.empty() && !(class_total[label] > 0.0)) {
+      return absl::InvalidArgumentError(absl::StrCat("weights: the examples of label ", label,
+                                                     " all have weight 0; training needs weight on both labels"));
     }
   }
   if (!data.quality_gap.empty() && data.quality_gap.size() != n) {
