@@ -100,9 +100,12 @@ TEST_CASE("options are read with their defaults, and wrong ones named by path") 
 }
 
 TEST_CASE("config files with the wrong format, missing parts or broken JSON are refused") {
-  CHECK(error_of(R"({"format": "costroute.config/9", "models": [], "policies": []})").find(
-            "c.json: format: unknown config format \"costroute.config/9\"; this build reads "
-            "costroute.config/1") == 0);
+  CHECK(error_of(R"({"format": "costroute.config/9", "models": [], "policies": []})") ==
+        "c.json: format: unknown config format \"costroute.config/9\"; this build reads costroute.config/1");
+  // A model file given as the config: one error, not one per field of the model.
+  CHECK(error_of(R"({"format": "costroute.model/1", "vectorizer": {}, "coef": [], "intercept": 0})") ==
+        "c.json: format: unknown config format \"costroute.model/1\"; this build reads costroute.config/1");
+  CHECK(error_of(R"({"format": 1, "models": [], "policies": []})").find("c.json: format: expected a string") == 0);
   CHECK(error_of(R"({"models": [{"name": "a", "tier": 0, "usd_per_mtok_in": 1, "usd_per_mtok_out": 1}],
                      "policies": [{"type": "fixed", "route_to": "cheapest"}]})") ==
         "c.json: format: missing; write \"format\": \"costroute.config/1\"");

@@ -603,18 +603,24 @@ absl::StatusOr<std::shared_ptr<const Router>> parse_router(std::string_view json
   simdjson::dom::parser parser;
   element root;
   COSTROUTE_RETURN_IF_ERROR(internal::parse_document(parser, json, source, root));
+  // A file of another format (a model given as the config) gets that one
+  // error, not one for each of its fields.
+  std::string_view format;
+  if (root.at_key("format").get_string().get(format) == simdjson::SUCCESS && format != kConfigFormat) {
+    return absl::InvalidArgumentError(absl::StrCat(to_absl(source), ": format: unknown config format \"",
+                                                   to_absl(format), "\"; this build reads ", to_absl(kConfigFormat)));
+  }
   ConfigReader r;
   simdjson::dom::object top;
   if (!r.object(root, "", {"format", "models", "classifier", "options", "policies"}, top)) {
     return absl::InvalidArgumentError(absl::StrCat(to_absl(source), ": ", r.errors().front()));
   }
   element v;
-  std::string format;
   if (top.at_key("format").get(v) != simdjson::SUCCESS) {
     r.error("format", absl::StrCat("missing; write \"format\": \"", to_absl(kConfigFormat), "\""));
-  } else if (r.get_string(v, "format", format) && format != kConfigFormat) {
-    r.error("format", absl::StrCat("unknown config format \"", format, "\"; this build reads ",
-                                   to_absl(kConfigFormat)));
+  } else {
+    std::string text;
+    r.get_string(v, "format", text);  // a string is kConfigFormat by now
   }
   std::vector<ModelInfo> models;
   if (top.at_key("models").get(v) == simdjson::SUCCESS) {
