@@ -37,7 +37,7 @@ namespace costroute {
 // The largest example weight train() takes: weights are relative to the
 // regularisation (as scikit-learn's sample_weight), and far larger ones
 // leave the solver no step it can take in double precision.
-inline constexpr double kMaxWeight = 1e12;
+inline constexpr double kMaxExampleWeight = 1e12;
 
 // Labelled queries. Owned values; build it, then pass it to train().
 struct TrainingSet {
@@ -46,7 +46,7 @@ struct TrainingSet {
   // model learns, unless TrainOptions::target says otherwise; cross
   // validation splits folds by it either way.
   std::vector<int> labels = {};
-  // Empty, or one weight in [0, kMaxWeight] per query (for instance how
+  // Empty, or one weight in [0, kMaxExampleWeight] per query (for instance how
   // much quality is at stake on it). Multiplies the class weights.
   std::vector<double> weights = {};
   // Empty, or per query the values of TrainOptions::context_fields, in that

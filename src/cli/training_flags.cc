@@ -163,7 +163,7 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
       }
       if (options.weight_field) {
         COSTROUTE_ASSIGN_OR_RETURN(r.weight, in.number_field(*options.weight_field));
-        if (!(r.weight >= 0.0 && r.weight <= kMaxWeight)) {
+        if (!(r.weight >= 0.0 && r.weight <= kMaxExampleWeight)) {
           return in.error(absl::StrCat("field \"", *options.weight_field, "\": expected a weight in [0, 1e12]"));
         }
       }

@@ -54,14 +54,14 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
   }
   double class_total[2] = {0.0, 0.0};
   for (size_t i = 0; i < data.weights.size(); ++i) {
-    if (!(data.weights[i] >= 0.0 && data.weights[i] <= kMaxWeight)) {
+    if (!(data.weights[i] >= 0.0 && data.weights[i] <= kMaxExampleWeight)) {
       return absl::InvalidArgumentError(
           absl::StrCat("weights[", i, "]: expected a number in [0, 1e12], got ", data.weights[i]));
     }
     class_total[data.labels[i]] += data.weights[i];
   }
   for (int label : {0, 1}) {
-    // Each weight is at most kMaxWeight: the sums stay finite.
+    // Each weight is at most kMaxExampleWeight: the sums stay finite.
     if (!data.weights.empty() && !(class_total[label] > 0.0)) {
       return absl::InvalidArgumentError(absl::StrCat("weights: the examples of label ", label,
                                                      " all have weight 0; training needs weight on both labels"));
