@@ -103,6 +103,35 @@ TEST_CASE("vectorizer rejects inconsistent parts, naming the field") {
   auto duplicate = costroute::Vectorizer::create(options, {"ab", "cd", "ab"}, {1, 1, 1});
   CHECK(duplicate.status().message() ==
         "vocabulary[2]: duplicate term \"ab\" (also at vocabulary[0])");
+  // Values and terms no trainer writes, which would silently distort scores.
+  CHECK(costroute::Vectorizer::create(options, {"ab", "cd"}, {1.0, -1.0}).status().message() ==
+        "idf[1]: expected a positive number, got -1");
+  CHECK(costroute::Vectorizer::create(options, {"ab", "cd"}, {1.0, 0.0}).status().message() ==
+        "idf[1]: expected a positive number, got 0");
+  CHECK(costroute::Vectorizer::create(options, {"ab", ""}, {1.0, 1.0}).status().message() ==
+        "vocabulary[1]: \"\" is not a term of 1-2 words (ngram_range)");
+  CHECK(costroute::Vectorizer::create(options, {"ab", "ab cd ef"}, {1.0, 1.0}).status().message() ==
+        "vocabulary[1]: \"ab cd ef\" is not a term of 1-2 words (ngram_range)");
+  costroute::VectorizerOptions few = options;
+  few.max_features = 1;
+  CHECK(costroute::Vectorizer::create(few, {"ab", "cd"}, {1.0, 1.0}).status().message() ==
+        "vocabulary: 2 terms, more than max_features (1)");
+  costroute::VectorizerOptions chars = options;
+  chars.analyzer = costroute::Analyzer::kChar;
+  chars.ngram_min = 2;
+  chars.ngram_max = 3;
+  CHECK(costroute::Vectorizer::create(chars, {"ab", "\u00e9t\u00e9"}, {1.0, 1.0}).ok());  // 3 characters, 5 bytes
+  CHECK(costroute::Vectorizer::create(chars, {"ab", "abcd"}, {1.0, 1.0}).status().message() ==
+        "vocabulary[1]: \"abcd\" is not a term of 2-3 characters (ngram_range)");
+  CHECK(costroute::Vectorizer::create(chars, {"ab", "a"}, {1.0, 1.0}).status().message() ==
+        "vocabulary[1]: \"a\" is not a term of 2-3 characters (ngram_range)");
+  chars.analyzer = costroute::Analyzer::kCharWb;  // keeps a short word whole
+  CHECK(costroute::Vectorizer::create(chars, {"ab", "a"}, {1.0, 1.0}).ok());
+  costroute::VectorizerOptions sublinear = options;
+  sublinear.sublinear_tf = true;
+  CHECK(costroute::Vectorizer::create(sublinear, {"ab"}, {1.0}, {0.0, std::log(2.0), std::log(3.0)}).ok());
+  CHECK(costroute::Vectorizer::create(sublinear, {"ab"}, {1.0}, {0.0, 1.0}).status().message().find(
+            "sublinear_tf_log[1]: expected ln(2) = 0.693147") == 0);
   options.ngram_min = 3;
   auto bad_range = costroute::Vectorizer::create(options, {"ab"}, {1.0});
   CHECK(!bad_range.ok());

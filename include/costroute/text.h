@@ -406,6 +406,15 @@ class Vectorizer {
       if (const char* problem = weight_problem(idf[i])) {
         return absl::InvalidArgumentError(absl::StrCat("idf[", i, "]: ", problem));
       }
+      // ln(N / df) + 1 >= 1 with or without smoothing; zero or negative
+      // would erase or flip the term.
+      if (!(idf[i] > 0.0)) {
+        return absl::InvalidArgumentError(absl::StrCat("idf[", i, "]: expected a positive number, got ", idf[i]));
+      }
+    }
+    if (options.max_features > 0 && vocabulary.size() > static_cast<size_t>(options.max_features)) {
+      return absl::InvalidArgumentError(absl::StrCat("vocabulary: ", vocabulary.size(),
+                                                     " terms, more than max_features (", options.max_features, ")"));
     }
     for (const auto& [name, df] : {std::pair{"min_df", options.min_df}, std::pair{"max_df", options.max_df}}) {
       if (!(df.value >= 0.0) || (df.is_fraction ? df.value > 1.0 : df.value > 9007199254740992.0)) {
@@ -415,10 +424,25 @@ class Vectorizer {
     }
     for (size_t i = 0; i < vocabulary.size(); ++i) {
       const auto* bytes = reinterpret_cast<const unsigned char*>(vocabulary[i].data());
-      for (size_t at = 0; at < vocabulary[i].size();) {
-        if (internal::decode_utf8(bytes, vocabulary[i].size(), at) == internal::kInvalidUtf8) {
+      int characters = 0, words = 1;
+      for (size_t at = 0; at < vocabulary[i].size(); ++characters) {
+        const int32_t c = internal::decode_utf8(bytes, vocabulary[i].size(), at);
+        if (c == internal::kInvalidUtf8) {
           return absl::InvalidArgumentError(absl::StrCat("vocabulary[", i, "]: not valid UTF-8"));
         }
+        words += c == ' ';
+      }
+      // A term the analyzer cannot produce would never match. Word n-grams
+      // are tokens joined by single spaces; a character n-gram has at most
+      // ngram_max characters (char_wb keeps a word shorter than ngram_min
+      // whole, so it may have fewer than ngram_min).
+      const bool by_words = options.analyzer == Analyzer::kWord;
+      const int size = by_words ? words : characters;
+      if (vocabulary[i].empty() || size > options.ngram_max ||
+          (size < options.ngram_min && options.analyzer != Analyzer::kCharWb)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "vocabulary[", i, "]: \"", vocabulary[i], "\" is not a term of ", options.ngram_min, "-",
+            options.ngram_max, by_words ? " words" : " characters", " (ngram_range)"));
       }
     }
     if (!sublinear_tf_log.empty() && !options.sublinear_tf) {
@@ -426,9 +450,11 @@ class Vectorizer {
           "sublinear_tf_log: present although sublinear_tf is false");
     }
     for (size_t i = 0; i < sublinear_tf_log.size(); ++i) {
-      if (!std::isfinite(sublinear_tf_log[i])) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("sublinear_tf_log[", i, "]: not a finite number"));
+      // ln(i + 1), to within the ulps by which two log implementations differ.
+      const double ln = std::log(static_cast<double>(i + 1));
+      if (!(std::fabs(sublinear_tf_log[i] - ln) <= 1e-12 * std::max(1.0, ln))) {
+        return absl::InvalidArgumentError(absl::StrCat("sublinear_tf_log[", i, "]: expected ln(", i + 1, ") = ", ln,
+                                                       ", got ", sublinear_tf_log[i]));
       }
     }
     Vectorizer v;
