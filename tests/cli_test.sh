@@ -53,6 +53,9 @@ expect_error 1 "costroute score: /dev/zero: larger than 256 MiB, more than any m
   "$costroute" score --model /dev/zero --data "$dir/in.jsonl"
 expect_error 1 "costroute route: /dev/zero: larger than 256 MiB, more than any model or config" \
   "$costroute" route --config /dev/zero --data "$dir/in.jsonl"
+# So is a data file without line breaks, at its first line.
+expect_error 1 "costroute score: /dev/zero:1: longer than 64 MiB: not one JSON record per line?" \
+  "$costroute" score --model "$dir/m.json" --data /dev/zero
 # Output that cannot be written is an error, not a success with lines missing:
 # on a full device and on a closed stdout.
 if [ -w /dev/full ]; then

@@ -120,8 +120,10 @@ struct ConfigEdits {
 [[nodiscard]] absl::StatusOr<std::string> edit_config(std::string_view config_json, const ConfigEdits& edits);
 
 // Reads JSON Lines one record at a time. Blank lines are skipped; every other
-// line must be one JSON object. Errors carry "FILE:LINE:" so the user can
-// find the record. Not thread-safe; move-only.
+// line must be one JSON object, of at most kMaxLineBytes. Errors carry
+// "FILE:LINE:" so the user can find the record. Not thread-safe; move-only.
+inline constexpr size_t kMaxLineBytes = size_t{64} << 20;
+
 class JsonlReader {
  public:
   // Opens `path`, or standard input for "-". NotFound if it cannot be opened.

@@ -74,11 +74,37 @@ absl::StatusOr<JsonlReader> JsonlReader::open(const std::string& path) {
   return JsonlReader(std::move(impl));
 }
 
+namespace {
+
+// std::getline that stops at kMaxLineBytes: an input without line breaks
+// (/dev/zero, a multi-gigabyte JSON array) would otherwise be read whole
+// into memory. False at the end of input; `too_long` when it stopped.
+bool read_line(std::istream& in, std::string& line, bool& too_long) {
+  line.clear();
+  too_long = false;
+  std::streambuf& buffer = *in.rdbuf();
+  for (int c = buffer.sbumpc();; c = buffer.sbumpc()) {
+    if (c == std::char_traits<char>::eof()) return !line.empty();
+    if (c == '\n') return true;
+    if (line.size() == kMaxLineBytes) {
+      too_long = true;
+      return true;
+    }
+    line.push_back(static_cast<char>(c));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<bool> JsonlReader::next() {
   Impl& s = *impl_;
   s.has_record = false;
-  while (std::getline(*s.in, s.line)) {
+  bool too_long = false;
+  while (read_line(*s.in, s.line, too_long)) {
     ++s.line_number;
+    if (too_long) {
+      return s.located(absl::StatusCode::kInvalidArgument, "longer than 64 MiB: not one JSON record per line?");
+    }
     if (s.line_number == 1 && internal::without_bom(s.line).size() != s.line.size()) s.line.erase(0, 3);
     if (s.line.find_first_not_of(" \t\r") == std::string::npos) continue;
     s.line.reserve(s.line.size() + simdjson::SIMDJSON_PADDING);
@@ -98,10 +124,6 @@ absl::StatusOr<bool> JsonlReader::next() {
     }
     s.has_record = true;
     return true;
-  }
-  if (s.in->bad()) {
-    return absl::UnavailableError(
-        absl::StrCat(s.path, ": read error after line ", s.line_number));
   }
   return false;
 }
