@@ -53,6 +53,14 @@ expect_error 1 "costroute score: /dev/zero: larger than 256 MiB, more than any m
   "$costroute" score --model /dev/zero --data "$dir/in.jsonl"
 expect_error 1 "costroute route: /dev/zero: larger than 256 MiB, more than any model or config" \
   "$costroute" route --config /dev/zero --data "$dir/in.jsonl"
+# An output that cannot be written is reported before any work (here, before
+# reading the data, which would fail too).
+for command in "train --out" "eval --cv 3 --plot" "calibrate --model $dir/m.json --config $dir/config.json --out"; do
+  expect_error 1 "costroute ${command%% *}: $dir/no_such_dir/out: cannot write: No such file or directory" \
+    "$costroute" $command "$dir/no_such_dir/out" --data "$dir/no_such_data.jsonl"
+done
+expect_error 1 "costroute train: $dir: cannot write: Is a directory" \
+  "$costroute" train --out "$dir" --data "$dir/train.jsonl"
 # So is a data file without line breaks, at its first line.
 expect_error 1 "costroute score: /dev/zero:1: longer than 64 MiB: not one JSON record per line?" \
   "$costroute" score --model "$dir/m.json" --data /dev/zero

@@ -82,7 +82,7 @@ TEST_CASE("min_df and max_df filter by document frequency, as counts or fraction
         std::vector<std::string>{"bb", "cc", "dd"});
   options.max_df = costroute::DocumentFrequency::documents(0);
   CHECK(costroute::fit_vectorizer(docs, options).status().message() ==
-        "max_df corresponds to fewer documents than min_df");
+        "max_df corresponds to fewer documents than min_df: at most 0 against at least 1 of 4 documents");
 }
 
 TEST_CASE("documents without any token give a clear error") {

@@ -258,6 +258,7 @@ absl::Status eval_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(Flags flags, Flags::parse(args, value_flags, switches));
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
   COSTROUTE_RETURN_IF_ERROR(check_not_an_input(flags, "plot", {"data", "model", "config"}));
+  if (auto plot = flags.get("plot")) COSTROUTE_RETURN_IF_ERROR(internal::check_writable(*plot));
   if (auto config = flags.get("config")) {
     if (flags.has("cv")) {
       return absl::InvalidArgumentError("--config evaluates a whole router: drop --cv");

@@ -36,6 +36,11 @@ absl::StatusOr<int> open_for_reading(const std::string& path) {
   return fd;
 }
 
+// The error for "-" as a file to write.
+absl::Status dash_is_no_output() {
+  return absl::InvalidArgumentError("-: give a file name to write (\"-\" reads standard input elsewhere)");
+}
+
 absl::Status write_all(int fd, std::string_view text, const std::string& path) {
   while (!text.empty()) {
     const ssize_t n = ::write(fd, text.data(), text.size());
@@ -81,11 +86,23 @@ absl::Status check_readable(const std::string& path) {
   return absl::OkStatus();
 }
 
+absl::Status check_writable(const std::string& path) {
+  if (path == "-") return dash_is_no_output();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return os_error(absl::StatusCode::kInvalidArgument, path, "cannot write", EISDIR);
+    if (!S_ISREG(st.st_mode)) return absl::OkStatus();  // a device or a pipe, written in place
+  }
+  const std::filesystem::path directory = std::filesystem::path(path).parent_path();
+  if (::access(directory.empty() ? "." : directory.c_str(), W_OK) != 0) {
+    return os_error(absl::StatusCode::kUnavailable, path, "cannot write", errno);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status write_file(const std::string& path, std::string_view text) {
   namespace fs = std::filesystem;
-  if (path == "-") {
-    return absl::InvalidArgumentError("-: give a file name to write (\"-\" reads standard input elsewhere)");
-  }
+  if (path == "-") return dash_is_no_output();
   std::error_code ec;
   // Through symbolic links to the file they name, which may not exist yet.
   fs::path target = path;

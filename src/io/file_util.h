@@ -27,6 +27,13 @@ inline constexpr size_t kMaxFileBytes = size_t{256} << 20;
 // else the error read_file() would give.
 [[nodiscard]] absl::Status check_readable(const std::string& path);
 
+// OK if write_file(path, ...) should succeed: `path` is not "-" or a
+// directory, and the directory it is in exists and is writable; else the
+// error write_file() would give ("PATH: cannot write: No such file or
+// directory"). For checking an output before long work, so that a typo is
+// reported before training, not after.
+[[nodiscard]] absl::Status check_writable(const std::string& path);
+
 // Replaces the file at `path` with `text`. A regular file (or a new one) is
 // written beside it and renamed over it, keeping its permissions, so that a
 // reader never sees half a file and a failed write leaves the old one; a

@@ -154,8 +154,10 @@ absl::StatusOr<Vectorizer> fit_vectorizer(std::span<const std::string> documents
   const double high = options.max_df.in_documents(n);
   const double low = options.min_df.in_documents(n);
   if (high < low) {
-    return absl::InvalidArgumentError(
-        "max_df corresponds to fewer documents than min_df");
+    // scikit-learn's error, with the numbers: a fraction's count depends on
+    // the number of documents.
+    return absl::InvalidArgumentError(absl::StrCat("max_df corresponds to fewer documents than min_df: at most ",
+                                                   high, " against at least ", low, " of ", n, " documents"));
   }
   std::vector<size_t> kept;
   for (size_t i = 0; i < terms.size(); ++i) {
