@@ -141,7 +141,8 @@ TEST_CASE("JsonlReader reads records, skips blank lines and reports bad lines wi
              "{\"query\":\"second\",\"quality\":{\"a\":1,\"b\":0.5},\"label\":2}\n"
              "{\"query\": 12}\n"
              "{not json}\n"
-             "[1,2]\n");
+             "[1,2]\n"
+             "{\"query\": \"x\", \"cost\": NaN}");  // no line break at the end
   auto in = costroute::JsonlReader::open(path);
   REQUIRE(in.ok());
   REQUIRE(*in->next());
@@ -172,6 +173,8 @@ TEST_CASE("JsonlReader reads records, skips blank lines and reports bad lines wi
   CHECK(bad.status().message().find(path + ":6: not valid JSON") == 0);
   auto array = in->next();
   CHECK(array.status().message() == path + ":7: expected a JSON object, got array");
+  CHECK(in->next().status().message() ==
+        path + ":8: column 24: NaN is not a JSON number (non-finite values are not allowed)");
   // No fields after a bad line: not the last good record's, not half of the bad one's.
   CHECK(in->string_field("query").status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK_FALSE(in->has_field("query"));

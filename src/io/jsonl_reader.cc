@@ -111,8 +111,10 @@ absl::StatusOr<bool> JsonlReader::next() {
     const simdjson::error_code error =
         s.parser.parse(s.line.data(), s.line.size(), false).get(s.record);
     if (error != simdjson::SUCCESS) {
-      return s.located(absl::StatusCode::kInvalidArgument,
-                       internal::describe_parse_error(error, s.line));
+      std::string reason = internal::describe_parse_error(error, s.line);
+      // "1:COLUMN: ..." locates within the text parsed, here one line.
+      if (reason.rfind("1:", 0) == 0) reason.replace(0, 2, "column ");
+      return s.located(absl::StatusCode::kInvalidArgument, reason);
     }
     if (s.record.type() != simdjson::dom::element_type::OBJECT) {
       return s.located(absl::StatusCode::kInvalidArgument,
