@@ -460,9 +460,14 @@ expect_error 1 "costroute score: $dir/two.jsonl:1: not valid JSON: more text aft
   "$costroute" score --model "$dir/m.json" --data "$dir/two.jsonl"
 printf '\xef\xbb\xbf{"query":"with a byte order mark"}\n' >"$dir/bom.jsonl"
 "$costroute" score --model "$dir/m.json" --data "$dir/bom.jsonl" | grep -q p_small_ok || fail "a byte order mark is refused"
-printf '%s\n' '{"query":"lone \ud800 surrogate"}' >"$dir/surrogate.jsonl"
-expect_error 1 "costroute score: $dir/surrogate.jsonl:1: not valid JSON: a string with a bad escape (such as a lone surrogate \\ud800) or an unescaped control character" \
-  "$costroute" score --model "$dir/m.json" --data "$dir/surrogate.jsonl"
+printf '%s\n' '{"query":"lone \x surrogate"}' >"$dir/bad_escape.jsonl"
+expect_error 1 "costroute score: $dir/bad_escape.jsonl:1: not valid JSON: a string with a bad escape (such as \\x, or a lone surrogate \\ud800 outside JSONL data) or an unescaped control character" \
+  "$costroute" score --model "$dir/m.json" --data "$dir/bad_escape.jsonl"
+# A lone surrogate reads as U+FFFD: scored as the same text with U+FFFD written out.
+printf '%s\n' '{"query":"lone \ud800 surrogate"}' '{"query":"lone \ufffd surrogate"}' >"$dir/surrogate.jsonl"
+"$costroute" score --model "$dir/m.json" --data "$dir/surrogate.jsonl" >"$dir/out" 2>"$dir/err" ||
+  fail "score refused a lone surrogate: $(cat "$dir/err")"
+[ "$(cut -d, -f2 "$dir/out" | sort -u | wc -l)" = 1 ] || fail "a lone surrogate scored unlike U+FFFD: $(cat "$dir/out")"
 
 # Costs, weights and numbers out of range.
 sed 's/"cost_small":0.1/"cost_small":-0.5/' "$dir/routing.jsonl" >"$dir/negcost.jsonl"
@@ -625,6 +630,13 @@ for i in range(40):
 "$costroute" train --data "$dir/subject.jsonl" --context-fields meta.subset --out "$dir/subject.json" >/dev/null ||
   fail "train --context-fields meta.subset"
 "$costroute" score --model "$dir/subject.json" --data "$dir/subject.jsonl" >"$dir/subject.scores"
+# Text that Python escaped as lone surrogates (errors="surrogateescape") is routed, read as U+FFFD.
+python3 -c 'import json; print(json.dumps({"id": "s", "query": b"caf\xe9 au lait".decode("utf-8", "surrogateescape")}))' \
+  >"$dir/surrogate.jsonl"
+grep -q 'udce9' "$dir/surrogate.jsonl" || fail "the surrogate test input lacks its escape: $(cat "$dir/surrogate.jsonl")"
+"$costroute" route --config "$dir/config.json" --model "$dir/subject.json" --data "$dir/surrogate.jsonl" >"$dir/out" \
+  2>"$dir/err" || fail "route refused a lone surrogate: $(cat "$dir/err")"
+grep -q '"id":"s"' "$dir/out" || fail "route gave no decision for a lone surrogate: $(cat "$dir/out")"
 "$costroute" route --config "$dir/config.json" --model "$dir/subject.json" --data "$dir/subject.jsonl" >"$dir/subject.routes"
 python3 -c '
 import json, sys

@@ -181,6 +181,26 @@ TEST_CASE("JsonlReader reads records, skips blank lines and reports bad lines wi
   CHECK(*in->next() == false);
 }
 
+TEST_CASE("JsonlReader reads lone surrogate escapes as U+FFFD and keeps every other escape") {
+  // What Python's json.dumps writes for text decoded with errors="surrogateescape".
+  const TempDir dir("surrogates");
+  const std::string path = dir.file("in.jsonl");
+  write_file(path,
+             "{\"query\": \"caf\\udce9 au lait\"}\n"           // lone low surrogate
+             "{\"query\": \"\\ud83d\\ude00 \\ud83d\"}\n"     // a pair, then a lone high one at the end
+             "{\"query\": \"\\\\ud800 \\ud800\\u0041\"}\n"  // an escaped backslash, then a high one before A
+             "{\"query\": \"\\u00e9\", \"bad\": \"\\x\"}\n");  // another bad escape: still refused
+  auto in = costroute::JsonlReader::open(path);
+  REQUIRE(in.ok());
+  REQUIRE(*in->next());
+  CHECK(*in->string_field("query") == "caf\uFFFD au lait");
+  REQUIRE(*in->next());
+  CHECK(*in->string_field("query") == "\U0001F600 \uFFFD");
+  REQUIRE(*in->next());
+  CHECK(*in->string_field("query") == "\\ud800 \uFFFDA");
+  CHECK(in->next().status().message().find(path + ":4: not valid JSON: a string with a bad escape") == 0);
+}
+
 TEST_CASE("JsonlReader has no fields before its first record") {
   const TempDir dir("jsonl_first");
   const std::string path = dir.file("in.jsonl");

@@ -95,8 +95,8 @@ std::string describe_parse_error(simdjson::error_code error,
     case simdjson::UTF8_ERROR:
       return "not valid JSON: invalid UTF-8";
     case simdjson::STRING_ERROR:
-      return "not valid JSON: a string with a bad escape (such as a lone surrogate \\ud800) or an "
-             "unescaped control character";
+      return "not valid JSON: a string with a bad escape (such as \\x, or a lone surrogate \\ud800 outside JSONL "
+             "data) or an unescaped control character";
     case simdjson::NUMBER_ERROR:
       return "not valid JSON: malformed or out-of-range number";
     case simdjson::CAPACITY:
@@ -104,6 +104,55 @@ std::string describe_parse_error(simdjson::error_code error,
     default:
       return absl::StrCat("not valid JSON: ", simdjson::error_message(error));
   }
+}
+
+namespace {
+
+// The value of the 4 hex digits at json[at], or -1.
+int hex4(const std::string& json, size_t at) {
+  if (at + 4 > json.size()) return -1;
+  int value = 0;
+  for (size_t i = at; i < at + 4; ++i) {
+    const char c = json[i];
+    const int digit = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+}  // namespace
+
+bool replace_lone_surrogates(std::string& json) {
+  bool replaced = false;
+  // Backslashes appear only in escapes of two characters or more (\\ is
+  // one escape), so walking escape by escape never starts mid-escape.
+  for (size_t i = json.find('\\'); i != std::string::npos; i = json.find('\\', i)) {
+    if (i + 1 >= json.size() || json[i + 1] != 'u') {
+      i += 2;
+      continue;
+    }
+    const int unit = hex4(json, i + 2);
+    if (unit < 0xD800 || unit > 0xDFFF) {
+      i += 2;
+      continue;
+    }
+    const bool high = unit < 0xDC00;
+    if (high && i + 7 < json.size() && json[i + 6] == '\\' && json[i + 7] == 'u') {
+      const int next = hex4(json, i + 8);
+      if (next >= 0xDC00 && next <= 0xDFFF) {  // a pair
+        i += 12;
+        continue;
+      }
+    }
+    json.replace(i + 2, 4, "FFFD");
+    replaced = true;
+    i += 6;
+  }
+  return replaced;
 }
 
 std::string_view without_bom(std::string_view text) {

@@ -18,6 +18,13 @@ namespace costroute::internal {
 std::string describe_parse_error(simdjson::error_code error,
                                  std::string_view text);
 
+// Replaces each \uD800 to \uDFFF escape of `json` that is not half of a
+// surrogate pair with \uFFFD, the replacement character; true if it
+// replaced any. Such lone surrogates are valid JSON syntax that no UTF-8
+// string can hold, and Python's json.dumps writes them for text decoded
+// with errors="surrogateescape"; simdjson refuses them.
+bool replace_lone_surrogates(std::string& json);
+
 // `text` without a leading UTF-8 byte order mark (which some editors write
 // and JSON parsers refuse).
 std::string_view without_bom(std::string_view text);

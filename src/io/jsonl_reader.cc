@@ -108,8 +108,13 @@ absl::StatusOr<bool> JsonlReader::next() {
     if (s.line_number == 1 && internal::without_bom(s.line).size() != s.line.size()) s.line.erase(0, 3);
     if (s.line.find_first_not_of(" \t\r") == std::string::npos) continue;
     s.line.reserve(s.line.size() + simdjson::SIMDJSON_PADDING);
-    const simdjson::error_code error =
-        s.parser.parse(s.line.data(), s.line.size(), false).get(s.record);
+    simdjson::error_code error = s.parser.parse(s.line.data(), s.line.size(), false).get(s.record);
+    // Broken text escaped as lone surrogates reads as U+FFFD, as the
+    // router reads invalid UTF-8 in a query.
+    if (error == simdjson::STRING_ERROR && internal::replace_lone_surrogates(s.line)) {
+      s.line.reserve(s.line.size() + simdjson::SIMDJSON_PADDING);
+      error = s.parser.parse(s.line.data(), s.line.size(), false).get(s.record);
+    }
     if (error != simdjson::SUCCESS) {
       std::string reason = internal::describe_parse_error(error, s.line);
       // "1:COLUMN: ..." locates within the text parsed, here one line.
