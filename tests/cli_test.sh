@@ -169,9 +169,16 @@ expect_error 1 "costroute score: $dir/badline.jsonl:2: not valid JSON: unclosed 
 printf '%s\n' '{"text":"no query"}' >"$dir/noquery.jsonl"
 expect_error 1 "costroute score: $dir/noquery.jsonl:1: missing field \"query\"" \
   "$costroute" score --model "$dir/m.json" --data "$dir/noquery.jsonl"
-printf '{"query":"bad \xff byte"}\n' >"$dir/badutf8.jsonl"
-expect_error 1 "costroute score: $dir/badutf8.jsonl:1: not valid JSON: invalid UTF-8" \
-  "$costroute" score --model "$dir/m.json" --data "$dir/badutf8.jsonl"
+# Bytes that are not UTF-8 read as U+FFFD, as the router reads them.
+printf '{"query":"bad \xff byte"}\n{"query":"bad \xef\xbf\xbd byte"}\n' >"$dir/badutf8.jsonl"
+"$costroute" score --model "$dir/m.json" --data "$dir/badutf8.jsonl" >"$dir/out" 2>"$dir/err" ||
+  fail "score refused bytes that are not UTF-8: $(cat "$dir/err")"
+[ "$(wc -l <"$dir/out")" = 2 ] && [ "$(cut -d, -f2 "$dir/out" | sort -u | wc -l)" = 1 ] ||
+  fail "bytes that are not UTF-8 scored unlike U+FFFD: $(cat "$dir/out")"
+# Outside a string they are still a syntax error.
+printf '{"query":"x",\xff}\n' >"$dir/badsyntax.jsonl"
+expect_error 1 "costroute score: $dir/badsyntax.jsonl:1: not valid JSON: unbalanced braces or brackets, or a missing comma or colon (truncated?)" \
+  "$costroute" score --model "$dir/m.json" --data "$dir/badsyntax.jsonl"
 printf '%s\n' '{"query":"x","id":[1]}' >"$dir/badid.jsonl"
 expect_error 1 "costroute score: $dir/badid.jsonl:1: field \"id\": expected a string or a number" \
   "$costroute" score --model "$dir/m.json" --data "$dir/badid.jsonl"

@@ -181,7 +181,7 @@ TEST_CASE("JsonlReader reads records, skips blank lines and reports bad lines wi
   CHECK(*in->next() == false);
 }
 
-TEST_CASE("JsonlReader reads lone surrogate escapes as U+FFFD and keeps every other escape") {
+TEST_CASE("JsonlReader reads bytes that are not UTF-8 and lone surrogate escapes as U+FFFD") {
   // What Python's json.dumps writes for text decoded with errors="surrogateescape".
   const TempDir dir("surrogates");
   const std::string path = dir.file("in.jsonl");
@@ -189,6 +189,7 @@ TEST_CASE("JsonlReader reads lone surrogate escapes as U+FFFD and keeps every ot
              "{\"query\": \"caf\\udce9 au lait\"}\n"           // lone low surrogate
              "{\"query\": \"\\ud83d\\ude00 \\ud83d\"}\n"     // a pair, then a lone high one at the end
              "{\"query\": \"\\\\ud800 \\ud800\\u0041\"}\n"  // an escaped backslash, then a high one before A
+             "{\"query\": \"caf\xe9 \\udce9\"}\n"              // a byte that is not UTF-8, and a lone surrogate
              "{\"query\": \"\\u00e9\", \"bad\": \"\\x\"}\n");  // another bad escape: still refused
   auto in = costroute::JsonlReader::open(path);
   REQUIRE(in.ok());
@@ -198,7 +199,9 @@ TEST_CASE("JsonlReader reads lone surrogate escapes as U+FFFD and keeps every ot
   CHECK(*in->string_field("query") == "\U0001F600 \uFFFD");
   REQUIRE(*in->next());
   CHECK(*in->string_field("query") == "\\ud800 \uFFFDA");
-  CHECK(in->next().status().message().find(path + ":4: not valid JSON: a string with a bad escape") == 0);
+  REQUIRE(*in->next());
+  CHECK(*in->string_field("query") == "caf\uFFFD \uFFFD");
+  CHECK(in->next().status().message().find(path + ":5: not valid JSON: a string with a bad escape") == 0);
 }
 
 TEST_CASE("JsonlReader has no fields before its first record") {

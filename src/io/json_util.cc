@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "costroute/internal/status_macros.h"
+#include "costroute/internal/unicode.h"
 
 namespace costroute::internal {
 namespace {
@@ -152,6 +153,22 @@ bool replace_lone_surrogates(std::string& json) {
     replaced = true;
     i += 6;
   }
+  return replaced;
+}
+
+bool replace_invalid_utf8(std::string& text) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  std::string out;
+  bool replaced = false;
+  for (size_t at = 0, start = 0; at < text.size(); start = at) {
+    if (decode_utf8(bytes, text.size(), at) != kInvalidUtf8) {
+      out.append(text, start, at - start);
+    } else {
+      out.append("\xEF\xBF\xBD");  // U+FFFD
+      replaced = true;
+    }
+  }
+  if (replaced) text.swap(out);
   return replaced;
 }
 

@@ -25,6 +25,10 @@ std::string describe_parse_error(simdjson::error_code error,
 // with errors="surrogateescape"; simdjson refuses them.
 bool replace_lone_surrogates(std::string& json);
 
+// Replaces each byte of `text` that does not belong to well-formed UTF-8
+// with U+FFFD, the replacement character; true if it replaced any.
+bool replace_invalid_utf8(std::string& text);
+
 // `text` without a leading UTF-8 byte order mark (which some editors write
 // and JSON parsers refuse).
 std::string_view without_bom(std::string_view text);

@@ -109,9 +109,12 @@ absl::StatusOr<bool> JsonlReader::next() {
     if (s.line.find_first_not_of(" \t\r") == std::string::npos) continue;
     s.line.reserve(s.line.size() + simdjson::SIMDJSON_PADDING);
     simdjson::error_code error = s.parser.parse(s.line.data(), s.line.size(), false).get(s.record);
-    // Broken text escaped as lone surrogates reads as U+FFFD, as the
-    // router reads invalid UTF-8 in a query.
-    if (error == simdjson::STRING_ERROR && internal::replace_lone_surrogates(s.line)) {
+    // Broken text, as bytes that are not UTF-8 or escaped as lone
+    // surrogates, reads as U+FFFD: the router answers any query.
+    // (A line may have both: the bytes are checked first.)
+    for (int fixes = 0; fixes < 2 && ((error == simdjson::UTF8_ERROR && internal::replace_invalid_utf8(s.line)) ||
+                                      (error == simdjson::STRING_ERROR && internal::replace_lone_surrogates(s.line)));
+         ++fixes) {
       s.line.reserve(s.line.size() + simdjson::SIMDJSON_PADDING);
       error = s.parser.parse(s.line.data(), s.line.size(), false).get(s.record);
     }
