@@ -134,8 +134,7 @@ absl::Status calibrate_command(const Args& args) {
   }
   if (!flags.has("config")) COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"policy", "force"}, "without --config"));
   // --out may be --config itself: the config is then updated in place.
-  COSTROUTE_RETURN_IF_ERROR(check_not_an_input(flags, "out", {"data", "model"}));
-  if (auto out = flags.get("out")) COSTROUTE_RETURN_IF_ERROR(internal::check_writable(*out));
+  COSTROUTE_RETURN_IF_ERROR(check_output(flags, "out", {"data", "model"}));
   COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 5, 2, 1000000));
   COSTROUTE_ASSIGN_OR_RETURN(int64_t seed, flags.integer("seed", 1, 0, INT64_MAX));
   COSTROUTE_ASSIGN_OR_RETURN(int64_t resamples, flags.integer("bootstrap", 1000, 10, 1000000));
@@ -253,7 +252,7 @@ absl::Status calibrate_command(const Args& args) {
         return internal::prefixed(*config_path, updated.status());
       }
       // Never over the model the input config names, which the written
-      // config names too unless --model replaces it (check_not_an_input
+      // config names too unless --model replaces it (check_output
       // guards that one): that would lose the model.
       COSTROUTE_ASSIGN_OR_RETURN(const std::string named, classifier_path(text, edits.from_dir));
       std::error_code same_error;

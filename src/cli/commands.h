@@ -29,11 +29,13 @@ absl::Status route_command(const Args& args);
 absl::Status eval_command(const Args& args);
 absl::Status calibrate_command(const Args& args);
 
-// InvalidArgument if the file flag `output` names is one that a flag of
-// `inputs` names (the same file by any name or link), which writing would
-// destroy: "--out a.jsonl is also the --data file; not overwriting it".
-[[nodiscard]] absl::Status check_not_an_input(const Flags& flags, std::string_view output,
-                                              std::initializer_list<std::string_view> inputs);
+// Checks the file flag `output` names, if given, before any work:
+// InvalidArgument if it is one that a flag of `inputs` names (the same file
+// by any name or link), which writing would destroy ("--out a.jsonl is
+// also the --data file; not overwriting it"), else the error of
+// internal::check_writable() if it cannot be written.
+[[nodiscard]] absl::Status check_output(const Flags& flags, std::string_view output,
+                                        std::initializer_list<std::string_view> inputs);
 
 // InvalidArgument naming the first of `names` that was given: flags that do
 // nothing in the mode the command runs in ("--plot does not apply with

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "costroute/internal/status_macros.h"
+#include "io/file_util.h"
 
 namespace costroute::cli {
 
@@ -21,8 +22,8 @@ absl::Status refuse_flags(const Flags& flags, const std::vector<std::string_view
   return absl::OkStatus();
 }
 
-absl::Status check_not_an_input(const Flags& flags, std::string_view output,
-                                std::initializer_list<std::string_view> inputs) {
+absl::Status check_output(const Flags& flags, std::string_view output,
+                          std::initializer_list<std::string_view> inputs) {
   const std::optional<std::string> written = flags.get(output);
   if (!written) return absl::OkStatus();
   for (std::string_view input : inputs) {
@@ -36,7 +37,7 @@ absl::Status check_not_an_input(const Flags& flags, std::string_view output,
       }
     }
   }
-  return absl::OkStatus();
+  return internal::check_writable(*written);
 }
 
 absl::StatusOr<std::string> record_id(const JsonlReader& in) {

@@ -12,7 +12,6 @@
 #include "costroute/io.h"
 #include "costroute/eval.h"
 #include "costroute/train.h"
-#include "io/file_util.h"
 #include "io/json_writer.h"
 
 namespace costroute::cli {
@@ -26,8 +25,7 @@ absl::Status train_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(Flags flags, Flags::parse(args, value_flags, switches));
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
   COSTROUTE_ASSIGN_OR_RETURN(std::string out_path, flags.required("out"));
-  COSTROUTE_RETURN_IF_ERROR(check_not_an_input(flags, "out", {"data"}));
-  COSTROUTE_RETURN_IF_ERROR(internal::check_writable(out_path));
+  COSTROUTE_RETURN_IF_ERROR(check_output(flags, "out", {"data"}));
   if (!flags.has("tune")) {
     COSTROUTE_RETURN_IF_ERROR(
         refuse_flags(flags, {"cv", "max-quality-drop", "cost-small", "cost-large", "tune-by"}, "without --tune"));
