@@ -232,7 +232,7 @@ enum class TuneObjective {
   // measure of the whole ranking is far less noisy than one operating
   // point, so real gains clear TuneOptions::margin. Chosen by APGR, nested
   // --tune saved 43.6% on MMLU at a 3% drop (seed 1, 2026-11-28), against
-  // 40.4% when chosen by the savings themselves (docs/evaluation.md).
+  // 40.4% when chosen by the savings themselves (docs/experiments.md).
   kApgr,
   // The savings at TuneOptions::max_quality_drop.
   kSavings,

@@ -331,7 +331,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     // difference is large: on GSM8K character n-grams beat words by 2.5
     // standard errors of APGR, short of the margin, and keeping the best
     // recipe raised nested CV's savings from 22.8% to 26.4%
-    // (docs/evaluation.md).
+    // (docs/experiments.md).
     const Change word_ngrams = [](TrainOptions& o) {
       o.vectorizer.analyzer = Analyzer::kWord;
       o.vectorizer.ngram_min = 1;
@@ -354,7 +354,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     });
     // Words with sublinear tf and a larger vocabulary: on MMLU each alone
     // gains about a point, within the margin, and the two together 2.3
-    // points (docs/evaluation.md).
+    // points (docs/experiments.md).
     recipes.push_back([word_ngrams](TrainOptions& o) {
       word_ngrams(o);
       o.vectorizer.max_features = 20000;
@@ -378,7 +378,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     // save no less at the drop: on MMLU the two targets' APGRs are within
     // 0.003 of each other, while the label saves two points more at 3%,
     // and by APGR alone nested CV lost 0.2 and 1.6 points there at seeds
-    // 1 and 2 (docs/evaluation.md).
+    // 1 and 2 (docs/experiments.md).
     if (gaps_differ) {
       dimensions.push_back({{[](TrainOptions& o) {
                               o.target = o.target == TrainTarget::kLabel ? TrainTarget::kQualityGap
