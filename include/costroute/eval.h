@@ -231,8 +231,9 @@ enum class TuneObjective {
   // The area under PGR over the whole threshold sweep. The default: a
   // measure of the whole ranking is far less noisy than one operating
   // point, so real gains clear TuneOptions::margin. Chosen by APGR, nested
-  // --tune saved 43.6% on MMLU at a 3% drop (seed 1, 2026-11-28), against
-  // 40.4% when chosen by the savings themselves (docs/experiments.md).
+  // --tune saved 44.5% on MMLU at a 3% drop (seed 1, 2026-11-28, a margin
+  // of two standard errors), against 40.4% when chosen by the savings
+  // themselves with the same margin (docs/experiments.md).
   kApgr,
   // The savings at TuneOptions::max_quality_drop.
   kSavings,
