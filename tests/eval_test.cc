@@ -275,6 +275,54 @@ TEST_CASE("folds hold their share of each label, and the seed decides the split"
   }
 }
 
+TEST_CASE("cross validation trains its folds side by side, with the same scores and errors on any number of threads",
+          "[concurrency]") {
+  costroute::TrainingSet data;
+  for (int i = 0; i < 120; ++i) {
+    const int label = i % 3 == 0 ? 1 : 0;
+    data.queries.push_back(absl::StrCat(label == 1 ? "explain why " : "what is ", "topic", i % 11, " word", i));
+    data.labels.push_back(label);
+    data.context.push_back({i % 4 == 0 ? "a" : "b"});
+  }
+  costroute::TrainOptions options;
+  options.context_fields = {"kind"};
+  options.threads = 1;
+  const absl::StatusOr<costroute::FoldScores> one = costroute::cross_validated_scores(data, options, 5, 3);
+  REQUIRE(one.ok());
+  for (int threads : {2, 3, 5, 8, 0}) {
+    options.threads = threads;
+    const absl::StatusOr<costroute::FoldScores> many = costroute::cross_validated_scores(data, options, 5, 3);
+    REQUIRE(many.ok());
+    CHECK(many->fold == one->fold);
+    CHECK(many->scores == one->scores);  // bit for bit
+  }
+
+  // Two folds that cannot be trained, for different reasons: the error is
+  // the lower-numbered fold's, however the folds were scheduled. One
+  // example of label 1 leaves its fold's training part with one class; one
+  // example with a quality gap leaves its fold's with a single gap.
+  costroute::TrainingSet broken;
+  for (int i = 0; i < 40; ++i) {
+    broken.queries.push_back(absl::StrCat("query ", i % 7, " word", i));
+    broken.labels.push_back(i == 6 ? 1 : 0);
+    broken.quality_gap.push_back(0.0);
+  }
+  const std::vector<int> fold = costroute::assign_folds(broken.labels, 4, 1);
+  size_t gap_example = 0;
+  while (fold[gap_example] == fold[6]) ++gap_example;
+  broken.quality_gap[gap_example] = 1.0;
+  const int first = std::min(fold[6], fold[gap_example]) + 1;
+  costroute::TrainOptions gap_options;
+  gap_options.target = costroute::TrainTarget::kQualityGap;
+  gap_options.threads = 1;
+  const absl::Status serial = costroute::cross_validated_scores(broken, gap_options, 4, 1).status();
+  CHECK(std::string(serial.message()).starts_with(absl::StrCat("fold ", first, " of 4: ")));
+  for (int threads : {2, 4}) {
+    gap_options.threads = threads;
+    CHECK(costroute::cross_validated_scores(broken, gap_options, 4, 1).status() == serial);
+  }
+}
+
 TEST_CASE("tier evaluation totals quality and cost per strategy, with a quality-first oracle") {
   // Two prompts, three models (cheap, mid, strong).
   const std::vector<std::string> models = {"cheap", "mid", "strong"};

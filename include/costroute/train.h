@@ -91,8 +91,9 @@ struct TrainOptions {
   // Categorical fields learned beside the text (ContextFeature), one-hot
   // encoded from the values seen in TrainingSet::context.
   std::vector<std::string> context_fields = {};
-  // Threads for the solver; 0: one per core. The result does not depend on
-  // the number of threads.
+  // Threads for the solver (and, in cross_validated_scores, for the folds
+  // side by side); 0: one per core. The result does not depend on the
+  // number of threads.
   int threads = 0;
   // Extra provenance recorded in the model (the data's name, ...).
   Provenance provenance = {};
@@ -143,6 +144,10 @@ struct TrainResult {
 // fails to train, cross validation runs them on the whole set, so that a
 // problem of the data (one class only) is reported as such, not as a fold's.
 [[nodiscard]] absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& options = {});
+
+// TrainOptions::threads as a count: `threads` if positive, else one per
+// core (at least 1).
+[[nodiscard]] int resolved_threads(int threads);
 
 }  // namespace costroute
 

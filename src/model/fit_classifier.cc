@@ -255,6 +255,10 @@ class Objective {
 
 }  // namespace
 
+int resolved_threads(int threads) {
+  return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
                                            const TrainingSet& data,
                                            const TrainOptions& options) {
@@ -293,10 +297,7 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
   }
   const double seconds_vectorizer = seconds_since(start);
 
-  const int threads = options.threads > 0
-                          ? options.threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  Objective objective(rows, std::move(y), std::move(s), options.C, d, threads);
+  Objective objective(rows, std::move(y), std::move(s), options.C, d, resolved_threads(options.threads));
   const auto solve_start = std::chrono::steady_clock::now();
   Eigen::VectorXd params = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(d + 1));
   internal::LbfgsOptions lbfgs;
