@@ -208,8 +208,10 @@ struct FoldScores {
 
 // Out-of-fold p(small ok): for each fold, trains with `options` on the other
 // folds and scores it, so every example is scored by a model that did not
-// see it. InvalidArgument for folds outside [2, n] or a fold that cannot be
-// trained (one class only), naming the fold.
+// see it. The folds train side by side on options.threads threads (0: one
+// per core); the scores are the same on any number. InvalidArgument for
+// folds outside [2, n] or a fold that cannot be trained (one class only),
+// naming the lowest such fold.
 [[nodiscard]] absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const TrainOptions& options,
                                                                 int folds, uint64_t seed);
 
