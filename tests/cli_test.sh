@@ -209,6 +209,16 @@ grep -q "</svg>" "$dir/curve.svg" || fail "eval --plot wrote no SVG"
 "$costroute" eval --cv 4 --data "$dir/routing.jsonl" --max-features 50 >"$dir/eval_cv" 2>"$dir/err" ||
   fail "eval --cv exited $?: $(cat "$dir/err")"
 grep -q "^router" "$dir/eval_cv" || fail "eval --cv printed no table: $(cat "$dir/eval_cv")"
+# The folds train side by side; one thread or three, the same result.
+for threads in 1 3; do
+  "$costroute" eval --cv 4 --data "$dir/routing.jsonl" --max-features 50 --threads $threads >"$dir/eval_cv_$threads" 2>"$dir/err" ||
+    fail "eval --cv --threads $threads exited $?: $(cat "$dir/err")"
+  cmp -s "$dir/eval_cv" "$dir/eval_cv_$threads" || fail "eval --cv differs with --threads $threads"
+done
+expect_error 1 "costroute eval: --threads: expected a value in [1, 256], got 0" \
+  "$costroute" eval --cv 4 --data "$dir/routing.jsonl" --threads 0
+expect_error 1 "costroute eval: --threads does not apply with --model, whose scores are used as they are" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --threads 2
 # --learn quality-gap learns the gap between the two models' scores, which
 # only routing records (with a "quality" map) give.
 "$costroute" train --data "$dir/routing.jsonl" --out "$dir/gap.json" --learn quality-gap >/dev/null 2>"$dir/err" ||

@@ -26,7 +26,7 @@ constexpr Command kCommands[] = {
             [--analyzer word|char|char_wb] [--ngram 1,2] [--C 1.0]
             [--label label_small_ok] [--weight-field FIELD] [--class-weight balanced|none]
             [--min-df N|F] [--max-df N|F] [--sublinear-tf] [--binary]
-            [--max-iter 2000] [--tol 1e-9] [--context-fields PATH[,PATH...]]
+            [--max-iter 2000] [--tol 1e-9] [--context-fields PATH[,PATH...]] [--threads N]
             [--tune [--cv 5] [--tune-by apgr|savings] [--max-quality-drop 0.03]
                     [--cost-small C] [--cost-large C]]
 )"},

@@ -64,6 +64,8 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
   if (!(o.tolerance >= 0.0 && o.tolerance < 1.0)) {
     return absl::InvalidArgumentError(absl::StrCat("--tol: expected a number in [0, 1), got ", o.tolerance));
   }
+  COSTROUTE_ASSIGN_OR_RETURN(int64_t threads, flags.integer("threads", 0, 1, 256));
+  o.threads = static_cast<int>(threads);
   COSTROUTE_ASSIGN_OR_RETURN(o.context_fields, flags.list("context-fields"));
   for (const std::string& field : o.context_fields) {
     if (absl::Status s = check_context_field(field); !s.ok()) {
