@@ -64,6 +64,9 @@ expect_error 1 "costroute train: $dir: cannot write: Is a directory" \
 # So is a data file without line breaks, at its first line.
 expect_error 1 "costroute score: /dev/zero:1: longer than 64 MiB: not one JSON record per line?" \
   "$costroute" score --model "$dir/m.json" --data /dev/zero
+# A read error (EIO from /proc/self/mem) is an error, not a short file.
+expect_error 1 "costroute score: /proc/self/mem: read error after line 0" \
+  "$costroute" score --model "$dir/m.json" --data /proc/self/mem
 # Output that cannot be written is an error, not a success with lines missing:
 # on a full device and on a closed stdout.
 if [ -w /dev/full ]; then

@@ -228,6 +228,16 @@ TEST_CASE("JsonlReader reports a missing file") {
   CHECK(in.status().code() == absl::StatusCode::kNotFound);
 }
 
+TEST_CASE("JsonlReader reports a read error instead of ending early or throwing") {
+  // Reading /proc/self/mem from offset 0 fails with EIO on Linux; the file
+  // stream's buffer throws on that.
+  auto in = costroute::JsonlReader::open("/proc/self/mem");
+  REQUIRE(in.ok());
+  const absl::StatusOr<bool> more = in->next();
+  CHECK(more.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(more.status().message() == "/proc/self/mem: read error after line 0");
+}
+
 TEST_CASE("context features survive a save and load, and bad ones are refused with their path") {
   auto v = costroute::Vectorizer::create({}, {"ab"}, {1.0});
   REQUIRE(v.ok());

@@ -76,21 +76,24 @@ absl::StatusOr<JsonlReader> JsonlReader::open(const std::string& path) {
 
 namespace {
 
+enum class LineRead { kLine, kEnd, kTooLong, kReadError };
+
 // std::getline that stops at kMaxLineBytes: an input without line breaks
 // (/dev/zero, a multi-gigabyte JSON array) would otherwise be read whole
-// into memory. False at the end of input; `too_long` when it stopped.
-bool read_line(std::istream& in, std::string& line, bool& too_long) {
+// into memory. The stream buffer throws on a read error (libstdc++'s
+// filebuf), which std::getline would have caught and turned into badbit.
+LineRead read_line(std::istream& in, std::string& line) {
   line.clear();
-  too_long = false;
   std::streambuf& buffer = *in.rdbuf();
-  for (int c = buffer.sbumpc();; c = buffer.sbumpc()) {
-    if (c == std::char_traits<char>::eof()) return !line.empty();
-    if (c == '\n') return true;
-    if (line.size() == kMaxLineBytes) {
-      too_long = true;
-      return true;
+  try {
+    for (int c = buffer.sbumpc();; c = buffer.sbumpc()) {
+      if (c == std::char_traits<char>::eof()) return line.empty() ? LineRead::kEnd : LineRead::kLine;
+      if (c == '\n') return LineRead::kLine;
+      if (line.size() == kMaxLineBytes) return LineRead::kTooLong;
+      line.push_back(static_cast<char>(c));
     }
-    line.push_back(static_cast<char>(c));
+  } catch (const std::ios_base::failure&) {
+    return LineRead::kReadError;
   }
 }
 
@@ -99,10 +102,12 @@ bool read_line(std::istream& in, std::string& line, bool& too_long) {
 absl::StatusOr<bool> JsonlReader::next() {
   Impl& s = *impl_;
   s.has_record = false;
-  bool too_long = false;
-  while (read_line(*s.in, s.line, too_long)) {
+  for (LineRead read = read_line(*s.in, s.line); read != LineRead::kEnd; read = read_line(*s.in, s.line)) {
+    if (read == LineRead::kReadError) {
+      return absl::UnavailableError(absl::StrCat(s.path, ": read error after line ", s.line_number));
+    }
     ++s.line_number;
-    if (too_long) {
+    if (read == LineRead::kTooLong) {
       return s.located(absl::StatusCode::kInvalidArgument, "longer than 64 MiB: not one JSON record per line?");
     }
     if (s.line_number == 1 && internal::without_bom(s.line).size() != s.line.size()) s.line.erase(0, 3);
