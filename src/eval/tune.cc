@@ -389,9 +389,9 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     });
     // Up to 1, 2 or 3 words, or up to 3, 4 or 5 characters: by the kind
     // in use when the change is tried (the recipes may have switched it).
-    for (auto [words, chars] : {std::pair{1, 3}, std::pair{2, 4}, std::pair{3, 5}}) {
-      ngrams.push_back([words, chars](TrainOptions& o) {
-        o.vectorizer.ngram_max = o.vectorizer.analyzer == Analyzer::kWord ? words : chars;
+    for (int words : {1, 2, 3}) {
+      ngrams.push_back([words](TrainOptions& o) {
+        o.vectorizer.ngram_max = o.vectorizer.analyzer == Analyzer::kWord ? words : words + 2;
       });
     }
     for (int size : {2000, 5000, 20000, 0}) sizes.push_back([size](TrainOptions& o) { o.vectorizer.max_features = size; });
