@@ -4,6 +4,7 @@
 #include <string>
 
 #include "catch.h"
+#include "costroute/internal/numeric.h"
 #include "test_util.h"
 
 namespace {
@@ -26,10 +27,14 @@ TEST_CASE("p_small_ok is the logistic of the dot product plus intercept, summed 
   // "hard proof": hard 1*2, "hard proof" 1*3, proof 1*1.5 -> columns 3, 2, 1.
   const double x3 = 1.5, x2 = 3.0, x1 = 2.0;
   const double norm = std::sqrt(x3 * x3 + x2 * x2 + x1 * x1);
+  // Each product rounded before the sum, as the model does: clang fuses
+  // a * b + c into an FMA by default (-ffp-contract=on), even when it folds
+  // constants.
+  using costroute::internal::fp_barrier;
   double dot = 0.0;
-  dot += (x3 / norm) * -0.5;
-  dot += (x2 / norm) * -3.0;
-  dot += (x1 / norm) * -1.0;
+  dot += fp_barrier((x3 / norm) * -0.5);
+  dot += fp_barrier((x2 / norm) * -3.0);
+  dot += fp_barrier((x1 / norm) * -1.0);
   const double expected = 1.0 / (1.0 + std::exp(-(dot + 0.25)));
   CHECK(model.p_small_ok("Hard proof") == expected);
   CHECK(model.p_small_ok("hard PROOF!") == expected);
