@@ -105,6 +105,21 @@ TEST_CASE("training reaches the optimum of the regularised objective") {
   }
 }
 
+TEST_CASE("a tiny C still fits the unpenalised intercept: the log odds of the labels") {
+  // The whole gradient is then tiny at the start; the solver must not call
+  // the start (all zeros, p = 0.5) converged.
+  const costroute::TrainingSet data = small_set();  // 6 ones, 4 zeros
+  for (double C : {1e-12, 1e-6}) {
+    costroute::TrainOptions options;
+    options.C = C;
+    auto result = costroute::train(data, options);
+    REQUIRE(result.ok());
+    CHECK(result->report.converged);
+    CHECK(result->report.iterations > 0);
+    CHECK(result->model.intercept() == Approx(std::log(6.0 / 4.0)).margin(1e-6));
+  }
+}
+
 TEST_CASE("an example of weight 2 counts as that example twice") {
   const costroute::TrainingSet base = small_set();
   auto vectorizer = costroute::fit_vectorizer(base.queries, {});

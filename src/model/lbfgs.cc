@@ -140,7 +140,11 @@ LbfgsResult minimize_lbfgs(const Objective& f, Eigen::VectorXd& x,
   Eigen::VectorXd g(x.size());
   double fx = f(x, g);
   result.evaluations = 1;
-  const double scale = std::max(1.0, g.lpNorm<Eigen::Infinity>());
+  // Relative to the starting gradient however small it is: a floor (such as
+  // max(1, |g0|)) would call a start "converged" whenever the loss is
+  // scaled down far enough, as by a tiny C.
+  const double g0 = g.lpNorm<Eigen::Infinity>();
+  const double scale = g0 > 0.0 ? g0 : 1.0;
   std::deque<Eigen::VectorXd> s_history, y_history;
   std::deque<double> rho_history;
   Eigen::VectorXd d(x.size()), x_new(x.size()), g_new(x.size());

@@ -11,7 +11,8 @@ namespace costroute::internal {
 struct LbfgsOptions {
   int memory = 10;
   int max_iterations = 2000;
-  // Converged when max|g| <= tolerance * max(1, max|g0|).
+  // Converged when max|g| <= tolerance * max|g0| (g0: the gradient at the
+  // start; a start with g0 = 0 has converged).
   double tolerance = 1e-9;
 };
 
