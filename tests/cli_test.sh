@@ -442,7 +442,31 @@ expect_error 1 "costroute eval: --plot $dir/link.jsonl is also the --data file; 
   "$costroute" eval --model "$dir/m.json" --data "$dir/keep.jsonl" --plot "$dir/link.jsonl"
 expect_error 1 "costroute calibrate: --out $dir/m.json is also the --model file; not overwriting it" \
   "$costroute" calibrate --data "$dir/routing.jsonl" --model "$dir/m.json" --config "$dir/config.json" --out "$dir/m.json"
+# Standard input redirected from a file is that file.
+expect_error 1 "costroute train: --out $dir/keep.jsonl is also the --data file; not overwriting it" \
+  "$costroute" train --data - --out "$dir/keep.jsonl" <"$dir/keep.jsonl"
 cmp -s "$dir/train.jsonl" "$dir/keep.jsonl" || fail "an input was overwritten"
+# One file under two names would be read twice: in cross validation, every
+# record would have its copy in another fold.
+expect_error 1 "costroute eval: --data: $dir/keep.jsonl and $dir/./keep.jsonl are the same file" \
+  "$costroute" eval --cv 3 --data "$dir/keep.jsonl,$dir/./keep.jsonl"
+expect_error 1 "costroute train: --data: $dir/keep.jsonl and $dir/link.jsonl are the same file" \
+  "$costroute" train --data "$dir/keep.jsonl,$dir/link.jsonl" --out "$dir/x.json"
+expect_error 1 "costroute train: --data: $dir/keep.jsonl and - are the same file" \
+  "$costroute" train --data "$dir/keep.jsonl,-" --out "$dir/x.json" <"$dir/keep.jsonl"
+# A forgotten value is not taken from the next flag.
+expect_error 1 "costroute train: --out needs a value, got the flag --binary (write --out=--binary if that is the value)" \
+  "$costroute" train --data "$dir/train.jsonl" --out --binary
+[ ! -e ./--binary ] || fail "train wrote a file named --binary"
+# A context field no record has is a typo, not a feature that is silently off.
+expect_error 1 'costroute train: --context-fields: no record of the --data has the field "meta.subsett"' \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --context-fields meta.subsett
+# A config calibrate cannot edit is reported before any work, reliable or not.
+expect_error 1 "costroute calibrate: $dir/tiers.config.json: no classifier policy with a threshold in the config" \
+  "$costroute" calibrate --data "$dir/routing.jsonl" --model "$dir/m.json" --config "$dir/tiers.config.json" --out "$dir/x.json"
+# Only data is read from standard input.
+expect_error 1 'costroute score: -: give a file name to read ("-", standard input, is for data)' \
+  "$costroute" score --model - --data "$dir/in.jsonl"
 echo old >"$dir/target.json"
 chmod 640 "$dir/target.json"
 ln -s target.json "$dir/out_link.json"

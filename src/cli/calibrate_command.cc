@@ -135,6 +135,23 @@ absl::Status calibrate_command(const Args& args) {
   if (!flags.has("config")) COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"policy", "force"}, "without --config"));
   // --out may be --config itself: the config is then updated in place.
   COSTROUTE_RETURN_IF_ERROR(check_output(flags, "out", {"data", "model"}));
+  // The config is read and edited once before the long work, so that one
+  // without the classifier policy to edit is reported first.
+  std::string config_text;
+  ConfigEdits edits;
+  if (auto config_path = flags.get("config")) {
+    COSTROUTE_ASSIGN_OR_RETURN(config_text, internal::read_file(*config_path));
+    namespace fs = std::filesystem;
+    const std::string out_dir = fs::path(*flags.get("out")).parent_path().string();
+    edits = {.threshold = 0.5,
+             .policy_name = flags.get("policy").value_or(""),
+             .from_dir = fs::path(*config_path).parent_path().string(),
+             .to_dir = out_dir.empty() ? "." : out_dir,
+             .model_path = flags.get("model").value_or("")};
+    if (absl::StatusOr<std::string> tried = edit_config(config_text, edits); !tried.ok()) {
+      return internal::prefixed(*config_path, tried.status());
+    }
+  }
   COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 5, 2, 1000000));
   COSTROUTE_ASSIGN_OR_RETURN(int64_t seed, flags.integer("seed", 1, 0, INT64_MAX));
   COSTROUTE_ASSIGN_OR_RETURN(int64_t resamples, flags.integer("bootstrap", 1000, 10, 1000000));
@@ -238,25 +255,17 @@ absl::Status calibrate_command(const Args& args) {
     if (!reliable && !flags.has("force")) {
       written = "not written: the router is not reliably better than random";
     } else {
-      COSTROUTE_ASSIGN_OR_RETURN(std::string text, internal::read_file(*config_path));
       const std::string out_path = *flags.get("out");
-      namespace fs = std::filesystem;
-      const std::string out_dir = fs::path(out_path).parent_path().string();
-      const ConfigEdits edits{.threshold = threshold,
-                              .policy_name = flags.get("policy").value_or(""),
-                              .from_dir = fs::path(*config_path).parent_path().string(),
-                              .to_dir = out_dir.empty() ? "." : out_dir,
-                              .model_path = flags.get("model").value_or("")};
-      absl::StatusOr<std::string> updated = edit_config(text, edits);
+      edits.threshold = threshold;
+      absl::StatusOr<std::string> updated = edit_config(config_text, edits);
       if (!updated.ok()) {
         return internal::prefixed(*config_path, updated.status());
       }
       // Never over the model the input config names, which the written
       // config names too unless --model replaces it (check_output
       // guards that one): that would lose the model.
-      COSTROUTE_ASSIGN_OR_RETURN(const std::string named, classifier_path(text, edits.from_dir));
-      std::error_code same_error;
-      if (!named.empty() && std::filesystem::equivalent(out_path, named, same_error)) {
+      COSTROUTE_ASSIGN_OR_RETURN(const std::string named, classifier_path(config_text, edits.from_dir));
+      if (!named.empty() && internal::same_file(out_path, named)) {
         return absl::InvalidArgumentError(
             absl::StrCat("--out ", out_path, " is the classifier model the config names; not overwriting it"));
       }

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
@@ -27,10 +26,10 @@ absl::Status check_output(const Flags& flags, std::string_view output,
   const std::optional<std::string> written = flags.get(output);
   if (!written) return absl::OkStatus();
   for (std::string_view input : inputs) {
+    if (*written == "-") break;  // check_writable's error: "-" is no file to write
     COSTROUTE_ASSIGN_OR_RETURN(const std::vector<std::string> paths, flags.list(input));
     for (const std::string& path : paths) {
-      std::error_code error;  // a path that does not exist is no input
-      if (path != "-" && std::filesystem::equivalent(*written, path, error)) {
+      if (internal::same_file(*written, path)) {
         return absl::InvalidArgumentError(absl::StrCat("--", internal::to_absl(output), " ", *written,
                                                        " is also the --", internal::to_absl(input),
                                                        " file; not overwriting it"));

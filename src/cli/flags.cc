@@ -42,6 +42,11 @@ absl::StatusOr<Flags> Flags::parse(const std::vector<std::string>& args,
     }
     if (equals != std::string::npos) {
       flags.values_[name] = arg.substr(equals + 1);
+    } else if (i + 1 < args.size() && args[i + 1].compare(0, 2, "--") == 0) {
+      // "--out --binary": the value was forgotten; taking the next flag
+      // for it would write a file named "--binary".
+      return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value, got the flag ", args[i + 1],
+                                                     " (write --", name, "=", args[i + 1], " if that is the value)"));
     } else if (i + 1 < args.size()) {
       flags.values_[name] = args[++i];
     } else {

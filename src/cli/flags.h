@@ -14,7 +14,9 @@
 
 namespace costroute::cli {
 
-// Flags are "--name value", "--name=value" or, for switches, "--name".
+// Flags are "--name value", "--name=value" or, for switches, "--name". A
+// value that starts with "--" must be given as "--name=--value", so that a
+// forgotten value ("--out --binary") is an error, not a file named --binary.
 // Errors name the flag: "--C: expected a number, got \"abc\"".
 // A whole string as a finite decimal number: no hexadecimal ("0x10"), no
 // "inf" or "nan", nothing before or after it.

@@ -7,6 +7,7 @@
 #include "costroute/internal/status_macros.h"
 #include "costroute/io.h"
 #include "costroute/signals.h"
+#include "io/file_util.h"
 
 namespace costroute::cli {
 namespace {
@@ -101,6 +102,7 @@ absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes,
   ReadOptions r;
   r.label_field = flags.get("label");
   r.context_fields = training.context_fields;
+  r.context_fields_from_flag = !r.context_fields.empty();
   r.weight_field = flags.get("weight-field");
   r.need_outcomes = need_outcomes;
   r.need_quality = training.target == TrainTarget::kQualityGap;
@@ -119,6 +121,17 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
                                                           const ReadOptions& options) {
   std::vector<LabelledRecord> records;
   if (paths.empty()) return absl::InvalidArgumentError("--data: no file named");
+  // Flags::list() refuses a path given twice; one file under two names
+  // ("a.jsonl,./a.jsonl", a link, "-" redirected from it) would count its
+  // records twice too, and put copies of a test fold's records in training.
+  for (size_t i = 0; i < paths.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (internal::same_file(paths[i], paths[j])) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--data: ", paths[j], " and ", paths[i], " are the same file"));
+      }
+    }
+  }
   for (const std::string& path : paths) {
     COSTROUTE_ASSIGN_OR_RETURN(JsonlReader in, JsonlReader::open(path));
     const size_t before = records.size();
@@ -190,6 +203,13 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
     }
     if (records.size() == before) return absl::InvalidArgumentError(absl::StrCat(path, ": no records"));
   }
+  for (size_t f = 0; options.context_fields_from_flag && f < options.context_fields.size(); ++f) {
+    const bool seen = std::any_of(records.begin(), records.end(), [f](const LabelledRecord& r) { return !r.context[f].empty(); });
+    if (!seen) {
+      return absl::InvalidArgumentError(absl::StrCat("--context-fields: no record of the --data has the field \"",
+                                                     options.context_fields[f], "\""));
+    }
+  }
   return records;
 }
 
@@ -242,6 +262,7 @@ absl::StatusOr<std::optional<Model>> model_from_flags(const Flags& flags, ReadOp
   if (!path) return std::optional<Model>();
   COSTROUTE_ASSIGN_OR_RETURN(Model model, load_model(*path));
   read.context_fields.clear();
+  read.context_fields_from_flag = false;
   for (const ContextFeature& c : model.context_features()) read.context_fields.push_back(c.field);
   return std::optional<Model>(std::move(model));
 }

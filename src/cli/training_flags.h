@@ -67,6 +67,7 @@ struct ReadOptions {
   std::optional<double> cost_small;         // when records have no cost_small
   std::optional<double> cost_large;         // when records have no cost_large
   std::vector<std::string> context_fields;  // dotted paths of categorical fields
+  bool context_fields_from_flag = false;     // so a field no record has is a typo, an error
 };
 
 // Reads labelled JSONL (shared/data/README.md's routing format, or just

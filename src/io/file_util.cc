@@ -22,6 +22,8 @@ absl::Status os_error(absl::StatusCode code, const std::string& path, std::strin
 
 // Opens `path` for reading; the descriptor, or the error read_file() gives.
 absl::StatusOr<int> open_for_reading(const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError("an empty file name");
+  if (path == "-") return absl::InvalidArgumentError("-: give a file name to read (\"-\", standard input, is for data)");
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int error = errno;
@@ -84,6 +86,14 @@ absl::Status check_readable(const std::string& path) {
   if (!fd.ok()) return fd.status();
   ::close(*fd);
   return absl::OkStatus();
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  auto identify = [](const std::string& path, struct stat& st) {
+    return path == "-" ? fstat(STDIN_FILENO, &st) == 0 : stat(path.c_str(), &st) == 0;
+  };
+  struct stat sa, sb;
+  return identify(a, sa) && identify(b, sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 absl::Status check_writable(const std::string& path) {

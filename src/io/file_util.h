@@ -19,8 +19,9 @@ namespace costroute::internal {
 inline constexpr size_t kMaxFileBytes = size_t{256} << 20;
 
 // The bytes of the file at `path`. NotFound ("PATH: cannot open: No such
-// file or directory") when it cannot be opened, InvalidArgument for a
-// directory or a file over kMaxFileBytes, Unavailable for a read error.
+// file or directory") when it cannot be opened, InvalidArgument for an
+// empty path, "-" (standard input is read only as JSONL, by JsonlReader),
+// a directory or a file over kMaxFileBytes, Unavailable for a read error.
 [[nodiscard]] absl::StatusOr<std::string> read_file(const std::string& path);
 
 // OK if `path` can be opened for reading as a file (not a directory);
@@ -33,6 +34,10 @@ inline constexpr size_t kMaxFileBytes = size_t{256} << 20;
 // directory"). For checking an output before long work, so that a typo is
 // reported before training, not after.
 [[nodiscard]] absl::Status check_writable(const std::string& path);
+
+// True if `a` and `b` name one existing file, by any path or link; "-" is
+// standard input (so a file redirected to it is that file).
+[[nodiscard]] bool same_file(const std::string& a, const std::string& b);
 
 // Replaces the file at `path` with `text`. A regular file (or a new one) is
 // written beside it and renamed over it, keeping its permissions, so that a
