@@ -65,6 +65,9 @@ TEST_CASE("catalog creation rejects bad models, naming them") {
         "models[0].tier: must be in [0, 1000]");
   CHECK(costroute::Catalog::create({{.name = "a", .usd_per_mtok_in = -1}}).status().message() ==
         "models[0]: prices must be finite and >= 0");
+  CHECK(costroute::Catalog::create({{.name = "a"}, {.name = "eyes", .capabilities = costroute::kVision}})
+            .status()
+            .message() == "models[1].capabilities: must include \"text\" (every request has a text query)");
 }
 
 TEST_CASE("cost estimates use input and output prices per million tokens") {

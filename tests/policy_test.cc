@@ -332,6 +332,34 @@ TEST_CASE("within_budget keeps the estimate under the remaining budget") {
   CHECK(h.decide(budget) == "small");
 }
 
+TEST_CASE("within_budget takes the lowest estimate when no model at or below the decision fits") {
+  // Prices need not rise with the tier: here the weakest model costs most,
+  // and within tier 1 the model listed first by in + out price has the
+  // higher estimate for a long prompt.
+  auto c = costroute::Catalog::create({
+      {.name = "dear", .tier = 0, .usd_per_mtok_in = 5, .usd_per_mtok_out = 5},
+      {.name = "in_heavy", .tier = 1, .usd_per_mtok_in = 2, .usd_per_mtok_out = 0.1},
+      {.name = "out_heavy", .tier = 1, .usd_per_mtok_in = 0.1, .usd_per_mtok_out = 3},
+  });
+  REQUIRE(c.ok());
+  Harness h;
+  h.cat = *std::move(c);
+  h.signals.tokens = 1000;  // 100 output tokens: dear 0.0055, in_heavy 0.00201, out_heavy 0.0004 USD
+  const costroute::WithinBudget cheapest("budget",
+                                         std::make_unique<costroute::Fixed>("inner", Target::cheapest()));
+  h.context.remaining_budget_usd = 0.001;
+  CHECK(h.decide(cheapest) == "out_heavy");
+  CHECK(h.reason() == "inner:cheapest;budget:over_budget");
+  h.context.remaining_budget_usd = 0.0001;  // nothing fits: the lowest estimate
+  CHECK(h.decide(cheapest) == "out_heavy");
+  const costroute::WithinBudget named("budget",
+                                      std::make_unique<costroute::Fixed>("inner", Target::named("in_heavy")));
+  h.context.remaining_budget_usd = 0.003;
+  CHECK(h.decide(named) == "in_heavy");
+  h.context.remaining_budget_usd = 0.001;  // neither in_heavy nor anything below it fits
+  CHECK(h.decide(named) == "out_heavy");
+}
+
 TEST_CASE("reasons are cut at their capacity rather than allocating") {
   costroute::Reason r;
   for (int i = 0; i < 50; ++i) r.append("abcdef");

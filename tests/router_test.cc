@@ -126,6 +126,44 @@ TEST_CASE("a request no model can take goes to its model with the unmet needs fl
   CHECK(d.reason.view().find("filter:no_capable_model") != std::string_view::npos);
 }
 
+TEST_CASE("a request with a capability no model has still goes to a model with the ones it offers") {
+  // Vision but no audio in the catalog: an image with an audio clip goes to
+  // the vision model, not to the policy's text-only choice.
+  auto catalog = costroute::Catalog::create({
+      {.name = "text", .tier = 0},
+      {.name = "eyes", .tier = 1, .capabilities = costroute::kText | costroute::kVision},
+  });
+  REQUIRE(catalog.ok());
+  auto router = costroute::Router::create(*std::move(catalog),
+                                          std::make_unique<costroute::Fixed>("f", costroute::Target::cheapest()));
+  REQUIRE(router.ok());
+  const auto d = (*router)->route("what is in this picture and this clip?", {.images = 1, .audio_clips = 1});
+  CHECK(d.model->name == "eyes");
+  CHECK(d.unmet_needs == costroute::kAudio);
+  CHECK(d.reason.view() == "f:cheapest;filter:no_capable_model");
+}
+
+TEST_CASE("a reason keeps the router's suffix with long policy and model names") {
+  auto catalog = costroute::Catalog::create({
+      {.name = "a-forty-character-model-name-for-testing", .tier = 0, .usd_per_mtok_in = 1,
+       .usd_per_mtok_out = 1, .context_window = 10},
+      {.name = "big", .tier = 1, .usd_per_mtok_in = 2, .usd_per_mtok_out = 2},
+  });
+  REQUIRE(catalog.ok());
+  auto router = costroute::Router::create(
+      *std::move(catalog),
+      std::make_unique<costroute::WithinBudget>(
+          "a_forty_character_budget_policy_name_xyz",
+          std::make_unique<costroute::Fixed>("a_forty_character_fixed_policy_name_xyz1", costroute::Target::cheapest())));
+  REQUIRE(router.ok());
+  const auto d = (*router)->route("a query longer than ten tokens, so that the small window cannot take it at all",
+                                  {.remaining_budget_usd = 0.0});
+  CHECK(d.model->name == "big");
+  CHECK(d.reason.view() ==
+        "a_forty_character_fixed_policy_name_xyz1:cheapest;a_forty_character_budget_policy_name_xyz:over_budget;"
+        "filter:capability_or_context");
+}
+
 TEST_CASE("a request longer than a model's context window goes to a model that can take it") {
   std::string long_query = "Classify this text as sports, politics or other: ";
   while (long_query.size() < 200000) long_query += "lorem ipsum dolor sit amet ";

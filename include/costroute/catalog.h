@@ -101,7 +101,7 @@ class Catalog {
   // Validates and orders the models (by tier, then price in + out, then
   // name). InvalidArgument, naming the model: no models, an empty or
   // duplicate name, a tier outside [0, kMaxTier], a negative price or
-  // context window.
+  // context window, capabilities without kText.
   [[nodiscard]] static absl::StatusOr<Catalog> create(std::vector<ModelInfo> models) {
     if (models.empty()) return absl::InvalidArgumentError("models: the catalog is empty");
     for (size_t i = 0; i < models.size(); ++i) {
@@ -117,6 +117,12 @@ class Catalog {
       }
       if (m.context_window < 0) {
         return absl::InvalidArgumentError(where + ".context_window: must be >= 0");
+      }
+      // Every request needs text (its query): a model without it could
+      // never be chosen, so a list that leaves it out is a mistake.
+      if ((m.capabilities & kText) == 0) {
+        return absl::InvalidArgumentError(
+            where + ".capabilities: must include \"text\" (every request has a text query)");
       }
       for (size_t j = 0; j < i; ++j) {
         if (models[j].name == m.name) {

@@ -124,10 +124,11 @@ struct Request {
 
 // A short reason such as "rule:premium_tier" or "classifier:p=0.82>=0.75",
 // kept inline so that deciding never allocates. Text past the capacity is
-// cut.
+// cut. 159 bytes hold a policy and a model name of 40 characters each with
+// a budget's suffix and the router's filter suffix.
 class Reason {
  public:
-  static constexpr size_t kCapacity = 95;
+  static constexpr size_t kCapacity = 159;
 
   Reason& append(std::string_view text) {
     const size_t n = std::min(text.size(), kCapacity - size_);
@@ -665,7 +666,9 @@ class ShiftTier final : public Policy {
 
 // Keeps the inner decision's estimated cost within
 // Context::remaining_budget_usd: when it is over, takes the strongest model
-// whose estimate fits, or the cheapest if none does.
+// no stronger than the decision whose estimate fits; else (prices need not
+// rise with the tier) the model with the lowest estimate, which fits if any
+// does.
 class WithinBudget final : public Policy {
  public:
   WithinBudget(std::string name, PolicyPtr inner)
@@ -675,11 +678,14 @@ class WithinBudget final : public Policy {
     if (!inner_->decide(request, verdict, trace)) return false;
     const std::optional<double>& budget = request.context.remaining_budget_usd;
     if (!budget || std::isnan(*budget) || request.cost_usd(verdict.model) <= *budget) return true;
-    ModelIndex fit = request.catalog.cheapest();
-    for (ModelIndex m = verdict.model; m >= 0; --m) {
-      if (request.cost_usd(m) <= *budget) {
-        fit = m;
-        break;
+    ModelIndex fit = kNoModel;
+    for (ModelIndex m = verdict.model; m >= 0 && fit == kNoModel; --m) {
+      if (request.cost_usd(m) <= *budget) fit = m;
+    }
+    if (fit == kNoModel) {
+      fit = request.catalog.cheapest();
+      for (ModelIndex m = 0; m < static_cast<ModelIndex>(request.catalog.size()); ++m) {
+        if (request.cost_usd(m) < request.cost_usd(fit)) fit = m;
       }
     }
     verdict.model = fit;

@@ -174,18 +174,21 @@ class Router {
     // Never send a request to a model that cannot take it.
     ModelIndex chosen = catalog_.capable_near(verdict.model, d.signals.needs, d.signals.tokens);
     if (chosen == kNoModel) {
-      // No model can: flag what is missing. Capabilities no model has; and
-      // a query longer than the window of every model with the rest, which
-      // then goes to the one with the longest window (the host truncates).
+      // No model can: flag what is missing, and serve what the catalog can.
+      // Capabilities no model has are dropped from the needs; the request
+      // goes to the nearest model with the rest. A query longer than the
+      // window of every such model goes to the one with the longest window
+      // (the host truncates). If no model combines the rest, the policy's
+      // choice stands.
       uint32_t offered = 0;
       for (const ModelInfo& m : catalog_.models()) offered |= m.capabilities;
       d.unmet_needs = d.signals.needs & ~offered;
-      const ModelIndex widest = catalog_.widest_with(d.signals.needs & offered);
-      if (widest != kNoModel && !catalog_[widest].can_take(d.signals.needs & offered, d.signals.tokens)) {
-        d.unmet_needs |= kLongContext;
-        chosen = widest;
-      } else {
-        chosen = verdict.model;
+      const uint32_t servable = d.signals.needs & offered;
+      chosen = catalog_.capable_near(verdict.model, servable, d.signals.tokens);
+      if (chosen == kNoModel) {
+        const ModelIndex widest = catalog_.widest_with(servable);
+        if (widest != kNoModel) d.unmet_needs |= kLongContext;
+        chosen = widest != kNoModel ? widest : verdict.model;
       }
       verdict.reason.append(";filter:no_capable_model");
     } else if (chosen != verdict.model) {

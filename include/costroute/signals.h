@@ -64,7 +64,8 @@ inline constexpr int kTaskTypeCount = 11;
 enum class Domain : uint8_t { kGeneral, kMedical, kLegal, kFinance, kScience, kTechnology };
 inline constexpr int kDomainCount = 6;
 
-// The script most of the query's letters are written in.
+// The script most of the query's letters are written in; kLatin for a query
+// without letters.
 enum class Script : uint8_t {
   kLatin, kCyrillic, kGreek, kArabic, kHebrew, kDevanagari, kHan, kKana, kHangul, kThai, kOther,
 };
