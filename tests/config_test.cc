@@ -81,6 +81,30 @@ TEST_CASE("config errors are all reported at once, each with its JSON path") {
   CHECK(message.find('\n') == std::string::npos);
 }
 
+TEST_CASE("problems of options or format do not hide the policies' problems") {
+  const std::string bad_policy = R"([{"type": "classifier", "threshold": 1.5, "cheap": "cheapest"}])";
+  const std::string message = error_of(config_with(kModels, bad_policy, R"(, "options": {"default_output_tokens": -1})"));
+  CHECK(message.find("options.default_output_tokens:") != std::string::npos);
+  CHECK(message.find("policies[0].threshold: expected a number in [0, 1]") != std::string::npos);
+  std::string bad_format = config_with(kModels, bad_policy);
+  bad_format.replace(bad_format.find("\"costroute.config/1\""), 20, "1");
+  const std::string format_message = error_of(bad_format);
+  CHECK(format_message.find("format:") != std::string::npos);
+  CHECK(format_message.find("policies[0].threshold:") != std::string::npos);
+}
+
+TEST_CASE("whole numbers may be written with a zero fraction") {
+  const std::string models = R"([
+    {"name": "small", "tier": 0.0, "usd_per_mtok_in": 0.2, "usd_per_mtok_out": 0.6, "context_window": 4096.0},
+    {"name": "big", "tier": 1, "usd_per_mtok_in": 10, "usd_per_mtok_out": 30}])";
+  auto router = costroute::parse_router(config_with(models, R"([{"type": "fixed", "route_to": "cheapest"}])"));
+  REQUIRE(router.ok());
+  CHECK((*router)->catalog()[0].context_window == 4096);
+  CHECK(error_of(config_with(R"([{"name": "a", "tier": 0.5, "usd_per_mtok_in": 1, "usd_per_mtok_out": 1}])",
+                             R"([{"type": "fixed", "route_to": "cheapest"}])")) ==
+        "c.json: models[0].tier: expected a whole number in [0, 1000]");
+}
+
 TEST_CASE("options are read with their defaults, and wrong ones named by path") {
   const std::string fixed = R"([{"type": "fixed", "route_to": "cheapest"}])";
   auto plain = costroute::parse_router(config_with(kModels, fixed));

@@ -84,8 +84,15 @@ class ConfigReader {
     }
     return true;
   }
+  // A whole number; 4096.0 is one too, as JSON writers may print it.
   bool get_int(element v, std::string_view path, int64_t lo, int64_t hi, int64_t& out) {
-    if (v.get_int64().get(out) != simdjson::SUCCESS || out < lo || out > hi) {
+    bool whole = v.get_int64().get(out) == simdjson::SUCCESS;
+    double d = 0.0;
+    if (!whole && v.get_double().get(d) == simdjson::SUCCESS && d == std::floor(d) && std::fabs(d) <= 9e15) {
+      out = static_cast<int64_t>(d);
+      whole = true;
+    }
+    if (!whole || out < lo || out > hi) {
       error(path, absl::StrCat("expected a whole number in [", lo, ", ", hi, "]"));
       return false;
     }
@@ -623,16 +630,21 @@ absl::StatusOr<std::shared_ptr<const Router>> parse_router(std::string_view json
     r.get_string(v, "format", text);  // a string is kConfigFormat by now
   }
   std::vector<ModelInfo> models;
+  const size_t errors_before_models = r.errors().size();
   if (top.at_key("models").get(v) == simdjson::SUCCESS) {
     models = read_models(r, v);
   } else {
     r.error("models", "missing");
   }
+  const bool models_read = r.errors().size() == errors_before_models;
   RouterOptions options;
   if (top.at_key("options").get(v) == simdjson::SUCCESS) options = read_options(r, v);
 
+  // The policies name models, so they are checked against a catalog: only
+  // once the models have no problems (other sections' problems do not
+  // hide theirs).
   std::optional<Catalog> catalog;
-  if (r.errors().empty()) {
+  if (models_read) {
     absl::StatusOr<Catalog> c = Catalog::create(std::move(models));
     if (c.ok()) {
       catalog = *std::move(c);
