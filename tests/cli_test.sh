@@ -604,6 +604,8 @@ python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$d
 # The table shows no control characters of a query (a terminal would run them).
 printf '{"query":"red \\u001b[31m text"}\n' | "$costroute" route --config "$dir/tiers.config.json" --format table |
   grep -q $'\x1b' && fail "route --format table printed an escape character"
+"$costroute" route --config "$dir/tiers.config.json" --format table </dev/null | tail -n 1 | grep -qx '0 requests' ||
+  fail "route --format table without requests does not say so"
 
 # Hand-made scores: one-word queries aa, bb, cc, dd score 0.881, 0.731,
 # 0.269 and 0.119; in top.json, aa scores exactly 1.

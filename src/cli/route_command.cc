@@ -126,6 +126,8 @@ absl::Status route_command(const Args& args) {
         "\n%d requests (%s)\nestimated cost: $%.6f routed vs $%.6f always %s: %.1f%% saved\n"
         "(estimates from token counts and list prices; they say nothing of answer quality)\n",
         n, tiers, total, baseline, strongest.name, baseline > 0 ? 100.0 * (1.0 - total / baseline) : 0.0);
+  } else if (table) {
+    out.buffer() += "\n0 requests\n";
   }
   return absl::OkStatus();
 }
