@@ -161,6 +161,16 @@ TEST_CASE("when the small model is the better one on average, PGR, APGR and CPT 
   CHECK(std::isnan(costroute::point_at_threshold(data, 0.5).pgr));
 }
 
+TEST_CASE("an evaluation of no examples still draws, and mismatched folds are refused") {
+  const std::string svg = costroute::cost_quality_svg(costroute::evaluate({}), "nothing");
+  CHECK(svg.rfind("<svg", 0) == 0);
+  CHECK(svg.find("</svg>") != std::string::npos);
+  std::vector<double> scores(30, 0.5);
+  const std::vector<int> short_fold(10, 0);
+  CHECK_FALSE(costroute::within_fold_quantiles(scores, short_fold, 1));
+  CHECK(scores == std::vector<double>(30, 0.5));
+}
+
 TEST_CASE("the SVG picture has labelled axes, the three curves and the operating point") {
   const costroute::Evaluation e = costroute::evaluate(four());
   const std::string svg = costroute::cost_quality_svg(e, "four <prompts>");

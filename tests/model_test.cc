@@ -77,6 +77,13 @@ TEST_CASE("model creation rejects wrong lengths and non-finite numbers") {
   // save_model writes provenance as a JSON object, whose keys must differ.
   CHECK(costroute::Model::create(*v, {1.0, 1.0}, 0.0, {{"k", "1"}, {"k", "2"}}).status().message() ==
         "provenance: duplicate key \"k\"");
+  // A model file is JSON text: bytes that are not UTF-8 would not survive
+  // a save and a load.
+  CHECK(costroute::Model::create(*v, {1.0, 1.0}, 0.0, {{"k", "\xff"}}).status().message() ==
+        "provenance[0]: not valid UTF-8");
+  const costroute::ContextFeature binary{.field = "meta.subset", .values = {"a", "a\xe9"}, .coef = {1.0, 2.0}};
+  CHECK(costroute::Model::create(*v, {1.0, 1.0}, 0.0, {}, {binary}).status().message() ==
+        "context_features[0].values[1]: not valid UTF-8");
 }
 
 TEST_CASE("scoring makes no heap allocation once warm") {

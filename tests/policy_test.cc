@@ -360,6 +360,12 @@ TEST_CASE("within_budget takes the lowest estimate when no model at or below the
   CHECK(h.decide(named) == "out_heavy");
 }
 
+TEST_CASE("reasons print numbers of any size") {
+  costroute::Reason r;
+  r.append(0.825).append(" ").append(1e9).append(" ").append(-1.5e300).append(" ").append(HUGE_VAL);
+  CHECK(r.view() == "0.82 1.00e+09 -1.50e+300 inf");
+}
+
 TEST_CASE("reasons are cut at their capacity rather than allocating") {
   costroute::Reason r;
   for (int i = 0; i < 50; ++i) r.append("abcdef");

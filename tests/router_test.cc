@@ -273,13 +273,18 @@ TEST_CASE("a router without a classifier model routes with rules and tables alon
 namespace {
 
 // A host's policy that claims to decide but names no model of the catalog.
+// It records its decision as the built-in policies do.
 class Careless final : public costroute::Policy {
  public:
-  Careless() : Policy("careless") {}
-  bool decide(const costroute::Request&, costroute::Verdict& verdict, costroute::Trace*) const override {
-    verdict.model = 99;
-    return true;
+  explicit Careless(costroute::ModelIndex model = 99) : Policy("careless"), model_(model) {}
+  bool decide(const costroute::Request& request, costroute::Verdict& verdict,
+              costroute::Trace* trace) const override {
+    verdict.model = model_;
+    return decided(request, verdict, trace);
   }
+
+ private:
+  costroute::ModelIndex model_;
 };
 
 costroute::Catalog two_models() {
@@ -290,6 +295,38 @@ costroute::Catalog two_models() {
 }
 
 }  // namespace
+
+namespace {
+
+// A host's policy that asks another router (a shadow) and then abstains.
+class AsksShadow final : public costroute::Policy {
+ public:
+  explicit AsksShadow(std::shared_ptr<const costroute::Router> shadow) : Policy("shadow"), shadow_(std::move(shadow)) {}
+  bool decide(const costroute::Request&, costroute::Verdict&, costroute::Trace*) const override {
+    (void)shadow_->route("Prove step by step that the square root of two is irrational, then explain why it matters.");
+    return false;
+  }
+
+ private:
+  std::shared_ptr<const costroute::Router> shadow_;
+};
+
+}  // namespace
+
+TEST_CASE("a policy may route with another router from inside route()") {
+  auto model = costroute::load_model(COSTROUTE_SOURCE_DIR "/models/default.model.json");
+  REQUIRE(model.ok());
+  auto shared = std::make_shared<const costroute::Model>(*std::move(model));
+  std::vector<costroute::PolicyPtr> chain;
+  chain.push_back(std::make_unique<AsksShadow>(default_router()));
+  chain.push_back(std::make_unique<costroute::ClassifierThreshold>("classifier", 0.5, costroute::Target::cheapest()));
+  auto outer = costroute::Router::create(two_models(), std::make_unique<costroute::FirstOf>("chain", std::move(chain)),
+                                         shared);
+  REQUIRE(outer.ok());
+  const std::string_view query = "What is the capital of Australia?";
+  const costroute::Decision d = (*outer)->route(query);
+  CHECK(d.p_small_ok == shared->p_small_ok(query));
+}
 
 TEST_CASE("Router::create refuses what route() could not run, and route() distrusts a host policy's verdict") {
   auto fixed = [] { return std::make_unique<costroute::Fixed>("f", costroute::Target::cheapest()); };
@@ -307,9 +344,25 @@ TEST_CASE("Router::create refuses what route() could not run, and route() distru
 
   auto careless = costroute::Router::create(two_models(), std::make_unique<Careless>());
   REQUIRE(careless.ok());
-  const costroute::Decision d = (*careless)->route("hello");
+  const costroute::Decision d = (*careless)->route("hello", {.explain = true});
   CHECK(d.model->name == "l");
   CHECK(d.reason.view() == "router:no_policy_decided");
+  // Inside the built-in policies that wrap another, such a verdict is an
+  // abstention too, never an index into the catalog.
+  for (costroute::ModelIndex lie : {costroute::ModelIndex{99}, costroute::ModelIndex{-1}}) {
+    std::vector<costroute::PolicyPtr> wrappers;
+    wrappers.push_back(std::make_unique<costroute::WithinBudget>("w", std::make_unique<Careless>(lie)));
+    wrappers.push_back(std::make_unique<costroute::ShiftTier>("t", costroute::Condition{}, 1, std::make_unique<Careless>(lie)));
+    wrappers.push_back(std::make_unique<costroute::StickySession>("k", std::make_unique<Careless>(lie)));
+    for (costroute::PolicyPtr& wrapper : wrappers) {
+      auto wrapped = costroute::Router::create(two_models(), std::move(wrapper));
+      REQUIRE(wrapped.ok());
+      const costroute::Decision w = (*wrapped)->route(
+          "and shorter?", {.remaining_budget_usd = 0.0, .session_model = "nope", .explain = true});
+      CHECK(w.model->name == "l");
+      CHECK(w.reason.view() == "router:no_policy_decided");
+    }
+  }
 
   // A negative answer length costs nothing rather than less than nothing.
   auto router = costroute::Router::create(two_models(), fixed());

@@ -256,6 +256,18 @@ TEST_CASE("training rejects inconsistent input, naming the field") {
   data.quality_gap.push_back(std::nan(""));
   CHECK(costroute::train(data).status().message() == "quality_gap[9]: not a finite number");
   options = {};
+  options.provenance = {{"data", "x.jsonl"}, {"C", "3"}};
+  CHECK(costroute::train(small_set(), options).status().message() == "provenance: \"C\" is written by the trainer");
+  options = {};
+  for (int f = 0; f < 17; ++f) options.context_fields.push_back("meta.f" + std::to_string(f));
+  CHECK(costroute::train(small_set(), options).status().message() == "context_fields: more than 16");
+  options = {};
+  options.context_fields = {"meta.subset"};
+  data = small_set();
+  data.context.assign(10, {"maths"});
+  data.context[6] = {"\xe9t\xe9"};
+  CHECK(costroute::train(data, options).status().message() == "context[6][0] (meta.subset): not valid UTF-8");
+  options = {};
   options.context_fields = {"meta.subset", "signal.bogus"};
   CHECK(costroute::train(small_set(), options).status().message() ==
         "context_fields[1]: unknown signal feature \"signal.bogus\" (known: signal.task_type, signal.domain, "

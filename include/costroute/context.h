@@ -1,7 +1,10 @@
 // costroute/context.h: what the host knows about a request besides its text.
 //
 // Every field is optional. Views (std::string_view, std::span) are borrowed
-// for the duration of one route() call and never stored.
+// for the duration of one route() call and never stored; the host keeps
+// what they view alive until route() returns. A view of a temporary dies
+// at the end of the statement that makes it:
+//   Context c{.user_tier = std::string("premium")};  // dangles: do not
 //
 // **Example**:
 //

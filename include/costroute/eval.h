@@ -224,7 +224,8 @@ struct FoldScores {
 // calibrated threshold puts its one model. It reads the folds' score
 // distributions, never their labels. Leaves `scores` unchanged and returns
 // false when a fold has fewer than kMinRankedFold members (a quantile grid
-// that coarse would throw the ranking away; leave-one-out has one member).
+// that coarse would throw the ranking away; leave-one-out has one member),
+// or when `fold` does not hold one entry per score.
 inline constexpr size_t kMinRankedFold = 10;
 bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fold, int folds);
 

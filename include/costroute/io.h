@@ -63,8 +63,9 @@ inline constexpr std::string_view kModelFormat = "costroute.model/1";
 [[nodiscard]] std::string model_to_json(const Model& model);
 
 // Writes a model file: to a temporary file beside `path`, then renamed over
-// it, so a reader never sees half a model. Errors: Unavailable with the OS
-// error when the file cannot be written.
+// it, so a reader never sees half a model. Errors: InvalidArgument for
+// "-" or a directory, Unavailable with the OS error when the file cannot
+// be written.
 [[nodiscard]] absl::Status save_model(const Model& model,
                                       const std::string& path);
 

@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "costroute/internal/numeric.h"
+#include "costroute/internal/unicode.h"
 #include "costroute/text.h"
 
 namespace costroute {
@@ -43,6 +44,10 @@ namespace costroute {
 // as {"trainer", "costroute 0.1.0"}, {"data", "train.jsonl"},
 // {"n_examples", "10000"}, {"C", "1"}. Keys are unique and kept in order.
 using Provenance = std::vector<std::pair<std::string, std::string>>;
+
+// Most context features a model may have: the router reads their values
+// into a fixed array, so that routing never allocates.
+inline constexpr size_t kMaxContextFeatures = 16;
 
 // A categorical fact the host knows about a request, learned beside the
 // text: the product feature that sent it, the MMLU subject, the user's
@@ -96,7 +101,9 @@ class Model {
   // Validates and builds a model. `coef` has one weight per vocabulary
   // column. Errors (InvalidArgument) name the field: "coef: expected 5000
   // values, got 12", "coef[3]: not a finite number", "intercept: not a
-  // finite number", "context_features[0].values: not sorted and unique".
+  // finite number", "context_features[0].values: not sorted and unique",
+  // "provenance[0]: not valid UTF-8" (a model file is JSON, so its text
+  // must be UTF-8 to survive a save and a load).
   [[nodiscard]] static absl::StatusOr<Model> create(
       Vectorizer vectorizer, std::vector<double> coef, double intercept,
       Provenance provenance = {}, std::vector<ContextFeature> context_features = {}) {
@@ -114,12 +121,18 @@ class Model {
       return absl::InvalidArgumentError(absl::StrCat("intercept: ", problem));
     }
     for (size_t i = 0; i < provenance.size(); ++i) {
+      if (!internal::valid_utf8(provenance[i].first) || !internal::valid_utf8(provenance[i].second)) {
+        return absl::InvalidArgumentError(absl::StrCat("provenance[", i, "]: not valid UTF-8"));
+      }
       for (size_t j = 0; j < i; ++j) {
         if (provenance[j].first == provenance[i].first) {
           return absl::InvalidArgumentError(
               absl::StrCat("provenance: duplicate key \"", provenance[i].first, "\""));
         }
       }
+    }
+    if (context_features.size() > kMaxContextFeatures) {
+      return absl::InvalidArgumentError(absl::StrCat("context_features: more than ", kMaxContextFeatures));
     }
     for (size_t f = 0; f < context_features.size(); ++f) {
       const ContextFeature& c = context_features[f];
@@ -138,6 +151,10 @@ class Model {
                                                        " values (one per value), got ", c.coef.size()));
       }
       for (size_t i = 0; i < c.values.size(); ++i) {
+        // A model file is JSON: it holds text, not arbitrary bytes.
+        if (!internal::valid_utf8(c.values[i])) {
+          return absl::InvalidArgumentError(absl::StrCat(where, ".values[", i, "]: not valid UTF-8"));
+        }
         if (i > 0 && !(c.values[i - 1] < c.values[i])) {
           return absl::InvalidArgumentError(absl::StrCat(where, ".values: not sorted and unique at [", i, "]"));
         }

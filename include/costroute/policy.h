@@ -136,7 +136,8 @@ class Reason {
     size_ += static_cast<uint8_t>(n);
     return *this;
   }
-  // Appends `value` with two decimals ("0.82").
+  // Appends `value` with two decimals ("0.82"); from 1e9 on in scientific
+  // notation ("1.50e+12").
   Reason& append(double value) {
     // Scores and thresholds are small: print them without std::to_chars,
     // which costs more than the rest of deciding, with the same digits.
@@ -162,9 +163,10 @@ class Reason {
       if (hundredths < 0 || (hundredths == 0 && std::signbit(value))) *--begin = '-';
       return append(std::string_view(begin, static_cast<size_t>(end - begin)));
     }
+    // Fixed notation of a value this large could need 300 digits.
     char digits[32];
     const auto result = std::to_chars(digits, digits + sizeof(digits), value,
-                                      std::chars_format::fixed, 2);
+                                      std::chars_format::scientific, 2);
     return append(std::string_view(digits, static_cast<size_t>(result.ptr - digits)));
   }
   Reason& append(int64_t value) {
@@ -346,10 +348,21 @@ class Policy {
   bool decided(const Request& request, Verdict& verdict, Trace* trace) const {
     verdict.policy = name_;
     if (trace) {
-      trace->push_back({name_, absl::StrCat("decided: ", request.catalog[verdict.model].name, " (",
+      const std::string_view model =
+          in_catalog(request, verdict) ? std::string_view(request.catalog[verdict.model].name) : "no model of the catalog";
+      trace->push_back({name_, absl::StrCat("decided: ", internal::to_absl(model), " (",
                                             internal::to_absl(verdict.reason.view()), ")")});
     }
     return true;
+  }
+  // Asks an inner policy; true if it decided for a model of the catalog. A
+  // host's policy that says it decided without naming one counts as
+  // abstaining, as it does at the top of the tree.
+  static bool ask(const Policy& inner, const Request& request, Verdict& verdict, Trace* trace) {
+    return inner.decide(request, verdict, trace) && in_catalog(request, verdict);
+  }
+  static bool in_catalog(const Request& request, const Verdict& verdict) {
+    return verdict.model >= 0 && static_cast<size_t>(verdict.model) < request.catalog.size();
   }
   // InvalidArgument "NAME: what", for check().
   absl::Status invalid(std::string_view what) const {
@@ -609,7 +622,7 @@ class StickySession final : public Policy {
       : Policy(std::move(name)), inner_(std::move(inner)) {}
 
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
-    const bool decided_inside = inner_->decide(request, verdict, trace);
+    const bool decided_inside = ask(*inner_, request, verdict, trace);
     if (!request.signals.is_follow_up || request.context.session_model.empty()) return decided_inside;
     const ModelIndex current = request.catalog.find(request.context.session_model);
     if (current == kNoModel) return decided_inside;
@@ -639,7 +652,7 @@ class ShiftTier final : public Policy {
       : Policy(std::move(name)), when_(std::move(when)), by_(by), inner_(std::move(inner)) {}
 
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
-    if (!inner_->decide(request, verdict, trace)) return false;
+    if (!ask(*inner_, request, verdict, trace)) return false;
     if (!when_.matches(request)) return true;
     const Catalog& c = request.catalog;
     const int from = c[verdict.model].tier;
@@ -675,7 +688,7 @@ class WithinBudget final : public Policy {
       : Policy(std::move(name)), inner_(std::move(inner)) {}
 
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
-    if (!inner_->decide(request, verdict, trace)) return false;
+    if (!ask(*inner_, request, verdict, trace)) return false;
     const std::optional<double>& budget = request.context.remaining_budget_usd;
     if (!budget || std::isnan(*budget) || request.cost_usd(verdict.model) <= *budget) return true;
     ModelIndex fit = kNoModel;

@@ -78,7 +78,7 @@ struct Decision {
   std::string_view policy = {};  // the policy that decided ("premium_tier", ...)
   Reason reason = {};  // "rule:premium_tier", "classifier:p=0.82>=0.75", ...
   double estimated_cost_usd = 0.0;
-  std::string_view arm = {};  // experiment arm; empty outside experiments
+  std::string_view arm = {};  // experiment arm; empty (experiments are not built yet)
   // What the request needs that no model in the catalog offers: capability
   // bits no model has, and kLongContext when the query is longer than the
   // context window of every model with the rest (it then goes to the one
@@ -100,8 +100,10 @@ struct Decision {
   size_t fallback_count = 0;
 };
 
-// Buffers reused by route(); one per thread. No heap allocation once they
-// have grown to the longest query seen.
+// Buffers reused by route(); one per thread, and one per nesting level if
+// a policy routes from inside route(). No heap allocation once they have
+// grown to the longest query routed and to the longest query the
+// classifier scored (a query a rule decides is not scored).
 struct RouteScratch {
   TextScratch text;
 };
@@ -137,9 +139,22 @@ class Router {
   }
 
   // Routes one request. Never fails: any bytes, invalid UTF-8 included, get
-  // a decision. Thread-safe; uses a scratch owned by the calling thread.
+  // a decision. Thread-safe; uses a scratch owned by the calling thread. A
+  // host policy may route with another router from inside this call (a
+  // shadow or tenant router): the nested call gets a scratch of its own,
+  // allocated for it, so the outer request's text is not overwritten.
   Decision route(std::string_view query, const Context& context = {}) const {
     thread_local RouteScratch scratch;
+    thread_local bool in_use = false;
+    if (in_use) {
+      RouteScratch nested;
+      return route(query, context, nested);
+    }
+    struct Release {
+      bool& flag;
+      ~Release() { flag = false; }
+    } release{in_use};
+    in_use = true;
     return route(query, context, scratch);
   }
 
@@ -213,7 +228,7 @@ class Router {
   }
 
   // Most context features a router's model may have.
-  static constexpr size_t kMaxContextFeatures = 16;
+  static constexpr size_t kMaxContextFeatures = costroute::kMaxContextFeatures;
 
   // A model's context feature from the request: the Context field of that
   // name ("user_tier", "task_type", "domain", "user_id", "session_id"), or

@@ -144,7 +144,8 @@ inline std::string_view signal_feature(const Signals& s, std::string_view field)
 // Estimates the input tokens of a query for cost estimates and context
 // windows. The default is a heuristic (about 4 bytes of ASCII per token,
 // one token per other code point); hosts with their model's tokenizer at
-// hand plug it in here. Implementations must be thread-safe.
+// hand plug it in here. Implementations must be thread-safe; a count
+// below zero is taken as zero.
 class TokenCounter {
  public:
   virtual ~TokenCounter() = default;
@@ -203,7 +204,8 @@ class SignalExtractor {
                   const TextScratch& scratch) const {
     Signals s;
     const internal::TextShape shape = internal::measure_shape(query);
-    s.tokens = counter_ ? counter_->count(query) : shape.estimated_tokens();
+    // A host's counter that answers below zero counts as zero tokens.
+    s.tokens = counter_ ? std::max<int64_t>(0, counter_->count(query)) : shape.estimated_tokens();
     s.words = static_cast<int>(scratch.tokens.size());
     s.has_question = shape.question_marks > 0;
     s.script = static_cast<Script>(shape.dominant_script());

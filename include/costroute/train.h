@@ -89,13 +89,16 @@ struct TrainOptions {
   // largest component at the start.
   double tolerance = 1e-9;
   // Categorical fields learned beside the text (ContextFeature), one-hot
-  // encoded from the values seen in TrainingSet::context.
+  // encoded from the values seen in TrainingSet::context; at most
+  // kMaxContextFeatures, with values in UTF-8.
   std::vector<std::string> context_fields = {};
   // Threads for the solver (and, in cross_validated_scores, for the folds
   // side by side); 0: one per core. The result does not depend on the
   // number of threads.
   int threads = 0;
-  // Extra provenance recorded in the model (the data's name, ...).
+  // Extra provenance recorded in the model (the data's name, ...); not the
+  // keys the trainer writes itself: trainer, n_examples, C, class_weight,
+  // target, solver, context_fields.
   Provenance provenance = {};
 };
 

@@ -56,6 +56,7 @@ std::string cost_quality_svg(const Evaluation& e, const std::string& title) {
   auto x_of = [&](double cost) { return kLeft + plot_w * (e.cost_large > 0 ? cost / e.cost_large : 0.0); };
   auto y_of = [&](double q) { return kTop + plot_h * (1.0 - (q - y_min) / (y_max - y_min)); };
   auto polyline = [&](const std::vector<CurvePoint>& curve, const char* color, double width, const char* dash) {
+    if (curve.empty()) return std::string();  // an evaluation of no examples
     std::string points;
     // At most ~600 vertices: long oracle curves are thinned evenly.
     const size_t step = std::max<size_t>(1, curve.size() / 600);

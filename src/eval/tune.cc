@@ -116,6 +116,7 @@ std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t s
 }
 
 bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fold, int folds) {
+  if (fold.size() != scores.size()) return false;
   std::vector<std::vector<size_t>> members(static_cast<size_t>(std::max(folds, 0)));
   for (size_t i = 0; i < scores.size(); ++i) {
     if (fold[i] >= 0 && fold[i] < folds) members[static_cast<size_t>(fold[i])].push_back(i);

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "costroute/internal/status_macros.h"
+#include "costroute/internal/unicode.h"
 #include "costroute/train.h"
 #include "costroute/version.h"
 #include "model/lbfgs.h"
@@ -87,6 +88,16 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
                                                      "; learning the gap needs values that differ between queries"));
     }
   }
+  for (const auto& [key, value] : options.provenance) {
+    for (const char* written : {"trainer", "n_examples", "C", "class_weight", "target", "solver", "context_fields"}) {
+      if (key == written) {
+        return absl::InvalidArgumentError(absl::StrCat("provenance: \"", key, "\" is written by the trainer"));
+      }
+    }
+  }
+  if (options.context_fields.size() > kMaxContextFeatures) {
+    return absl::InvalidArgumentError(absl::StrCat("context_fields: more than ", kMaxContextFeatures));
+  }
   for (size_t f = 0; f < options.context_fields.size(); ++f) {
     if (absl::Status s = check_context_field(options.context_fields[f]); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("context_fields[", f, "]: ", s.message()));
@@ -102,6 +113,12 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
         return absl::InvalidArgumentError(absl::StrCat("context[", i, "]: expected ",
                                                        options.context_fields.size(), " values, got ",
                                                        data.context[i].size()));
+      }
+      for (size_t f = 0; f < data.context[i].size(); ++f) {
+        if (!internal::valid_utf8(data.context[i][f])) {  // a model file could not hold it
+          return absl::InvalidArgumentError(absl::StrCat("context[", i, "][", f, "] (", options.context_fields[f],
+                                                         "): not valid UTF-8"));
+        }
       }
     }
   }

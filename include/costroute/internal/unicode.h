@@ -17,6 +17,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace costroute::internal {
 
@@ -64,6 +65,15 @@ inline int32_t decode_utf8(const unsigned char* s, size_t n, size_t& i) {
   }
   i += len;
   return cp;
+}
+
+// True if every byte of `text` belongs to a well-formed UTF-8 sequence.
+inline bool valid_utf8(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    if (decode_utf8(s, text.size(), i) == kInvalidUtf8) return false;
+  }
+  return true;
 }
 
 // Writes the UTF-8 encoding of a valid code point at `out` (room for 4
