@@ -4,6 +4,7 @@
 #ifndef COSTROUTE_INTERNAL_TEXT_SHAPE_H_
 #define COSTROUTE_INTERNAL_TEXT_SHAPE_H_
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -96,7 +97,10 @@ inline size_t next_non_ascii(const unsigned char* s, size_t n, size_t from) {
 inline TextShape measure_shape(std::string_view text) {
   TextShape t;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const size_t n = text.size();
+  // The counts are 32-bit: a text past 4 GiB is measured on its first
+  // 4 GiB, which already estimate about a billion tokens, beyond any
+  // context window.
+  const size_t n = std::min<size_t>(text.size(), UINT32_MAX);
   size_t i = 0;
   uint32_t high_bytes = 0;  // bytes >= 0x80
   int backticks = 0;        // nonzero if any '`'
