@@ -340,6 +340,14 @@ class Policy {
 
   const std::string& name() const { return name_; }
 
+  // Asks `policy`; true if it decided for a model of the catalog. A host's
+  // policy that says it decided without naming one counts as abstaining:
+  // the router and the built-in policies that wrap another ask this way,
+  // and so should a host's policy that wraps another.
+  static bool ask(const Policy& policy, const Request& request, Verdict& verdict, Trace* trace) {
+    return policy.decide(request, verdict, trace) && in_catalog(request, verdict);
+  }
+
  protected:
   explicit Policy(std::string name) : name_(std::move(name)) {}
 
@@ -354,12 +362,6 @@ class Policy {
                                             internal::to_absl(verdict.reason.view()), ")")});
     }
     return true;
-  }
-  // Asks an inner policy; true if it decided for a model of the catalog. A
-  // host's policy that says it decided without naming one counts as
-  // abstaining, as it does at the top of the tree.
-  static bool ask(const Policy& inner, const Request& request, Verdict& verdict, Trace* trace) {
-    return inner.decide(request, verdict, trace) && in_catalog(request, verdict);
   }
   static bool in_catalog(const Request& request, const Verdict& verdict) {
     return verdict.model >= 0 && static_cast<size_t>(verdict.model) < request.catalog.size();

@@ -127,10 +127,6 @@ class Router {
         return absl::InvalidArgumentError("complexity: every weight must be in [0, 1]");
       }
     }
-    if (model && model->context_features().size() > kMaxContextFeatures) {
-      return absl::InvalidArgumentError(absl::StrCat("model: more than ", kMaxContextFeatures,
-                                                     " context features"));
-    }
     if (options.default_output_tokens < 0) {
       return absl::InvalidArgumentError("default_output_tokens: must be >= 0");
     }
@@ -176,9 +172,7 @@ class Router {
                           options_.utc_offset_minutes, -1, model_ ? &scorer : nullptr};
     if (options_.always_score) request.p_small_ok();
     Verdict verdict;
-    const bool decided = policy_->decide(request, verdict, context.explain ? &d.trace : nullptr);
-    // A host's own policy may say it decided without naming a model of the catalog.
-    if (!decided || verdict.model < 0 || static_cast<size_t>(verdict.model) >= catalog_.size()) {
+    if (!Policy::ask(*policy_, request, verdict, context.explain ? &d.trace : nullptr)) {
       // Nothing decided: quality first.
       verdict.model = catalog_.strongest();
       verdict.policy = "router";
