@@ -230,15 +230,39 @@ grep -q '"target": *"quality_gap"' "$dir/gap.json" || fail "the model does not r
 "$costroute" eval --cv 4 --data "$dir/routing.jsonl" --max-features 50 --learn quality-gap >"$dir/eval_gap" 2>"$dir/err" ||
   fail "eval --cv --learn quality-gap exited $?: $(cat "$dir/err")"
 grep -q "^router" "$dir/eval_gap" || fail "eval --cv --learn quality-gap printed no table: $(cat "$dir/eval_gap")"
-expect_error 1 "costroute train: --learn: expected label or quality-gap" \
-  "$costroute" train --data "$dir/routing.jsonl" --out "$dir/x.json" --learn gap
-expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap learns the gap between the models' scores)" \
+for learn in gap quality_gap cheap; do
+  expect_error 1 "costroute train: --learn: expected label, quality-gap or cheap-quality" \
+    "$costroute" train --data "$dir/routing.jsonl" --out "$dir/x.json" --learn $learn
+done
+expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap and cheap-quality learn from the models' scores)" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --learn quality-gap
+expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap and cheap-quality learn from the models' scores)" \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --learn cheap-quality
+# --learn cheap-quality learns the mean score of every model but the strong
+# one: a third model scored 0 or 1 beside a small one scored 1 teaches the
+# same as the small one scored 0.5 or 1 alone.
+for i in $(seq 1 12); do
+  echo "{\"query\":\"summarise note $i\",\"label_small_ok\":1,\"quality\":{\"s\":1,\"l\":1,\"x\":1},\"meta\":{\"small\":\"s\",\"large\":\"l\"}}"
+  echo "{\"query\":\"derive result $i\",\"label_small_ok\":0,\"quality\":{\"x\":0,\"s\":1,\"l\":1},\"meta\":{\"small\":\"s\",\"large\":\"l\"}}"
+  echo "{\"query\":\"explain topic $i\",\"label_small_ok\":1,\"quality\":{\"s\":0,\"l\":1,\"x\":1},\"meta\":{\"small\":\"s\",\"large\":\"l\"}}"
+done >"$dir/three.jsonl"
+sed -e 's/"s":1,"l":1,"x":1/"s":1,"l":1/' -e 's/"x":0,"s":1,"l":1/"s":0.5,"l":1/' -e 's/"s":0,"l":1,"x":1/"s":0.5,"l":1/' \
+  "$dir/three.jsonl" >"$dir/two.jsonl"
+for f in three two; do
+  "$costroute" train --data "$dir/$f.jsonl" --out "$dir/cheap_$f.json" --learn cheap-quality >/dev/null 2>"$dir/err" ||
+    fail "train --learn cheap-quality on $f models exited $?: $(cat "$dir/err")"
+  "$costroute" score --model "$dir/cheap_$f.json" --data "$dir/three.jsonl" >"$dir/cheap_$f.scores" || fail "score $f"
+done
+grep -q '"target": *"cheap_quality"' "$dir/cheap_three.json" || fail "the model does not record its target: $(cat "$dir/cheap_three.json")"
+cmp -s "$dir/cheap_three.scores" "$dir/cheap_two.scores" || fail "cheap-quality: a third model's scores were not averaged in"
+"$costroute" train --data "$dir/three.jsonl" --out "$dir/label3.json" >/dev/null 2>&1 || fail "train on three models"
+"$costroute" score --model "$dir/label3.json" --data "$dir/three.jsonl" >"$dir/label3.scores" || fail "score label3"
+cmp -s "$dir/cheap_three.scores" "$dir/label3.scores" && fail "cheap-quality learned the same as the label"
 for command in eval calibrate; do
-  expect_error 1 "costroute $command: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap learns the gap between the models' scores)" \
+  expect_error 1 "costroute $command: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap and cheap-quality learn from the models' scores)" \
     "$costroute" $command --cv 4 --data "$dir/train.jsonl" --cost-small 0.1 --cost-large 1 --learn quality-gap
   # The flag is checked before the data is read.
-  expect_error 1 "costroute $command: --learn: expected label or quality-gap" \
+  expect_error 1 "costroute $command: --learn: expected label, quality-gap or cheap-quality" \
     "$costroute" $command --cv 4 --data "$dir/train.jsonl" --learn gap
 done
 # eval says whether the router beats random beyond the data's noise.

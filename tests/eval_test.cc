@@ -445,6 +445,55 @@ TEST_CASE("tune learns the quality gap when it ranks the prompts better than the
   CHECK(costroute::describe(tuned->best).find(" target=quality-gap") != std::string::npos);
 }
 
+TEST_CASE("tune learns the cheaper models' quality when it ranks the prompts better") {
+  // Forty kinds of prompt, each of its own difficulty; a judge grades each
+  // answer 1-10 with much noise. Per prompt the small model's grade
+  // against the strong one's is mostly noise, while the mean grade of the
+  // small model and seven more models measures the kind's difficulty well.
+  TuneData d = tune_data(400, 11, [](uint64_t, const std::string&) { return true; });
+  uint64_t state = 99;
+  auto uniform = [&state] {  // xorshift64, in [0, 1)
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<double>(state >> 11) / 9007199254740992.0;
+  };
+  auto grade = [&uniform](double mean) { return std::clamp(std::round(mean + 6.0 * (uniform() - 0.5)), 1.0, 10.0); };
+  std::vector<double> difficulty(40);
+  for (double& x : difficulty) x = uniform();
+  for (size_t i = 0; i < d.outcomes.size(); ++i) {
+    const size_t kind = i % difficulty.size();
+    const double small = grade(10.0 - 8.0 * difficulty[kind]), large = grade(9.0 - 2.0 * difficulty[kind]);
+    double others = small;
+    for (int m = 0; m < 7; ++m) others += grade(10.0 - 8.0 * difficulty[kind]);
+    d.set.context[i] = {absl::StrCat("k", kind)};
+    d.set.labels[i] = small >= large ? 1 : 0;
+    d.set.quality_gap.push_back(small - large);
+    d.set.cheap_quality.push_back(others / 8.0);
+    d.outcomes[i].quality_small = small;
+    d.outcomes[i].quality_large = large;
+  }
+  const costroute::TuneOptions options{.context_fields = {"kind"}, .passes = 1};
+  auto tried = [](const costroute::TuneResult& r) {
+    return std::any_of(r.trials.begin(), r.trials.end(), [](const costroute::TuneTrial& t) {
+      return t.options.target == costroute::TrainTarget::kCheapQuality;
+    });
+  };
+  const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, options);
+  REQUIRE(tuned.ok());
+  CHECK(tuned->best.target == costroute::TrainTarget::kCheapQuality);
+  CHECK(costroute::describe(tuned->best).find(" target=cheap-quality") != std::string::npos);
+  // Without the values, or with the same value for all, it is not tried.
+  d.set.cheap_quality.clear();
+  const absl::StatusOr<costroute::TuneResult> without = costroute::tune(d.set, d.outcomes, {}, options);
+  REQUIRE(without.ok());
+  CHECK_FALSE(tried(*without));
+  d.set.cheap_quality.assign(d.set.queries.size(), 5.0);
+  const absl::StatusOr<costroute::TuneResult> constant = costroute::tune(d.set, d.outcomes, {}, options);
+  REQUIRE(constant.ok());
+  CHECK_FALSE(tried(*constant));
+}
+
 TEST_CASE("tune does not search the gap where a fold's training part has a single gap") {
   // The labels come from elsewhere (as --label does); the gap is 0 but on
   // one prompt, so the training part of the fold holding it has one value

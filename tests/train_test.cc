@@ -1,6 +1,7 @@
 #include "costroute/train.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -199,12 +200,44 @@ TEST_CASE("learning the quality gap learns (1 + gap / largest |gap|) / 2 as a so
   }
 }
 
-TEST_CASE("the quality gap is ignored unless it is the target") {
+TEST_CASE("learning the cheaper models' quality learns (q - lo) / (hi - lo) as a soft label") {
+  costroute::TrainingSet data = small_set();
+  // Mean scores on a 1-10 scale, from 2 to 10.
+  data.cheap_quality = {10, 6, 2, 4, 9, 8, 3, 5, 7, 2};
+  costroute::TrainOptions options;
+  options.target = costroute::TrainTarget::kCheapQuality;
+  options.tolerance = 1e-10;
+  std::vector<double> soft;
+  for (double q : data.cheap_quality) soft.push_back((q - 2.0) / 8.0);
+  const std::vector<double> ones(data.queries.size(), 1.0);
+  for (bool with_gap : {false, true}) {
+    // The gap, when given too, is not what this target learns.
+    if (with_gap) data.quality_gap = {0, 2, -4, -1, 4, 0, -3, -2, 1, 3};
+    auto result = costroute::train(data, options);
+    REQUIRE(result.ok());
+    CHECK(max_gradient(result->model, data, 1.0, ones, soft) < 1e-8);
+    CHECK(max_gradient(result->model, data, 1.0, ones) > 1e-3);  // not the labels' optimum
+    bool recorded = false;
+    for (const auto& [key, value] : result->model.provenance()) recorded = recorded || (key == "target" && value == "cheap_quality");
+    CHECK(recorded);
+  }
+  // A shift and a scale of the scores teach the same.
+  auto a = costroute::train(data, options);
+  for (double& q : data.cheap_quality) q = 100.0 - 3.0 * q;
+  for (double& y : soft) y = 1.0 - y;
+  auto b = costroute::train(data, options);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(max_gradient(b->model, data, 1.0, ones, soft) < 1e-8);
+}
+
+TEST_CASE("the soft targets are ignored unless they are the target") {
   costroute::TrainingSet data = small_set();
   costroute::TrainOptions options;
   options.balanced_class_weight = true;
   auto a = costroute::train(data, options);
   data.quality_gap = {0, 0, -1, -1, 1, 0, -1, -1, 0, 0};  // ignored: the target is the label
+  data.cheap_quality = {1, 1, 0, 0, 1, 1, 0, 0.5, 1, 0};
   auto b = costroute::train(data, options);
   REQUIRE(a.ok());
   REQUIRE(b.ok());
@@ -246,7 +279,7 @@ TEST_CASE("training rejects inconsistent input, naming the field") {
   data.quality_gap.assign(10, -1.0);
   CHECK_FALSE(costroute::quality_gaps_differ(data.quality_gap));
   CHECK(costroute::train(data, options).status().message() ==
-        "quality_gap: every value is -1; learning the gap needs values that differ between queries");
+        "quality_gap: every value is -1; learning the quality gap needs values that differ between queries");
   data.quality_gap[9] = 0.0;
   CHECK(costroute::quality_gaps_differ(data.quality_gap));
   data.quality_gap[9] = -1.0;
@@ -255,6 +288,26 @@ TEST_CASE("training rejects inconsistent input, naming the field") {
         "quality_gap: expected 10 values (one per query) or none, got 9");
   data.quality_gap.push_back(std::nan(""));
   CHECK(costroute::train(data).status().message() == "quality_gap[9]: not a finite number");
+  options = {};
+  options.target = costroute::TrainTarget::kCheapQuality;
+  data = small_set();
+  CHECK(costroute::train(data, options).status().message() ==
+        "cheap_quality: learning the cheaper models' quality needs one value per query (10), got none");
+  data.cheap_quality.assign(10, 7.0);
+  CHECK(costroute::train(data, options).status().message() ==
+        "cheap_quality: every value is 7; learning the cheaper models' quality needs values that differ between "
+        "queries");
+  data.cheap_quality[2] = std::numeric_limits<double>::infinity();
+  CHECK(costroute::train(data).status().message() == "cheap_quality[2]: not a finite number");
+  data.cheap_quality.resize(3);
+  CHECK(costroute::train(data).status().message() == "cheap_quality: expected 10 values (one per query) or none, got 3");
+  // The largest finite scores: the soft labels stay within [0, 1].
+  data = small_set();
+  data.cheap_quality.assign(10, -std::numeric_limits<double>::max());
+  data.cheap_quality[0] = std::numeric_limits<double>::max();
+  auto extreme = costroute::train(data, options);
+  REQUIRE(extreme.ok());
+  CHECK(std::isfinite(extreme->model.intercept()));
   options = {};
   options.provenance = {{"data", "x.jsonl"}, {"C", "3"}};
   CHECK(costroute::train(small_set(), options).status().message() == "provenance: \"C\" is written by the trainer");

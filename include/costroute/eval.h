@@ -283,10 +283,10 @@ struct TuneResult {
 // time, starting from `base`, for options.passes passes: context
 // fields, C, one of four recipes (words; character n-grams within words;
 // those with sublinear tf and balanced classes; words with sublinear tf
-// and 20,000 features), the target (TrainTarget, when `data` has quality
-// gaps that differ), n-gram range, vocabulary size, sublinear tf,
-// balanced class weights. The best recipe is kept, and the better target
-// if it is no worse by the other measure too (savings when comparing by
+// and 20,000 features), the target (TrainTarget: the label, and the soft
+// targets whose values in `data` differ), n-gram range, vocabulary size,
+// sublinear tf, balanced class weights. The best recipe is kept, and the
+// best target if it is no worse by the other measure too (savings when comparing by
 // APGR, and the reverse); any other change only when it is better beyond
 // the noise (TuneOptions::margin). When the strong model is not better on average in
 // `outcomes`, APGR is undefined and the search stops at its start: `base`
@@ -297,7 +297,8 @@ struct TuneResult {
                                               const TrainOptions& base, const TuneOptions& options);
 
 // "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=meta.subset",
-// then the target if it is the quality gap ("target=quality-gap") and any
+// then the target if it is not the label ("target=quality-gap",
+// "target=cheap-quality") and any
 // other vectorizer setting that differs from its default ("binary=1
 // min_df=2", "max_df=0.9"): two different settings never read the same.
 std::string describe(const TrainOptions& options);

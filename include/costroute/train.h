@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -56,6 +57,11 @@ struct TrainingSet {
   // (any scale, the same for every query), which TrainTarget::kQualityGap
   // learns.
   std::vector<double> quality_gap = {};
+  // Empty, or per query the mean quality of the models other than the
+  // strong one (the small model's alone when only the two were scored; any
+  // scale, the same for every query), which TrainTarget::kCheapQuality
+  // learns.
+  std::vector<double> cheap_quality = {};
 };
 
 // What the logistic regression learns to predict.
@@ -73,15 +79,39 @@ enum class TrainTarget {
   // the label, on MMLU worse (docs/evaluation.md). Its scores are on
   // another scale than a label model's: calibrate the threshold anew.
   kQualityGap,
+  // How well the cheaper models do, as a soft label in [0, 1]: (q - lo) /
+  // (hi - lo), with q the query's TrainingSet::cheap_quality and lo and hi
+  // its least and largest values in the training data. It measures how
+  // hard a prompt is rather than which model wins it: on graded scores
+  // (a judge's 1-10) the difference of two noisy scores is noisier than
+  // their level, and the mean of several cheaper models' scores is
+  // steadier than one. On Arena (five models, judged 1-10) it routes
+  // better than the label or the gap; on 0/1 scores (MMLU, GSM8K) worse,
+  // as it ignores whether the strong model fails too (docs/evaluation.md).
+  // Its scores are on another scale than a label model's: calibrate the
+  // threshold anew.
+  kCheapQuality,
 };
+
+// The target's name in a model's provenance: "label", "quality_gap" or
+// "cheap_quality" (on the command line, with "-" for "_").
+inline std::string_view name_of(TrainTarget t) {
+  return t == TrainTarget::kLabel ? "label" : t == TrainTarget::kQualityGap ? "quality_gap" : "cheap_quality";
+}
+inline bool parse_target(std::string_view name, TrainTarget& out) {
+  for (TrainTarget t : {TrainTarget::kLabel, TrainTarget::kQualityGap, TrainTarget::kCheapQuality}) {
+    if (name_of(t) == name) return out = t, true;
+  }
+  return false;
+}
 
 struct TrainOptions {
   VectorizerOptions vectorizer = {};
   // Inverse regularisation strength, as scikit-learn's C.
   double C = 1.0;
   // Weight each class by n / (2 * n_class), as class_weight="balanced".
-  // With a soft label y (kQualityGap), an example counts y times in class 1
-  // and 1 - y times in class 0.
+  // With a soft label y (kQualityGap, kCheapQuality), an example counts y
+  // times in class 1 and 1 - y times in class 0.
   bool balanced_class_weight = false;
   TrainTarget target = TrainTarget::kLabel;
   int max_iterations = 2000;
@@ -133,14 +163,16 @@ struct TrainResult {
 
 // fit_vectorizer, then fit_classifier. InvalidArgument for inconsistent
 // input ("labels: expected 100 values, got 99"), a single class, a negative
-// weight, C <= 0, or TrainTarget::kQualityGap without a gap per query (or
-// with the same gap for all). A solver that stops before convergence is not
-// an error: check report.converged.
+// weight, C <= 0, or a soft target (TrainTarget::kQualityGap,
+// kCheapQuality) without its value per query, or with the same value for
+// all. A solver that stops before convergence is not an error: check
+// report.converged.
 [[nodiscard]] absl::StatusOr<TrainResult> train(const TrainingSet& data,
                                                 const TrainOptions& options = {});
 
-// Whether `gaps` (TrainingSet::quality_gap) holds two values that differ:
-// what TrainTarget::kQualityGap needs to learn something.
+// Whether `gaps` (TrainingSet::quality_gap, or ::cheap_quality) holds two
+// values that differ: what TrainTarget::kQualityGap (kCheapQuality) needs
+// to learn something.
 [[nodiscard]] bool quality_gaps_differ(std::span<const double> gaps);
 
 // The checks train() makes of its input, without training. When a fold

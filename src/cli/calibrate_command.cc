@@ -91,7 +91,7 @@ TrainOptions trained_as(const Model& model, const TrainOptions& otherwise) {
     double c = 0;
     if (key == "C" && absl::SimpleAtod(value, &c)) o.C = c;
     if (key == "class_weight") o.balanced_class_weight = value == "balanced";
-    if (key == "target") o.target = value == "quality_gap" ? TrainTarget::kQualityGap : TrainTarget::kLabel;
+    if (key == "target") (void)parse_target(value, o.target);
   }
   return o;
 }

@@ -80,10 +80,11 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
     o.balanced_class_weight = *cw == "balanced";
   }
   if (auto learn = flags.get("learn")) {
-    if (*learn != "label" && *learn != "quality-gap") {
-      return absl::InvalidArgumentError("--learn: expected label or quality-gap");
+    std::string name = *learn;
+    std::replace(name.begin(), name.end(), '-', '_');
+    if (learn->find('_') != std::string::npos || !parse_target(name, o.target)) {
+      return absl::InvalidArgumentError("--learn: expected label, quality-gap or cheap-quality");
     }
-    o.target = *learn == "quality-gap" ? TrainTarget::kQualityGap : TrainTarget::kLabel;
   }
   return o;
 }
@@ -105,7 +106,7 @@ absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes,
   r.context_fields_from_flag = !r.context_fields.empty();
   r.weight_field = flags.get("weight-field");
   r.need_outcomes = need_outcomes;
-  r.need_quality = training.target == TrainTarget::kQualityGap;
+  r.need_quality = training.target != TrainTarget::kLabel;
   for (auto [flag, into] : {std::pair{"cost-small", &r.cost_small}, std::pair{"cost-large", &r.cost_large}}) {
     if (!flags.has(flag)) continue;
     COSTROUTE_ASSIGN_OR_RETURN(double c, flags.number(flag, 0.0));
@@ -144,17 +145,22 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
       const bool has_quality = in.has_field("quality");
       r.has_quality = has_quality;
       if (!has_quality && options.need_quality) {
-        return in.error("missing field \"quality\" (--learn quality-gap learns the gap between the models' scores)");
+        return in.error("missing field \"quality\" (--learn quality-gap and cheap-quality learn from the models' scores)");
       }
       if (has_quality) {
         COSTROUTE_ASSIGN_OR_RETURN(std::string_view small, in.string_field("meta.small"));
         COSTROUTE_ASSIGN_OR_RETURN(std::string_view large, in.string_field("meta.large"));
         COSTROUTE_ASSIGN_OR_RETURN(auto quality, quality_map(in));
         bool found_small = false, found_large = false;
+        double others = 0.0;
+        size_t count = 0;
         for (const auto& [model, q] : quality) {
           if (model == small) r.quality_small = q, found_small = true;
           if (model == large) r.quality_large = q, found_large = true;
+          if (model != large) others += q, ++count;
         }
+        // Each score is within 1e12 (quality_map): the sum stays finite.
+        r.quality_cheap = count > 0 ? others / static_cast<double>(count) : r.quality_small;
         if (!found_small || !found_large) {
           return in.error(absl::StrCat("field \"quality\": no score for ",
                                        internal::to_absl(found_small ? large : small),
@@ -225,6 +231,7 @@ TrainingSet training_set(const std::vector<LabelledRecord>& records) {
     data.labels.push_back(records[i].label);
     if (weighted) data.weights.push_back(records[i].weight);
     if (gaps) data.quality_gap.push_back(records[i].quality_small - records[i].quality_large);
+    if (gaps) data.cheap_quality.push_back(records[i].quality_cheap);
     if (!records[i].context.empty()) data.context.push_back(records[i].context);
   }
   return data;

@@ -53,6 +53,7 @@ struct LabelledRecord {
   double weight = 1.0;
   double quality_small = 0.0;
   double quality_large = 0.0;
+  double quality_cheap = 0.0;  // the mean quality of the models other than the strong one
   double cost_small = 0.0;
   double cost_large = 1.0;
   std::vector<std::string> context;  // values of ReadOptions::context_fields ("" if absent)
@@ -63,7 +64,7 @@ struct ReadOptions {
   std::optional<std::string> label_field;   // else label_small_ok, label, or the qualities
   std::optional<std::string> weight_field;  // per-record weight
   bool need_outcomes = false;               // qualities and costs are required
-  bool need_quality = false;                // a "quality" map is required (to learn the quality gap)
+  bool need_quality = false;                // a "quality" map is required (to learn from the scores)
   std::optional<double> cost_small;         // when records have no cost_small
   std::optional<double> cost_large;         // when records have no cost_large
   std::vector<std::string> context_fields;  // dotted paths of categorical fields

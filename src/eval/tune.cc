@@ -30,6 +30,7 @@ TrainingSet subset(const TrainingSet& data, const std::vector<size_t>& rows, con
     out.labels.push_back(data.labels[i]);
     if (!data.weights.empty()) out.weights.push_back(data.weights[i]);
     if (!data.quality_gap.empty()) out.quality_gap.push_back(data.quality_gap[i]);
+    if (!data.cheap_quality.empty()) out.cheap_quality.push_back(data.cheap_quality[i]);
     if (!keep.empty()) {
       std::vector<std::string> values;
       for (size_t k : keep) values.push_back(data.context[i][k]);
@@ -70,7 +71,8 @@ double objective_difference_error(std::span<const Outcome> a, const internal::Ra
   return std::sqrt(std::max(0.0, (sum_squares - resamples * mean * mean) / (resamples - 1)));
 }
 
-// The shape subset() relies on: one label (and weight and gap, if any) per query,
+// The shape subset() relies on: one label (and weight, gap and cheaper
+// models' quality, if any) per query,
 // and with context fields, a row of at least `fields` values per query.
 absl::Status check_shape(const TrainingSet& data, size_t fields) {
   const size_t n = data.queries.size();
@@ -80,6 +82,9 @@ absl::Status check_shape(const TrainingSet& data, size_t fields) {
   }
   if (!data.quality_gap.empty() && data.quality_gap.size() != n) {
     return absl::InvalidArgumentError("quality_gap: expected one per query, or none");
+  }
+  if (!data.cheap_quality.empty() && data.cheap_quality.size() != n) {
+    return absl::InvalidArgumentError("cheap_quality: expected one per query, or none");
   }
   if (fields > 0) {
     if (data.context.size() != n) {
@@ -217,6 +222,7 @@ std::string describe(const TrainOptions& o) {
   // differently never read the same.
   const VectorizerOptions defaults;
   if (o.target == TrainTarget::kQualityGap) absl::StrAppend(&out, " target=quality-gap");
+  if (o.target == TrainTarget::kCheapQuality) absl::StrAppend(&out, " target=cheap-quality");
   if (v.lowercase != defaults.lowercase) absl::StrAppend(&out, " lowercase=0");
   if (v.binary != defaults.binary) absl::StrAppend(&out, " binary=1");
   if (v.norm != defaults.norm) absl::StrAppend(&out, " norm=", v.norm == Norm::kL1 ? "l1" : "none");
@@ -320,19 +326,25 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     return options.objective == TuneObjective::kApgr ? candidate.savings >= current.savings
                                                      : candidate.apgr >= current.apgr;
   };
-  // The target is searched only where the gap can be learned: in the
+  // A soft target is searched only where it can be learned: in the
   // training part of every fold (cross_validated_scores' folds), or the
   // trial would fail. The label may come from elsewhere than the
   // qualities, so two labels do not imply two gaps.
-  bool gaps_differ = !data.quality_gap.empty();
   const std::vector<int> fold = assign_folds(data.labels, options.folds, options.seed);
-  for (int f = 0; gaps_differ && f < options.folds; ++f) {
-    std::vector<double> part;
-    for (size_t i = 0; i < fold.size(); ++i) {
-      if (fold[i] != f) part.push_back(data.quality_gap[i]);
+  auto learnable = [&](const std::vector<double>& values) {
+    bool differ = !values.empty();
+    for (int f = 0; differ && f < options.folds; ++f) {
+      std::vector<double> part;
+      for (size_t i = 0; i < fold.size(); ++i) {
+        if (fold[i] != f) part.push_back(values[i]);
+      }
+      differ = quality_gaps_differ(part);
     }
-    gaps_differ = quality_gaps_differ(part);
-  }
+    return differ;
+  };
+  std::vector<TrainTarget> targets = {TrainTarget::kLabel};
+  if (learnable(data.quality_gap)) targets.push_back(TrainTarget::kQualityGap);
+  if (learnable(data.cheap_quality)) targets.push_back(TrainTarget::kCheapQuality);
   for (int pass = 0; pass < options.passes; ++pass) {
     const TrainOptions at_start = best.trial.options;
     std::vector<Dimension> dimensions;
@@ -398,21 +410,20 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     for (int size : {2000, 5000, 20000, 0}) sizes.push_back([size](TrainOptions& o) { o.vectorizer.max_features = size; });
     dimensions.push_back({c_values, options.margin});
     dimensions.push_back({recipes, 0.0});
-    // What to learn: the label, or the quality gap where the data gives
-    // one. Two targets fixed in advance, so the better is kept, as among
-    // the recipes: on GSM8K the gap gains about four points of savings
-    // with any features, yet its APGR beats the label's by only 0.9 to 2.7
-    // standard errors on the whole set, short of the margin. It must also
-    // save no less at the drop: on MMLU the two targets' APGRs are within
-    // 0.003 of each other, while the label saves two points more at 3%,
-    // and by APGR alone nested CV lost 0.2 and 1.6 points there at seeds
-    // 1 and 2 (docs/experiments.md).
-    if (gaps_differ) {
-      dimensions.push_back({{[](TrainOptions& o) {
-                              o.target = o.target == TrainTarget::kLabel ? TrainTarget::kQualityGap
-                                                                         : TrainTarget::kLabel;
-                            }},
-                            0.0, /*no_worse_by_other=*/true});
+    // What to learn: the label, the quality gap or the cheaper models'
+    // quality, where the data gives them. Three targets fixed in advance,
+    // so the best is kept, as among the recipes: on GSM8K the gap gains
+    // about four points of savings with any features, yet its APGR beats
+    // the label's by only 0.9 to 2.7 standard errors on the whole set,
+    // short of the margin. It must also save no less at the drop: on MMLU
+    // the label's and the gap's APGRs are within 0.003 of each other,
+    // while the label saves two points more at 3%, and by APGR alone
+    // nested CV lost 0.2 and 1.6 points there at seeds 1 and 2
+    // (docs/experiments.md).
+    if (targets.size() > 1) {
+      std::vector<Change> learn;
+      for (TrainTarget t : targets) learn.push_back([t](TrainOptions& o) { o.target = t; });
+      dimensions.push_back({learn, 0.0, /*no_worse_by_other=*/true});
     }
     dimensions.push_back({ngrams, options.margin});
     dimensions.push_back({sizes, options.margin});

@@ -68,24 +68,34 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
                                                      " all have weight 0; training needs weight on both labels"));
     }
   }
-  if (!data.quality_gap.empty() && data.quality_gap.size() != n) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "quality_gap: expected ", n, " values (one per query) or none, got ", data.quality_gap.size()));
-  }
-  for (size_t i = 0; i < data.quality_gap.size(); ++i) {
-    if (!std::isfinite(data.quality_gap[i])) {
-      return absl::InvalidArgumentError(absl::StrCat("quality_gap[", i, "]: not a finite number"));
+  // The soft targets: each optional, one finite value per query, and the
+  // target's values must differ (equal values are one soft label for all).
+  struct SoftTarget {
+    const char* field;
+    const std::vector<double>& values;
+    TrainTarget target;
+    const char* learning;
+  };
+  for (const SoftTarget& t : {SoftTarget{"quality_gap", data.quality_gap, TrainTarget::kQualityGap, "the quality gap"},
+                              SoftTarget{"cheap_quality", data.cheap_quality, TrainTarget::kCheapQuality,
+                                         "the cheaper models' quality"}}) {
+    if (!t.values.empty() && t.values.size() != n) {
+      return absl::InvalidArgumentError(absl::StrCat(t.field, ": expected ", n, " values (one per query) or none, got ",
+                                                     t.values.size()));
     }
-  }
-  if (options.target == TrainTarget::kQualityGap) {
-    if (data.quality_gap.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "quality_gap: learning the quality gap needs one value per query (", n, "), got none"));
+    for (size_t i = 0; i < t.values.size(); ++i) {
+      if (!std::isfinite(t.values[i])) {
+        return absl::InvalidArgumentError(absl::StrCat(t.field, "[", i, "]: not a finite number"));
+      }
     }
-    // Equal gaps are one soft label for all (0.5 when 0, else 0 or 1).
-    if (!quality_gaps_differ(data.quality_gap)) {
-      return absl::InvalidArgumentError(absl::StrCat("quality_gap: every value is ", data.quality_gap.front(),
-                                                     "; learning the gap needs values that differ between queries"));
+    if (options.target != t.target) continue;
+    if (t.values.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(t.field, ": learning ", t.learning, " needs one value per query (", n, "), got none"));
+    }
+    if (!quality_gaps_differ(t.values)) {
+      return absl::InvalidArgumentError(absl::StrCat(t.field, ": every value is ", t.values.front(), "; learning ",
+                                                     t.learning, " needs values that differ between queries"));
     }
   }
   for (const auto& [key, value] : options.provenance) {
@@ -293,6 +303,11 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
     double largest = 0.0;
     for (double g : data.quality_gap) largest = std::max(largest, std::fabs(g));
     for (size_t i = 0; i < n; ++i) y[i] = std::clamp(0.5 + 0.5 * (data.quality_gap[i] / largest), 0.0, 1.0);
+  } else if (options.target == TrainTarget::kCheapQuality) {
+    const auto [lo, hi] = std::minmax_element(data.cheap_quality.begin(), data.cheap_quality.end());
+    // Halved before the difference, so that it stays finite for any finite values.
+    const double half_range = *hi / 2 - *lo / 2;
+    for (size_t i = 0; i < n; ++i) y[i] = std::clamp((data.cheap_quality[i] / 2 - *lo / 2) / half_range, 0.0, 1.0);
   } else {
     for (size_t i = 0; i < n; ++i) y[i] = data.labels[i];
   }
@@ -340,7 +355,7 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
       {"n_examples", absl::StrCat(n)},
       {"C", absl::StrCat(options.C)},
       {"class_weight", options.balanced_class_weight ? "balanced" : "none"},
-      {"target", options.target == TrainTarget::kQualityGap ? "quality_gap" : "label"},
+      {"target", std::string(name_of(options.target))},
       {"solver", absl::StrCat("lbfgs, ", solved.iterations, " iterations, ",
                               solved.converged ? "converged" : "NOT converged")},
   };
