@@ -322,6 +322,11 @@ cat >"$dir/tiers.config.json" <<'JSON'
 JSON
 "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/tiers.jsonl" --costs small=1,large=10 --json \
   >"$dir/tiers.out" 2>"$dir/err" || fail "eval --config exited $?: $(cat "$dir/err")"
+# A --model that no policy of the config asks is said to be unused.
+"$costroute" route --config "$dir/tiers.config.json" --model "$dir/m.json" --data "$dir/tiers.jsonl" >/dev/null \
+  2>"$dir/err" || fail "route --model with a config without a classifier exited $?: $(cat "$dir/err")"
+[ "$(cat "$dir/err")" = "costroute route: warning: --model was not used: no policy of the config asked for the classifier's score on these 2 requests" ] ||
+  fail "route --model unused: $(cat "$dir/err")"
 # bench --config: the classifier runs only for the request no rule decides
 cat >"$dir/scored.config.json" <<'JSON'
 {"format": "costroute.config/1",
@@ -333,6 +338,9 @@ cat >"$dir/scored.config.json" <<'JSON'
 JSON
 "$costroute" bench --config "$dir/scored.config.json" --data "$dir/tiers.jsonl" --min-seconds 0.2 \
   >"$dir/bench" 2>"$dir/err" || fail "bench --config exited $?: $(cat "$dir/err")"
+"$costroute" route --config "$dir/scored.config.json" --model "$dir/m.json" --data "$dir/tiers.jsonl" >/dev/null \
+  2>"$dir/err" || fail "route --model exited $?: $(cat "$dir/err")"
+[ -s "$dir/err" ] && fail "route --model, used by the classifier policy: $(cat "$dir/err")"
 grep -q '"timed":"route"' "$dir/bench" && grep -q '"scored_share":0.5,' "$dir/bench" ||
   fail "bench --config: $(cat "$dir/bench")"
 grep -q '"router":{"name":"router","quality":1,"cost":11,' "$dir/tiers.out" || fail "eval --config: $(cat "$dir/tiers.out")"

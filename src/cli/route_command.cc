@@ -46,6 +46,7 @@ absl::Status route_command(const Args& args) {
   internal::JsonWriter w;
   double total = 0.0, baseline = 0.0;
   size_t n = 0;
+  bool scored = false;  // whether any request was scored by the classifier
   std::vector<size_t> per_tier(static_cast<size_t>(router->catalog().max_tier()) + 1, 0);
   if (table) {
     out.buffer() += absl::StrFormat("%-5s %-24s %-4s %-48s %10s  %s\n", "id", "model", "tier",
@@ -64,6 +65,7 @@ absl::Status route_command(const Args& args) {
     baseline += strongest.cost_usd(d.signals.tokens, out_tokens);
     ++per_tier[static_cast<size_t>(d.tier)];
     ++n;
+    scored = scored || !std::isnan(d.p_small_ok);
     if (table) {
       // The first 60 bytes, cut at a code point boundary, on one line.
       size_t cut = std::min<size_t>(query.size(), 60);
@@ -128,6 +130,15 @@ absl::Status route_command(const Args& args) {
         n, tiers, total, baseline, strongest.name, baseline > 0 ? 100.0 * (1.0 - total / baseline) : 0.0);
   } else if (table) {
     out.buffer() += "\n0 requests\n";
+  }
+  // Policies ask for the score as they go, so only the run can tell that
+  // the model given was never used (a config without a classifier policy,
+  // or one that rules always decide before it).
+  if (model != nullptr && n > 0 && !scored) {
+    std::fprintf(stderr,
+                 "costroute route: warning: --model was not used: no policy of the config asked for the "
+                 "classifier's score on these %zu requests\n",
+                 n);
   }
   return absl::OkStatus();
 }
