@@ -311,6 +311,20 @@ TEST_CASE("training rejects inconsistent input, naming the field") {
   options = {};
   options.provenance = {{"data", "x.jsonl"}, {"C", "3"}};
   CHECK(costroute::train(small_set(), options).status().message() == "provenance: \"C\" is written by the trainer");
+  // Every key a trained model's provenance holds (context fields
+  // included) is refused from the caller, so that none is written twice.
+  options = {};
+  options.context_fields = {"meta.subset"};
+  data = small_set();
+  data.context.assign(10, {"maths"});
+  auto trained = costroute::train(data, options);
+  REQUIRE(trained.ok());
+  CHECK(trained->model.provenance().size() == 7);
+  for (const auto& [key, value] : trained->model.provenance()) {
+    costroute::TrainOptions with = options;
+    with.provenance = {{key, "x"}};
+    CHECK(costroute::train(data, with).status().message() == "provenance: \"" + key + "\" is written by the trainer");
+  }
   options = {};
   for (int f = 0; f < 17; ++f) options.context_fields.push_back("meta.f" + std::to_string(f));
   CHECK(costroute::train(small_set(), options).status().message() == "context_fields: more than 16");
