@@ -240,13 +240,14 @@ expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"quality\" (
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --learn cheap-quality
 # --learn cheap-quality learns the mean score of every model but the strong
 # one: a third model scored 0 or 1 beside a small one scored 1 teaches the
-# same as the small one scored 0.5 or 1 alone.
+# same as the small one scored 0.5 or 1 alone. The strong model's scores
+# differ, so counting them in would teach otherwise.
 for i in $(seq 1 12); do
   echo "{\"query\":\"summarise note $i\",\"label_small_ok\":1,\"quality\":{\"s\":1,\"l\":1,\"x\":1},\"meta\":{\"small\":\"s\",\"large\":\"l\"}}"
-  echo "{\"query\":\"derive result $i\",\"label_small_ok\":0,\"quality\":{\"x\":0,\"s\":1,\"l\":1},\"meta\":{\"small\":\"s\",\"large\":\"l\"}}"
+  echo "{\"query\":\"derive result $i\",\"label_small_ok\":0,\"quality\":{\"x\":0,\"s\":1,\"l\":0},\"meta\":{\"small\":\"s\",\"large\":\"l\"}}"
   echo "{\"query\":\"explain topic $i\",\"label_small_ok\":1,\"quality\":{\"s\":0,\"l\":1,\"x\":1},\"meta\":{\"small\":\"s\",\"large\":\"l\"}}"
 done >"$dir/three.jsonl"
-sed -e 's/"s":1,"l":1,"x":1/"s":1,"l":1/' -e 's/"x":0,"s":1,"l":1/"s":0.5,"l":1/' -e 's/"s":0,"l":1,"x":1/"s":0.5,"l":1/' \
+sed -e 's/"s":1,"l":1,"x":1/"s":1,"l":1/' -e 's/"x":0,"s":1,"l":0/"s":0.5,"l":0/' -e 's/"s":0,"l":1,"x":1/"s":0.5,"l":1/' \
   "$dir/three.jsonl" >"$dir/two.jsonl"
 for f in three two; do
   "$costroute" train --data "$dir/$f.jsonl" --out "$dir/cheap_$f.json" --learn cheap-quality >/dev/null 2>"$dir/err" ||
@@ -258,6 +259,9 @@ cmp -s "$dir/cheap_three.scores" "$dir/cheap_two.scores" || fail "cheap-quality:
 "$costroute" train --data "$dir/three.jsonl" --out "$dir/label3.json" >/dev/null 2>&1 || fail "train on three models"
 "$costroute" score --model "$dir/label3.json" --data "$dir/three.jsonl" >"$dir/label3.scores" || fail "score label3"
 cmp -s "$dir/cheap_three.scores" "$dir/label3.scores" && fail "cheap-quality learned the same as the label"
+sed 's/"large":"l"/"large":"s"/' "$dir/three.jsonl" >"$dir/same.jsonl"
+expect_error 1 "costroute train: $dir/same.jsonl:1: meta.small and meta.large both name s: routing needs two models" \
+  "$costroute" train --data "$dir/same.jsonl" --out "$dir/x.json" --learn cheap-quality
 for command in eval calibrate; do
   expect_error 1 "costroute $command: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap and cheap-quality learn from the models' scores)" \
     "$costroute" $command --cv 4 --data "$dir/train.jsonl" --cost-small 0.1 --cost-large 1 --learn quality-gap
@@ -327,6 +331,10 @@ JSON
   2>"$dir/err" || fail "route --model with a config without a classifier exited $?: $(cat "$dir/err")"
 [ "$(cat "$dir/err")" = "costroute route: warning: --model was not used: no policy of the config asked for the classifier's score on these 2 requests" ] ||
   fail "route --model unused: $(cat "$dir/err")"
+"$costroute" eval --config "$dir/tiers.config.json" --model "$dir/m.json" --data "$dir/tiers.jsonl" \
+  --costs small=1,large=10 >/dev/null 2>"$dir/err" || fail "eval --config --model exited $?: $(cat "$dir/err")"
+[ "$(cat "$dir/err")" = "costroute eval: warning: --model was not used: no policy of the config asked for the classifier's score on these 2 requests" ] ||
+  fail "eval --config --model unused: $(cat "$dir/err")"
 # bench --config: the classifier runs only for the request no rule decides
 cat >"$dir/scored.config.json" <<'JSON'
 {"format": "costroute.config/1",

@@ -284,7 +284,8 @@ struct TuneResult {
 // fields, C, one of four recipes (words; character n-grams within words;
 // those with sublinear tf and balanced classes; words with sublinear tf
 // and 20,000 features), the target (TrainTarget: the label, and the soft
-// targets whose values in `data` differ), n-gram range, vocabulary size,
+// targets whose values in `data` differ within the training part of every
+// fold), n-gram range, vocabulary size,
 // sublinear tf, balanced class weights. The best recipe is kept, and the
 // best target if it is no worse by the other measure too (savings when comparing by
 // APGR, and the reverse); any other change only when it is better beyond

@@ -58,9 +58,9 @@ struct TrainingSet {
   // learns.
   std::vector<double> quality_gap = {};
   // Empty, or per query the mean quality of the models other than the
-  // strong one (the small model's alone when only the two were scored; any
-  // scale, the same for every query), which TrainTarget::kCheapQuality
-  // learns.
+  // strong one that scored it (the small model's alone when only the two
+  // were scored; any scale, the same for every query), which
+  // TrainTarget::kCheapQuality learns.
   std::vector<double> cheap_quality = {};
 };
 
@@ -85,9 +85,10 @@ enum class TrainTarget {
   // hard a prompt is rather than which model wins it: on graded scores
   // (a judge's 1-10) the difference of two noisy scores is noisier than
   // their level, and the mean of several cheaper models' scores is
-  // steadier than one. On Arena (five models, judged 1-10) it routes
-  // better than the label or the gap; on 0/1 scores (MMLU, GSM8K) worse,
-  // as it ignores whether the strong model fails too (docs/evaluation.md).
+  // steadier than one. On Arena (five models, judged 1-10) it ranks the
+  // prompts better (APGR) than the label or the gap; on 0/1 scores (MMLU,
+  // GSM8K) worse, as it ignores whether the strong model fails too
+  // (docs/evaluation.md).
   // Its scores are on another scale than a label model's: calibrate the
   // threshold anew.
   kCheapQuality,

@@ -81,12 +81,15 @@ constexpr double kAdvantageTolerance = 1e-9;
 
 // How `model` was trained, as far as its file says: its vectorizer and
 // context fields, and the C, class weights and target that costroute's
-// trainer records in the provenance (else those of `otherwise`).
+// trainer records in the provenance (else those of `otherwise`, and the
+// label for the target).
 TrainOptions trained_as(const Model& model, const TrainOptions& otherwise) {
   TrainOptions o = otherwise;
   o.vectorizer = model.vectorizer().options();
   o.context_fields.clear();
   for (const ContextFeature& f : model.context_features()) o.context_fields.push_back(f.field);
+  // A model that does not say (imported from scikit-learn, or older) learned the label.
+  o.target = TrainTarget::kLabel;
   for (const auto& [key, value] : model.provenance()) {
     double c = 0;
     if (key == "C" && absl::SimpleAtod(value, &c)) o.C = c;

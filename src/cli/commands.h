@@ -43,6 +43,13 @@ absl::Status calibrate_command(const Args& args);
 [[nodiscard]] absl::Status refuse_flags(const Flags& flags, const std::vector<std::string_view>& names,
                                         std::string_view why);
 
+// When a --model was given and none of the `routed` requests was scored
+// with it (no policy of the config asked for the classifier's score:
+// policies ask as they go, so only the run can tell), a warning on stderr
+// ("costroute route: warning: --model was not used: ..."), so that nobody
+// believes the model routed them.
+void warn_if_model_unused(std::string_view command, bool model_given, size_t routed, bool scored);
+
 // The "id" of the current record as JSON (a string or number, re-encoded),
 // or its line number when it has none. Other id types are an error.
 [[nodiscard]] absl::StatusOr<std::string> record_id(const JsonlReader& in);

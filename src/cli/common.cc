@@ -10,6 +10,14 @@
 
 namespace costroute::cli {
 
+void warn_if_model_unused(std::string_view command, bool model_given, size_t routed, bool scored) {
+  if (!model_given || routed == 0 || scored) return;
+  std::fprintf(stderr,
+               "costroute %.*s: warning: --model was not used: no policy of the config asked for the classifier's "
+               "score on these %zu requests\n",
+               static_cast<int>(command.size()), command.data(), routed);
+}
+
 absl::Status refuse_flags(const Flags& flags, const std::vector<std::string_view>& names,
                           std::string_view why) {
   for (std::string_view name : names) {

@@ -170,6 +170,7 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
   OwnedContext owned;
   const bool skip_incomplete = flags.has("skip-incomplete");
   size_t skipped = 0;
+  bool scored = false;  // whether the classifier scored any request
   while (true) {
     COSTROUTE_ASSIGN_OR_RETURN(bool more, in.next());
     if (!more) break;
@@ -195,6 +196,7 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
       continue;
     }
     const Decision d = router->route(query, owned.context);
+    scored = scored || !std::isnan(d.p_small_ok);
     const int64_t out_tokens = owned.context.expected_output_tokens.value_or(router->options().default_output_tokens);
     for (size_t j = 0; j < m; ++j) {
       quality.push_back(row[j]);
@@ -202,6 +204,7 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
     }
     chosen.push_back(static_cast<size_t>(d.model - &catalog[0]));
   }
+  warn_if_model_unused("eval", model != nullptr, chosen.size(), scored);
   if (chosen.empty()) {
     return absl::InvalidArgumentError(
         skipped == 0 ? absl::StrCat(data_path, ": no records")

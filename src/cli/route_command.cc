@@ -131,15 +131,7 @@ absl::Status route_command(const Args& args) {
   } else if (table) {
     out.buffer() += "\n0 requests\n";
   }
-  // Policies ask for the score as they go, so only the run can tell that
-  // the model given was never used (a config without a classifier policy,
-  // or one that rules always decide before it).
-  if (model != nullptr && n > 0 && !scored) {
-    std::fprintf(stderr,
-                 "costroute route: warning: --model was not used: no policy of the config asked for the "
-                 "classifier's score on these %zu requests\n",
-                 n);
-  }
+  warn_if_model_unused("route", model != nullptr, n, scored);
   return absl::OkStatus();
 }
 

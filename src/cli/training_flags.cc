@@ -150,6 +150,10 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
       if (has_quality) {
         COSTROUTE_ASSIGN_OR_RETURN(std::string_view small, in.string_field("meta.small"));
         COSTROUTE_ASSIGN_OR_RETURN(std::string_view large, in.string_field("meta.large"));
+        if (small == large) {
+          return in.error(absl::StrCat("meta.small and meta.large both name ", internal::to_absl(small),
+                                       ": routing needs two models"));
+        }
         COSTROUTE_ASSIGN_OR_RETURN(auto quality, quality_map(in));
         bool found_small = false, found_large = false;
         double others = 0.0;
@@ -160,7 +164,8 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
           if (model != large) others += q, ++count;
         }
         // Each score is within 1e12 (quality_map): the sum stays finite.
-        r.quality_cheap = count > 0 ? others / static_cast<double>(count) : r.quality_small;
+        // The small model is one of the others, once it is found below.
+        r.quality_cheap = others / static_cast<double>(std::max<size_t>(count, 1));
         if (!found_small || !found_large) {
           return in.error(absl::StrCat("field \"quality\": no score for ",
                                        internal::to_absl(found_small ? large : small),

@@ -305,9 +305,15 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
     for (size_t i = 0; i < n; ++i) y[i] = std::clamp(0.5 + 0.5 * (data.quality_gap[i] / largest), 0.0, 1.0);
   } else if (options.target == TrainTarget::kCheapQuality) {
     const auto [lo, hi] = std::minmax_element(data.cheap_quality.begin(), data.cheap_quality.end());
-    // Halved before the difference, so that it stays finite for any finite values.
-    const double half_range = *hi / 2 - *lo / 2;
-    for (size_t i = 0; i < n; ++i) y[i] = std::clamp((data.cheap_quality[i] / 2 - *lo / 2) / half_range, 0.0, 1.0);
+    // The values differ (validate_training_set), so the range is above 0,
+    // if only a subnormal; it overflows only for values of both signs
+    // beyond 1e308, which are then halved first.
+    const double range = *hi - *lo;
+    const bool overflows = !std::isfinite(range);
+    for (size_t i = 0; i < n; ++i) {
+      const double q = data.cheap_quality[i];
+      y[i] = std::clamp(overflows ? (q / 2 - *lo / 2) / (*hi / 2 - *lo / 2) : (q - *lo) / range, 0.0, 1.0);
+    }
   } else {
     for (size_t i = 0; i < n; ++i) y[i] = data.labels[i];
   }
