@@ -299,6 +299,11 @@ expect_error 1 "costroute eval: --model and --cv exclude each other: --cv trains
 printf '%s\n' '{"query":"x","quality":{"s":1},"meta":{"small":"s","large":"l"},"cost_small":0.1,"cost_large":1}' >"$dir/noq.jsonl"
 expect_error 1 "costroute eval: $dir/noq.jsonl:1: field \"quality\": no score for l (named by meta.large)" \
   "$costroute" eval --model "$dir/m.json" --data "$dir/noq.jsonl"
+# A model name from the data is shown on one short line: 40 bytes, no control characters.
+printf '{"query":"x","quality":{"s":1},"meta":{"small":"s","large":"%s\\u001b[31m%s"}}\n' "$(printf 'm%.0s' $(seq 30))" \
+  "$(printf 'n%.0s' $(seq 30))" >"$dir/longname.jsonl"
+expect_error 1 "costroute train: $dir/longname.jsonl:1: field \"quality\": no score for $(printf 'm%.0s' $(seq 30)) [31mnnnnn... (named by meta.large)" \
+  "$costroute" train --data "$dir/longname.jsonl" --out "$dir/x.json"
 printf '%s\n' '{"query":"x","quality":{"s":1,"l":1},"meta":{"small":"s","large":"l"}}' >"$dir/nocost.jsonl"
 expect_error 1 "costroute eval: $dir/nocost.jsonl:1: missing field \"cost_small\" (or pass --cost-small)" \
   "$costroute" eval --model "$dir/m.json" --data "$dir/nocost.jsonl"

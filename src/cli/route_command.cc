@@ -67,16 +67,10 @@ absl::Status route_command(const Args& args) {
     ++n;
     scored = scored || !std::isnan(d.p_small_ok);
     if (table) {
-      // The first 60 bytes, cut at a code point boundary, on one line.
-      size_t cut = std::min<size_t>(query.size(), 60);
-      while (cut < query.size() && cut > 0 && (static_cast<unsigned char>(query[cut]) & 0xC0) == 0x80) --cut;
-      std::string shown(query.substr(0, cut));
-      // Control characters (escape sequences included) become spaces, not terminal commands.
-      for (char& ch : shown) ch = (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) ? ' ' : ch;
       const std::string bare_id = id.size() >= 2 && id.front() == '"' ? id.substr(1, id.size() - 2) : id;
-      out.buffer() += absl::StrFormat("%-5s %-24s %-4d %-48s %10.6f  %s%s\n", bare_id, d.model->name,
+      out.buffer() += absl::StrFormat("%-5s %-24s %-4d %-48s %10.6f  %s\n", bare_id, d.model->name,
                                       d.tier, internal::to_absl(d.reason.view()), d.estimated_cost_usd,
-                                      shown, cut < query.size() ? "..." : "");
+                                      one_line(query, 60));
       out.maybe_flush();
       continue;
     }

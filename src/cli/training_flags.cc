@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "cli/commands.h"
 #include "costroute/internal/status_macros.h"
 #include "costroute/io.h"
 #include "costroute/signals.h"
@@ -93,7 +94,7 @@ absl::StatusOr<std::vector<std::pair<std::string, double>>> quality_map(const Js
   COSTROUTE_ASSIGN_OR_RETURN(auto quality, in.number_map_field("quality"));
   for (const auto& [model, q] : quality) {
     if (!(std::fabs(q) <= kMaxQuality)) {
-      return in.error(absl::StrCat("field \"quality\": the score of ", model, " is beyond 1e12 in size"));
+      return in.error(absl::StrCat("field \"quality\": the score of ", one_line(model, 40), " is beyond 1e12 in size"));
     }
   }
   return quality;
@@ -151,7 +152,7 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
         COSTROUTE_ASSIGN_OR_RETURN(std::string_view small, in.string_field("meta.small"));
         COSTROUTE_ASSIGN_OR_RETURN(std::string_view large, in.string_field("meta.large"));
         if (small == large) {
-          return in.error(absl::StrCat("meta.small and meta.large both name ", internal::to_absl(small),
+          return in.error(absl::StrCat("meta.small and meta.large both name ", one_line(small, 40),
                                        ": routing needs two models"));
         }
         COSTROUTE_ASSIGN_OR_RETURN(auto quality, quality_map(in));
@@ -168,7 +169,7 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
         r.quality_cheap = others / static_cast<double>(std::max<size_t>(count, 1));
         if (!found_small || !found_large) {
           return in.error(absl::StrCat("field \"quality\": no score for ",
-                                       internal::to_absl(found_small ? large : small),
+                                       one_line(found_small ? large : small, 40),
                                        " (named by meta.", found_small ? "large" : "small", ")"));
         }
       }
