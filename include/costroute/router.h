@@ -193,7 +193,8 @@ class Router {
       for (const ModelInfo& m : catalog_.models()) offered |= m.capabilities;
       d.unmet_needs = d.signals.needs & ~offered;
       const uint32_t servable = d.signals.needs & offered;
-      chosen = catalog_.capable_near(verdict.model, servable, d.signals.tokens);
+      // With every need offered, that is the search that just failed.
+      if (d.unmet_needs != 0) chosen = catalog_.capable_near(verdict.model, servable, d.signals.tokens);
       if (chosen == kNoModel) {
         const ModelIndex widest = catalog_.widest_with(servable);
         if (widest != kNoModel) d.unmet_needs |= kLongContext;
