@@ -365,18 +365,27 @@ struct TuneData {
   std::vector<costroute::Outcome> outcomes;
 };
 
+// The next number of a xorshift64 generator.
+uint64_t xorshift64(uint64_t& state) {
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return state;
+}
+
+// Whether the search tried learning `target`.
+bool tried(const costroute::TuneResult& r, costroute::TrainTarget target) {
+  return std::any_of(r.trials.begin(), r.trials.end(),
+                     [target](const costroute::TuneTrial& t) { return t.options.target == target; });
+}
+
 template <typename LabelOf>
 TuneData tune_data(size_t n, uint64_t seed, LabelOf label_of) {
   const std::vector<std::string> lexicon = {"alpha", "bravo",  "charlie", "delta", "echo",   "foxtrot",
                                             "golf",  "hotel",  "india",   "juliet", "kilo",  "lima",
                                             "mike",  "oscar",  "papa",    "quebec", "romeo", "sierra"};
   uint64_t state = seed;
-  auto next = [&state] {  // xorshift64
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  auto next = [&state] { return xorshift64(state); };
   TuneData d;
   for (size_t i = 0; i < n; ++i) {
     std::string query;
@@ -427,19 +436,14 @@ TEST_CASE("tune learns the quality gap when it ranks the prompts better than the
     d.outcomes[i].quality_large = large;
   }
   const costroute::TuneOptions options{.context_fields = {"kind"}, .passes = 1};
-  auto tried_gap = [](const costroute::TuneResult& r) {
-    return std::any_of(r.trials.begin(), r.trials.end(), [](const costroute::TuneTrial& t) {
-      return t.options.target == costroute::TrainTarget::kQualityGap;
-    });
-  };
   // Without gaps in the training set, the target is not searched.
   const absl::StatusOr<costroute::TuneResult> without = costroute::tune(d.set, d.outcomes, {}, options);
   REQUIRE(without.ok());
-  CHECK_FALSE(tried_gap(*without));
+  CHECK_FALSE(tried(*without, costroute::TrainTarget::kQualityGap));
   for (const costroute::Outcome& o : d.outcomes) d.set.quality_gap.push_back(o.quality_small - o.quality_large);
   const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, options);
   REQUIRE(tuned.ok());
-  CHECK(tried_gap(*tuned));
+  CHECK(tried(*tuned, costroute::TrainTarget::kQualityGap));
   CHECK(tuned->best.target == costroute::TrainTarget::kQualityGap);
   CHECK(tuned->best.context_fields == std::vector<std::string>{"kind"});
   CHECK(costroute::describe(tuned->best).find(" target=quality-gap") != std::string::npos);
@@ -452,12 +456,7 @@ TEST_CASE("tune learns the cheaper models' quality when it ranks the prompts bet
   // small model and seven more models measures the kind's difficulty well.
   TuneData d = tune_data(400, 11, [](uint64_t, const std::string&) { return true; });
   uint64_t state = 99;
-  auto uniform = [&state] {  // xorshift64, in [0, 1)
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return static_cast<double>(state >> 11) / 9007199254740992.0;
-  };
+  auto uniform = [&state] { return static_cast<double>(xorshift64(state) >> 11) / 9007199254740992.0; };  // in [0, 1)
   auto grade = [&uniform](double mean) { return std::clamp(std::round(mean + 6.0 * (uniform() - 0.5)), 1.0, 10.0); };
   std::vector<double> difficulty(40);
   for (double& x : difficulty) x = uniform();
@@ -474,11 +473,6 @@ TEST_CASE("tune learns the cheaper models' quality when it ranks the prompts bet
     d.outcomes[i].quality_large = large;
   }
   const costroute::TuneOptions options{.context_fields = {"kind"}, .passes = 1};
-  auto tried = [](const costroute::TuneResult& r) {
-    return std::any_of(r.trials.begin(), r.trials.end(), [](const costroute::TuneTrial& t) {
-      return t.options.target == costroute::TrainTarget::kCheapQuality;
-    });
-  };
   const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, options);
   REQUIRE(tuned.ok());
   CHECK(tuned->best.target == costroute::TrainTarget::kCheapQuality);
@@ -487,11 +481,11 @@ TEST_CASE("tune learns the cheaper models' quality when it ranks the prompts bet
   d.set.cheap_quality.clear();
   const absl::StatusOr<costroute::TuneResult> without = costroute::tune(d.set, d.outcomes, {}, options);
   REQUIRE(without.ok());
-  CHECK_FALSE(tried(*without));
+  CHECK_FALSE(tried(*without, costroute::TrainTarget::kCheapQuality));
   d.set.cheap_quality.assign(d.set.queries.size(), 5.0);
   const absl::StatusOr<costroute::TuneResult> constant = costroute::tune(d.set, d.outcomes, {}, options);
   REQUIRE(constant.ok());
-  CHECK_FALSE(tried(*constant));
+  CHECK_FALSE(tried(*constant, costroute::TrainTarget::kCheapQuality));
 }
 
 TEST_CASE("tune does not search the gap where a fold's training part has a single gap") {

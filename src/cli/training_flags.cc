@@ -236,8 +236,10 @@ TrainingSet training_set(const std::vector<LabelledRecord>& records) {
     data.queries.push_back(records[i].query);
     data.labels.push_back(records[i].label);
     if (weighted) data.weights.push_back(records[i].weight);
-    if (gaps) data.quality_gap.push_back(records[i].quality_small - records[i].quality_large);
-    if (gaps) data.cheap_quality.push_back(records[i].quality_cheap);
+    if (gaps) {
+      data.quality_gap.push_back(records[i].quality_small - records[i].quality_large);
+      data.cheap_quality.push_back(records[i].quality_cheap);
+    }
     if (!records[i].context.empty()) data.context.push_back(records[i].context);
   }
   return data;
