@@ -137,6 +137,10 @@ expect_error 1 "costroute train: --tune-by does not apply without --tune" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune-by apgr
 expect_error 1 "costroute eval: --tune-by does not apply without --tune" \
   "$costroute" eval --cv 3 --data "$dir/train.jsonl" --tune-by apgr --cost-small 0.1 --cost-large 1
+expect_error 1 "costroute train: --learn does not apply with --tune, which chooses what to learn" \
+  "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune --learn label --cost-small 0.1 --cost-large 1
+expect_error 1 "costroute eval: --learn does not apply with --tune, which chooses what to learn" \
+  "$costroute" eval --cv 3 --data "$dir/train.jsonl" --tune --learn quality-gap --cost-small 0.1 --cost-large 1
 expect_error 1 "costroute train: --max-quality-drop: expected a number in [0, 1]" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune --max-quality-drop 5 --cost-small 0.1 --cost-large 1
 # A problem of the whole data set is named by its file, not blamed on a fold.

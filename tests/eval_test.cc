@@ -488,6 +488,43 @@ TEST_CASE("tune learns the cheaper models' quality when it ranks the prompts bet
   CHECK_FALSE(tried(*constant, costroute::TrainTarget::kCheapQuality));
 }
 
+TEST_CASE("on graded outcomes tune starts from the cheaper models' quality, and leaves it for a clearly better target") {
+  // A marker word says whether the small model is good enough (one prompt
+  // in ten the other way); the judge's grades of the cheaper models are
+  // noise. The search must start from their quality, as on graded data it
+  // does, and move to a target that ranks by the marker.
+  TuneData d = tune_data(300, 3, [](uint64_t, const std::string&) { return true; });
+  uint64_t state = 17;
+  for (size_t i = 0; i < d.outcomes.size(); ++i) {
+    const bool easy = i % 2 == 0, flip = xorshift64(state) % 10 == 0;
+    d.set.queries[i] += easy ? "yankee" : "zulu";
+    const double small = easy != flip ? 9 : 3, large = 9;
+    d.set.labels[i] = small >= large ? 1 : 0;
+    d.set.quality_gap.push_back(small - large);
+    d.set.cheap_quality.push_back(static_cast<double>(1 + xorshift64(state) % 10));
+    d.outcomes[i].quality_small = small;
+    d.outcomes[i].quality_large = large;
+  }
+  const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, {.passes = 1});
+  REQUIRE(tuned.ok());
+  CHECK(tuned->trials.front().options.target == costroute::TrainTarget::kCheapQuality);
+  CHECK(tuned->best.target != costroute::TrainTarget::kCheapQuality);
+}
+
+TEST_CASE("on pass or fail outcomes tune starts from the label, whatever target it is given") {
+  // The small model's 0/1 correctness is its quality: two values, so not graded.
+  const TuneData d0 = tune_data(200, 7, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 10 < 2u; });
+  TuneData d = d0;
+  for (const costroute::Outcome& o : d.outcomes) d.set.cheap_quality.push_back(o.quality_small);
+  costroute::TrainOptions base;
+  base.target = costroute::TrainTarget::kCheapQuality;
+  const absl::StatusOr<costroute::TuneResult> tuned =
+      costroute::tune(d.set, d.outcomes, base, {.context_fields = {"kind"}, .passes = 1});
+  REQUIRE(tuned.ok());
+  CHECK(tuned->trials.front().options.target == costroute::TrainTarget::kLabel);
+  CHECK(tried(*tuned, costroute::TrainTarget::kCheapQuality));
+}
+
 TEST_CASE("tune does not search the gap where a fold's training part has a single gap") {
   // The labels come from elsewhere (as --label does); the gap is 0 but on
   // one prompt, so the training part of the fold holding it has one value

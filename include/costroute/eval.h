@@ -250,9 +250,10 @@ struct TuneOptions {
   // holds their values in this order.
   std::vector<std::string> context_fields = {};
   int passes = 2;
-  // A change of a fine setting (all but the choice among recipes and of
-  // the target, see tune()) is kept only if its objective beats the current
-  // setting's by more than `margin` standard errors of the difference,
+  // A change of a fine setting (all but the choice among recipes, and of
+  // the target on pass or fail outcomes, see tune()) is kept only if its
+  // objective beats the current setting's by more than `margin` standard
+  // errors of the difference,
   // estimated by `bootstrap` paired resamples of the examples (with the
   // out-of-fold scores fixed: it leaves out the variation from training
   // and from the fold split, so it is smaller than the whole noise). Three:
@@ -280,18 +281,23 @@ struct TuneResult {
 // Searches training settings by cross validation inside `data` for the
 // best options.objective (APGR, or the savings at options.max_quality_drop
 // with APGR picking among candidates of equal savings), one setting at a
-// time, starting from `base`, for options.passes passes: context
+// time, starting from `base` (but for its target and context fields),
+// for options.passes passes: context
 // fields, C, one of four recipes (words; character n-grams within words;
 // those with sublinear tf and balanced classes; words with sublinear tf
 // and 20,000 features), the target (TrainTarget: the label, and the soft
 // targets whose values in `data` differ within the training part of every
 // fold), n-gram range, vocabulary size,
-// sublinear tf, balanced class weights. The best recipe is kept, and the
-// best target if it is no worse by the other measure too (savings when comparing by
-// APGR, and the reverse); any other change only when it is better beyond
-// the noise (TuneOptions::margin). When the strong model is not better on average in
-// `outcomes`, APGR is undefined and the search stops at its start: `base`
-// without context fields.
+// sublinear tf, balanced class weights. The target starts as the label,
+// or as kCheapQuality on graded outcomes (TrainingSet::cheap_quality
+// learnable, and taking more than two values). The best recipe is kept,
+// and on pass or fail outcomes the best target if it is no worse by the
+// other measure too (savings when comparing by APGR, and the reverse);
+// any other change, a change of target on graded outcomes included, only
+// when it is better beyond the noise (TuneOptions::margin) and, for a
+// target, no worse by the other measure. When the strong model is not
+// better on average in `outcomes`, APGR is undefined and the search stops
+// at its start.
 // `outcomes` gives each example's qualities and costs (its p_small_ok is
 // ignored).
 [[nodiscard]] absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome> outcomes,

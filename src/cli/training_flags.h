@@ -41,6 +41,10 @@ inline std::vector<std::string_view> training_flags_and(std::vector<std::string_
   return more;
 }
 
+// Why --learn is refused beside --tune: the search picks the target
+// itself, starting from the one the data suits (costroute::tune).
+inline constexpr std::string_view kTuneChoosesTarget = "with --tune, which chooses what to learn";
+
 // Training settings from --analyzer, --max-features, --ngram, --C, ...
 // (docs/cli.md).
 [[nodiscard]] absl::StatusOr<TrainOptions> train_options(const Flags& flags);
