@@ -513,8 +513,7 @@ TEST_CASE("on graded outcomes tune starts from the cheaper models' quality, and 
 
 TEST_CASE("on pass or fail outcomes tune starts from the label, whatever target it is given") {
   // The small model's 0/1 correctness is its quality: two values, so not graded.
-  const TuneData d0 = tune_data(200, 7, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 10 < 2u; });
-  TuneData d = d0;
+  TuneData d = tune_data(200, 7, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 10 < 2u; });
   for (const costroute::Outcome& o : d.outcomes) d.set.cheap_quality.push_back(o.quality_small);
   costroute::TrainOptions base;
   base.target = costroute::TrainTarget::kCheapQuality;
@@ -523,6 +522,12 @@ TEST_CASE("on pass or fail outcomes tune starts from the label, whatever target 
   REQUIRE(tuned.ok());
   CHECK(tuned->trials.front().options.target == costroute::TrainTarget::kLabel);
   CHECK(tried(*tuned, costroute::TrainTarget::kCheapQuality));
+  // Two cheaper models scored 0 or 1 give three values (0, 1/2, 1): graded.
+  for (size_t i = 0; i < d.set.cheap_quality.size(); i += 3) d.set.cheap_quality[i] = 0.5;
+  const absl::StatusOr<costroute::TuneResult> three =
+      costroute::tune(d.set, d.outcomes, base, {.context_fields = {"kind"}, .passes = 1});
+  REQUIRE(three.ok());
+  CHECK(three->trials.front().options.target == costroute::TrainTarget::kCheapQuality);
 }
 
 TEST_CASE("tune does not search the gap where a fold's training part has a single gap") {
