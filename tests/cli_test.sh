@@ -126,6 +126,10 @@ expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"cost_small\
 "$costroute" train --data "$dir/train.jsonl" --out "$dir/tuned.json" --tune --cost-small 0.1 --cost-large 1 \
   >/dev/null 2>"$dir/err" || fail "train --tune with --cost-small exited $?: $(cat "$dir/err")"
 grep -q '"tuned":"C=[^"]* (5-fold CV, by APGR)"' "$dir/tuned.json" || fail "tuned model lacks its provenance"
+# The last line of the search names the settings the model was trained with.
+chose=$(tail -n 1 "$dir/err" | sed -n 's/^costroute train --tune: chose \(C=[^:]*\): savings .*/\1/p')
+[ -n "$chose" ] && grep -qF "\"tuned\":\"$chose (5-fold CV" "$dir/tuned.json" ||
+  fail "train --tune's last line does not name the winner: $(tail -n 1 "$dir/err")"
 # --tune-by chooses what the search compares; both are accepted, nothing else.
 "$costroute" train --data "$dir/train.jsonl" --out "$dir/tuned_savings.json" --tune --tune-by savings \
   --cost-small 0.1 --cost-large 1 >/dev/null 2>"$dir/err" || fail "train --tune --tune-by savings: $(cat "$dir/err")"

@@ -50,10 +50,19 @@ absl::Status train_command(const Args& args) {
         tune(data, outcomes(records, std::vector<double>(records.size())), options, tune_options);
     if (!searched.ok()) return internal::prefixed(data_path, searched.status());
     const TuneResult& tuned = *searched;
-    for (const TuneTrial& t : tuned.trials) {
+    auto print_trial = [max_drop](std::string_view verb, const TuneTrial& t) {
       const std::string apgr = std::isnan(t.apgr) ? "undefined" : absl::StrFormat("%.3f", t.apgr);
-      std::fprintf(stderr, "costroute train --tune: %s: savings %.2f%% at %.1f%% drop, APGR %s\n",
-                   describe(t.options).c_str(), 100 * t.savings, 100 * max_drop, apgr.c_str());
+      std::fprintf(stderr, "costroute train --tune: %s%s: savings %.2f%% at %.1f%% drop, APGR %s\n",
+                   std::string(verb).c_str(), describe(t.options).c_str(), 100 * t.savings, 100 * max_drop,
+                   apgr.c_str());
+    };
+    for (const TuneTrial& t : tuned.trials) print_trial("", t);
+    // The last line names the winner, which is not always the last tried.
+    for (const TuneTrial& t : tuned.trials) {
+      if (describe(t.options) == describe(tuned.best)) {
+        print_trial("chose ", t);
+        break;
+      }
     }
     if (std::isnan(tuned.trials.front().apgr)) {
       std::fprintf(stderr,
