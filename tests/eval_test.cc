@@ -449,7 +449,7 @@ TEST_CASE("tune learns the quality gap when it ranks the prompts better than the
   CHECK(costroute::describe(tuned->best).find(" target=quality-gap") != std::string::npos);
 }
 
-TEST_CASE("tune learns the cheaper models' quality when it ranks the prompts better") {
+TEST_CASE("on graded outcomes tune keeps the cheaper models' quality where it ranks the prompts better") {
   // Forty kinds of prompt, each of its own difficulty; a judge grades each
   // answer 1-10 with much noise. Per prompt the small model's grade
   // against the strong one's is mostly noise, while the mean grade of the
@@ -475,6 +475,8 @@ TEST_CASE("tune learns the cheaper models' quality when it ranks the prompts bet
   const costroute::TuneOptions options{.context_fields = {"kind"}, .passes = 1};
   const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, options);
   REQUIRE(tuned.ok());
+  CHECK(tried(*tuned, costroute::TrainTarget::kLabel));
+  CHECK(tried(*tuned, costroute::TrainTarget::kQualityGap));
   CHECK(tuned->best.target == costroute::TrainTarget::kCheapQuality);
   CHECK(costroute::describe(tuned->best).find(" target=cheap-quality") != std::string::npos);
   // Without the values, or with the same value for all, it is not tried.
@@ -511,6 +513,39 @@ TEST_CASE("on graded outcomes tune starts from the cheaper models' quality, and 
   CHECK(tuned->best.target != costroute::TrainTarget::kCheapQuality);
 }
 
+TEST_CASE("on graded outcomes a change of target must beat the noise") {
+  // Judge scores drawn at random: no target ranks the prompts better than
+  // another but by chance, and the search must keep the one it starts from.
+  TuneData d = tune_data(300, 3, [](uint64_t, const std::string&) { return true; });
+  uint64_t state = 5;
+  for (size_t i = 0; i < d.outcomes.size(); ++i) {
+    const double small = static_cast<double>(1 + xorshift64(state) % 10);
+    const double large = static_cast<double>(3 + xorshift64(state) % 8);
+    d.set.labels[i] = small >= large ? 1 : 0;
+    d.set.quality_gap.push_back(small - large);
+    d.set.cheap_quality.push_back(small);
+    d.outcomes[i].quality_small = small;
+    d.outcomes[i].quality_large = large;
+  }
+  const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, {.passes = 1});
+  REQUIRE(tuned.ok());
+  CHECK(tuned->best.target == costroute::TrainTarget::kCheapQuality);
+  // Not for want of a rival: another target scored a higher APGR, saving no
+  // less, than the cheaper models' quality with the same other settings, which
+  // without the margin would have replaced it.
+  bool tempted = false;
+  for (const costroute::TuneTrial& rival : tuned->trials) {
+    if (rival.options.target == costroute::TrainTarget::kCheapQuality) continue;
+    costroute::TrainOptions same = rival.options;
+    same.target = costroute::TrainTarget::kCheapQuality;
+    for (const costroute::TuneTrial& t : tuned->trials) {
+      tempted = tempted || (costroute::describe(t.options) == costroute::describe(same) && rival.apgr > t.apgr &&
+                            rival.savings >= t.savings);
+    }
+  }
+  CHECK(tempted);
+}
+
 TEST_CASE("on pass or fail outcomes tune starts from the label, whatever target it is given") {
   // The small model's 0/1 correctness is its quality: two values, so not graded.
   TuneData d = tune_data(200, 7, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 10 < 2u; });
@@ -522,7 +557,13 @@ TEST_CASE("on pass or fail outcomes tune starts from the label, whatever target 
   REQUIRE(tuned.ok());
   CHECK(tuned->trials.front().options.target == costroute::TrainTarget::kLabel);
   CHECK(tried(*tuned, costroute::TrainTarget::kCheapQuality));
-  // Two cheaper models scored 0 or 1 give three values (0, 1/2, 1): graded.
+  // One record scoring a second cheaper model does not make the data graded.
+  d.set.cheap_quality[0] = 0.5;
+  const absl::StatusOr<costroute::TuneResult> one =
+      costroute::tune(d.set, d.outcomes, base, {.context_fields = {"kind"}, .passes = 1});
+  REQUIRE(one.ok());
+  CHECK(one->trials.front().options.target == costroute::TrainTarget::kLabel);
+  // A third of them, where the two cheaper models disagree (1/2), does.
   for (size_t i = 0; i < d.set.cheap_quality.size(); i += 3) d.set.cheap_quality[i] = 0.5;
   const absl::StatusOr<costroute::TuneResult> three =
       costroute::tune(d.set, d.outcomes, base, {.context_fields = {"kind"}, .passes = 1});

@@ -114,6 +114,7 @@ struct TrainOptions {
   // With a soft label y (kQualityGap, kCheapQuality), an example counts y
   // times in class 1 and 1 - y times in class 0.
   bool balanced_class_weight = false;
+  // What to learn. tune() chooses it itself and ignores this one.
   TrainTarget target = TrainTarget::kLabel;
   int max_iterations = 2000;
   // Stop when every gradient component is within this fraction of the

@@ -319,21 +319,24 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   std::vector<TrainTarget> targets = {TrainTarget::kLabel};
   if (learnable(data.quality_gap)) targets.push_back(TrainTarget::kQualityGap);
   if (learnable(data.cheap_quality)) targets.push_back(TrainTarget::kCheapQuality);
-  // Graded outcomes: the cheaper models' quality takes more than two values
-  // (a judge's 1-10 scores, or how many of several cheaper models are
-  // right), not only pass or fail. There the search starts from learning
-  // that quality, and the label or the gap replaces it only beyond the
-  // margin: on Arena, learning it gave a higher APGR than the label with
-  // each of the four recipes at each of ten cross-validation seeds, while
-  // keeping the best target without a margin chose the label or the gap
-  // in a third of the outer folds, on noise (docs/evaluation.md). With
-  // pass or fail outcomes the label starts, and the three are compared as
-  // the recipes are.
+  // Graded outcomes: the cheaper models' quality lies strictly between its
+  // least and largest values for at least a tenth of the examples (a
+  // judge's 1-10 scores, or how many of several cheaper models are right),
+  // not only at the two ends, as pass or fail scores are; a few records
+  // scoring an extra model do not make pass or fail data graded. There the
+  // search starts from learning that quality, and another target replaces
+  // it only beyond the margin: on Arena, learning it gave a higher APGR
+  // than the label with each of the four recipes at each of ten
+  // cross-validation seeds, while keeping the best target without a margin
+  // chose the label or the gap in a third of the outer folds, on noise
+  // (docs/evaluation.md). With pass or fail outcomes the label starts, and
+  // the targets are compared as the recipes are.
   const bool graded = [&] {
-    if (!learnable(data.cheap_quality)) return false;
-    std::vector<double> values = data.cheap_quality;
-    std::sort(values.begin(), values.end());
-    return std::unique(values.begin(), values.end()) - values.begin() > 2;
+    const std::vector<double>& q = data.cheap_quality;
+    if (!learnable(q) || !std::all_of(q.begin(), q.end(), [](double v) { return std::isfinite(v); })) return false;
+    const auto [lo, hi] = std::minmax_element(q.begin(), q.end());
+    const auto inside = std::count_if(q.begin(), q.end(), [&](double v) { return *lo < v && v < *hi; });
+    return 10 * static_cast<size_t>(inside) >= q.size();
   }();
 
   TrainOptions start = base;
