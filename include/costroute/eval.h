@@ -290,7 +290,8 @@ struct TuneResult {
 // fold), n-gram range, vocabulary size,
 // sublinear tf, balanced class weights. The target starts as the label,
 // or as kCheapQuality on graded outcomes (TrainingSet::cheap_quality
-// learnable, and taking more than two values). The best recipe is kept,
+// learnable, and strictly between its least and largest values for at
+// least a tenth of the examples). The best recipe is kept,
 // and on pass or fail outcomes the best target if it is no worse by the
 // other measure too (savings when comparing by APGR, and the reverse);
 // any other change, a change of target on graded outcomes included, only
