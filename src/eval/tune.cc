@@ -334,8 +334,8 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   const bool graded = [&] {
     const std::vector<double>& q = data.cheap_quality;
     if (!learnable(q) || !std::all_of(q.begin(), q.end(), [](double v) { return std::isfinite(v); })) return false;
-    const auto [lo, hi] = std::minmax_element(q.begin(), q.end());
-    const auto inside = std::count_if(q.begin(), q.end(), [&](double v) { return *lo < v && v < *hi; });
+    const double lo = *std::min_element(q.begin(), q.end()), hi = *std::max_element(q.begin(), q.end());
+    const auto inside = std::count_if(q.begin(), q.end(), [lo, hi](double v) { return lo < v && v < hi; });
     return 10 * static_cast<size_t>(inside) >= q.size();
   }();
 
