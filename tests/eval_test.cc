@@ -401,6 +401,17 @@ TuneData tune_data(size_t n, uint64_t seed, LabelOf label_of) {
   return d;
 }
 
+// Gives prompt `i` of `d` judged scores: the small and strong models'
+// qualities, the label and quality gap they imply, and the cheaper models'
+// quality. Prompts before `i` must have theirs.
+void set_scores(TuneData& d, size_t i, double small, double large, double cheap) {
+  d.set.labels[i] = small >= large ? 1 : 0;
+  d.set.quality_gap.push_back(small - large);
+  d.set.cheap_quality.push_back(cheap);
+  d.outcomes[i].quality_small = small;
+  d.outcomes[i].quality_large = large;
+}
+
 }  // namespace
 
 TEST_CASE("tune keeps a context field that predicts the outcome") {
@@ -466,11 +477,7 @@ TEST_CASE("on graded outcomes tune keeps the cheaper models' quality where it ra
     double others = small;
     for (int m = 0; m < 7; ++m) others += grade(10.0 - 8.0 * difficulty[kind]);
     d.set.context[i] = {absl::StrCat("k", kind)};
-    d.set.labels[i] = small >= large ? 1 : 0;
-    d.set.quality_gap.push_back(small - large);
-    d.set.cheap_quality.push_back(others / 8.0);
-    d.outcomes[i].quality_small = small;
-    d.outcomes[i].quality_large = large;
+    set_scores(d, i, small, large, others / 8.0);
   }
   const costroute::TuneOptions options{.context_fields = {"kind"}, .passes = 1};
   const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, options);
@@ -500,12 +507,7 @@ TEST_CASE("on graded outcomes tune starts from the cheaper models' quality, and 
   for (size_t i = 0; i < d.outcomes.size(); ++i) {
     const bool easy = i % 2 == 0, flip = xorshift64(state) % 10 == 0;
     d.set.queries[i] += easy ? "yankee" : "zulu";
-    const double small = easy != flip ? 9 : 3, large = 9;
-    d.set.labels[i] = small >= large ? 1 : 0;
-    d.set.quality_gap.push_back(small - large);
-    d.set.cheap_quality.push_back(static_cast<double>(1 + xorshift64(state) % 10));
-    d.outcomes[i].quality_small = small;
-    d.outcomes[i].quality_large = large;
+    set_scores(d, i, easy != flip ? 9 : 3, 9, static_cast<double>(1 + xorshift64(state) % 10));
   }
   const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, {.passes = 1});
   REQUIRE(tuned.ok());
@@ -521,11 +523,7 @@ TEST_CASE("on graded outcomes a change of target must beat the noise") {
   for (size_t i = 0; i < d.outcomes.size(); ++i) {
     const double small = static_cast<double>(1 + xorshift64(state) % 10);
     const double large = static_cast<double>(3 + xorshift64(state) % 8);
-    d.set.labels[i] = small >= large ? 1 : 0;
-    d.set.quality_gap.push_back(small - large);
-    d.set.cheap_quality.push_back(small);
-    d.outcomes[i].quality_small = small;
-    d.outcomes[i].quality_large = large;
+    set_scores(d, i, small, large, small);
   }
   const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, {.passes = 1});
   REQUIRE(tuned.ok());
