@@ -57,9 +57,10 @@ absl::Status train_command(const Args& args) {
                    apgr.c_str());
     };
     for (const TuneTrial& t : tuned.trials) print_trial("", t);
-    // The last line names the winner, which is not always the last tried.
+    // Then the winner, which is not always the last tried.
+    const std::string chosen = describe(tuned.best);
     for (const TuneTrial& t : tuned.trials) {
-      if (describe(t.options) == describe(tuned.best)) {
+      if (describe(t.options) == chosen) {
         print_trial("chose ", t);
         break;
       }
