@@ -128,7 +128,7 @@ TEST_CASE("config files with the wrong format, missing parts or broken JSON are 
         "c.json: format: unknown config format \"costroute.config/9\"; this build reads costroute.config/1");
   // A model file given as the config: one error, not one per field of the model.
   CHECK(error_of(R"({"format": "costroute.model/1", "vectorizer": {}, "coef": [], "intercept": 0})") ==
-        "c.json: format: unknown config format \"costroute.model/1\"; this build reads costroute.config/1");
+        "c.json: format: \"costroute.model/1\" is a model file, not a router config");
   CHECK(error_of(R"({"format": 1, "models": [], "policies": []})").find("c.json: format: expected a string") == 0);
   CHECK(error_of(R"({"models": [{"name": "a", "tier": 0, "usd_per_mtok_in": 1, "usd_per_mtok_out": 1}],
                      "policies": [{"type": "fixed", "route_to": "cheapest"}]})") ==

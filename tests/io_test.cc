@@ -92,6 +92,10 @@ TEST_CASE("bad model files get one clear error naming the field") {
   CHECK(error_of(model_json("costroute.model/9")) ==
         "m.json: format: unknown model format \"costroute.model/9\"; this build reads "
         "costroute.model/1");
+  // A router config given as the model: one error naming it, not its first unknown field.
+  CHECK(error_of(R"({"format": "costroute.config/1", "models": [], "policies": []})") ==
+        "m.json: format: \"costroute.config/1\" is a router config, not a model file");
+  CHECK(error_of(R"({"format": 1, "vocabulary": []})").find("m.json: format: expected a string") == 0);
   CHECK(error_of(model_json("costroute.model/1", R"(["ab","cd"])")) ==
         "m.json: idf: expected 2 values, got 3");
   CHECK(error_of(model_json("costroute.model/1", R"(["ab","ab cd","cd"])",
@@ -154,6 +158,12 @@ TEST_CASE("JsonlReader reads records, skips blank lines and reports bad lines wi
   CHECK(in->string_field("meta.nothing").status().code() == absl::StatusCode::kNotFound);
   CHECK(in->string_field("meta.nothing").status().message() ==
         path + ":1: missing field \"meta.nothing\"");
+  // A step of the path that is no object is named, not the field beyond it.
+  CHECK(in->string_field("query.small").status().message() ==
+        path + ":1: field \"query\": expected an object (for \"query.small\"), got string");
+  CHECK(in->string_field("meta.subset.x").status().message() ==
+        path + ":1: field \"meta.subset\": expected an object (for \"meta.subset.x\"), got string");
+  CHECK_FALSE(in->has_field("query.small"));
 
   REQUIRE(*in->next());
   CHECK(in->line_number() == 4);

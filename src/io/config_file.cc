@@ -614,8 +614,11 @@ absl::StatusOr<std::shared_ptr<const Router>> parse_router(std::string_view json
   // error, not one for each of its fields.
   std::string_view format;
   if (root.at_key("format").get_string().get(format) == simdjson::SUCCESS && format != kConfigFormat) {
-    return absl::InvalidArgumentError(absl::StrCat(to_absl(source), ": format: unknown config format \"",
-                                                   to_absl(format), "\"; this build reads ", to_absl(kConfigFormat)));
+    return absl::InvalidArgumentError(
+        format == kModelFormat
+            ? absl::StrCat(to_absl(source), ": format: \"", to_absl(format), "\" is a model file, not a router config")
+            : absl::StrCat(to_absl(source), ": format: unknown config format \"", to_absl(format),
+                           "\"; this build reads ", to_absl(kConfigFormat)));
   }
   ConfigReader r;
   simdjson::dom::object top;

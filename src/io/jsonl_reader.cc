@@ -37,6 +37,17 @@ struct JsonlReader::Impl {
           absl::StrCat(path, ": no current record (call next() until it returns true)"));
     }
     if (!internal::find_path(record, name, value)) {
+      // A step of the path that is there but no object ("meta": "x") is
+      // the problem, not the field beyond it.
+      for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
+        simdjson::dom::element step;
+        if (!internal::find_path(record, name.substr(0, dot), step)) break;
+        if (!step.is_object()) {
+          return located(absl::StatusCode::kInvalidArgument,
+                         absl::StrCat("field \"", to_absl(name.substr(0, dot)), "\": expected an object (for \"",
+                                      to_absl(name), "\"), got ", internal::type_name(step.type())));
+        }
+      }
       return located(absl::StatusCode::kNotFound,
                      absl::StrCat("missing field \"", to_absl(name), "\""));
     }

@@ -212,16 +212,20 @@ absl::StatusOr<VectorizerOptions> parse_vectorizer(element value) {
 }
 
 absl::StatusOr<Model> parse_root(element root) {
+  // The format before the fields: a file of another kind (a router config
+  // given as a model) is named as such, not by its first unknown field.
+  std::string_view format;
+  if (root.at_key("format").get_string().get(format) == simdjson::SUCCESS && format != kModelFormat) {
+    return invalid("format", format == kConfigFormat
+                                 ? absl::StrCat("\"", to_absl(format), "\" is a router config, not a model file")
+                                 : absl::StrCat("unknown model format \"", to_absl(format),
+                                                "\"; this build reads ", to_absl(kModelFormat)));
+  }
   COSTROUTE_ASSIGN_OR_RETURN(
       Fields f, Fields::of(root, "",
                            {"format", "vectorizer", "vocabulary", "idf", "sublinear_tf_log",
                             "coef", "intercept", "context_features", "provenance"}));
-  COSTROUTE_ASSIGN_OR_RETURN(std::string_view format, f.string("format"));
-  if (format != kModelFormat) {
-    return invalid("format", absl::StrCat("unknown model format \"",
-                                          to_absl(format), "\"; this build reads ",
-                                          to_absl(kModelFormat)));
-  }
+  COSTROUTE_RETURN_IF_ERROR(f.string("format").status());  // present, and a string
   COSTROUTE_ASSIGN_OR_RETURN(element vectorizer_json, f.get("vectorizer"));
   COSTROUTE_ASSIGN_OR_RETURN(VectorizerOptions options,
                              parse_vectorizer(vectorizer_json));
