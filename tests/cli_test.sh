@@ -697,9 +697,9 @@ done
 grep -q "^config: $dir/written/forced.json (written because of --force" "$dir/out" ||
   fail "calibrate --force did not say it wrote the config: $(cat "$dir/out")"
 # The threshold is printed exactly: a rounded one can move a prompt.
-for q in aa bb aa bb; do outcome $q 0 1 1 1; done >"$dir/samecost.jsonl"
-printed=$("$costroute" eval --model "$dir/four.json" --data "$dir/samecost.jsonl" | sed -n 's/^threshold: p_small_ok >= \([^ ]*\) .*/\1/p')
-exact=$("$costroute" eval --model "$dir/four.json" --data "$dir/samecost.jsonl" --json | python3 -c 'import json, sys; print(repr(json.load(sys.stdin)["threshold"]))')
+for q in aa bb aa bb; do outcome $q 0 1 0.5 1; done >"$dir/exact.jsonl"
+printed=$("$costroute" eval --model "$dir/four.json" --data "$dir/exact.jsonl" | sed -n 's/^threshold: p_small_ok >= \([^ ]*\) .*/\1/p')
+exact=$("$costroute" eval --model "$dir/four.json" --data "$dir/exact.jsonl" --json | python3 -c 'import json, sys; print(repr(json.load(sys.stdin)["threshold"]))')
 [ -n "$printed" ] && [ "$printed" = "$exact" ] || fail "eval printed the threshold as [$printed], it is $exact"
 expect_error 1 "costroute calibrate: --cv 5 (the default): more folds than records (4)" \
   "$costroute" calibrate --data "$dir/same.jsonl"
@@ -718,6 +718,35 @@ expect_error 1 "costroute eval: --weight-field does not apply with --model, whos
 python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$dir/nonchar.svg" 2>/dev/null ||
   fail "--plot wrote U+FFFE or U+FFFF into the SVG"
 
+# Records that routing cannot measure are refused, each with its reason.
+{ outcome aa 7 9 0.1 1; echo '{"query":"bb","label_small_ok":1,"cost_small":0.1,"cost_large":1}'; } >"$dir/mixed.jsonl"
+expect_error 1 "costroute eval: $dir/mixed.jsonl:2: no \"quality\" map, while $dir/mixed.jsonl:1 has one: the label (0 or 1) would be measured beside the scores; give every record a quality map, or none" \
+  "$costroute" eval --model "$dir/four.json" --data "$dir/mixed.jsonl"
+for q in aa bb cc dd; do outcome $q 0 1 1 1; done >"$dir/samecost.jsonl"
+for command in "eval --model $dir/four.json" "calibrate --model $dir/four.json" "eval --cv 2"; do
+  expect_error 1 "costroute ${command%% *}: costs: the small model costs 4 in all, the strong one 4: with the small model no cheaper there is nothing to save (check cost_small and cost_large)" \
+    "$costroute" $command --data "$dir/samecost.jsonl"
+done
+for q in aa bb cc dd; do outcome $q -1 0 0.1 1; done >"$dir/negative.jsonl"
+expect_error 1 "costroute eval: quality: the strong model's mean quality is 0: the allowed drop is a share of it, which needs a mean above 0 (shift the scores so that they are positive)" \
+  "$costroute" eval --model "$dir/four.json" --data "$dir/negative.jsonl"
+expect_error 1 "costroute eval: --cost-large: every record has its cost_large, so the flag would change nothing (it fills in missing costs)" \
+  "$costroute" eval --model "$dir/four.json" --data "$dir/exact.jsonl" --cost-large 2
+expect_error 1 "costroute eval: --plot: an empty file name" "$costroute" eval --model "$dir/four.json" --data "$dir/exact.jsonl" --plot=
+# A label that contradicts the quality map is measured by the qualities, and said so.
+for q in aa bb; do outcome $q 0 1 0.1 1 | sed 's/^{/{"label_small_ok":1,/'; done >"$dir/contradicts.jsonl"
+"$costroute" eval --model "$dir/four.json" --data "$dir/contradicts.jsonl" >/dev/null 2>"$dir/err" ||
+  fail "eval with contradicting labels exited $?: $(cat "$dir/err")"
+[ "$(cat "$dir/err")" = "costroute eval: warning: in 2 of 2 records (the first at $dir/contradicts.jsonl:1) the label disagrees with the quality map (quality[meta.small] >= quality[meta.large]): training learns the label, evaluation measures the qualities" ] ||
+  fail "eval with contradicting labels: stderr [$(cat "$dir/err")]"
+# Models that stop at --max-iter in a cross validation are said to.
+"$costroute" eval --cv 3 --data "$dir/routing.jsonl" --max-iter 1 >/dev/null 2>"$dir/err" ||
+  fail "eval --cv --max-iter 1 exited $?: $(cat "$dir/err")"
+[ "$(cat "$dir/err")" = "costroute eval: warning: 3 of the 3 models trained stopped before converging: their scores are not the optimum's; raise --max-iter" ] ||
+  fail "eval --cv --max-iter 1: stderr [$(cat "$dir/err")]"
+"$costroute" eval --cv 3 --data "$dir/routing.jsonl" >/dev/null 2>"$dir/err"
+[ -s "$dir/err" ] && fail "eval --cv warned with converged models: $(cat "$dir/err")"
+
 # A model that learned a record field (meta.subset) reads it from the record
 # in route and eval --config too, unless a tag of that name is given.
 python3 -c '
@@ -729,6 +758,15 @@ for i in range(40):
 "$costroute" train --data "$dir/subject.jsonl" --context-fields meta.subset --out "$dir/subject.json" >/dev/null ||
   fail "train --context-fields meta.subset"
 "$costroute" score --model "$dir/subject.json" --data "$dir/subject.jsonl" >"$dir/subject.scores"
+# Data without the field the model learned is scored from the text, with a warning.
+sed 's/"subset": "[a-z]*", //' "$dir/subject.jsonl" >"$dir/no_subject.jsonl"
+for command in score "eval --cost-small 0.1 --cost-large 1"; do
+  "$costroute" $command --model "$dir/subject.json" --data "$dir/no_subject.jsonl" >/dev/null 2>"$dir/err" ||
+    fail "$command without the model's context field exited $?: $(cat "$dir/err")"
+  [ "$(cat "$dir/err")" = "costroute ${command%% *}: warning: no record has the model's context field \"meta.subset\": every score comes from the text alone, as for a value never seen in training" ] ||
+    fail "$command without the model's context field: stderr [$(cat "$dir/err")]"
+done
+grep -q subset "$dir/no_subject.jsonl" && fail "no_subject.jsonl still has the field"
 # Text that Python escaped as lone surrogates (errors="surrogateescape") is routed, read as U+FFFD.
 python3 -c 'import json; print(json.dumps({"id": "s", "query": b"caf\xe9 au lait".decode("utf-8", "surrogateescape")}))' \
   >"$dir/surrogate.jsonl"

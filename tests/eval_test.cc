@@ -305,6 +305,17 @@ TEST_CASE("cross validation trains its folds side by side, with the same scores 
     REQUIRE(many.ok());
     CHECK(many->fold == one->fold);
     CHECK(many->scores == one->scores);  // bit for bit
+    CHECK(many->models == 5);
+    CHECK(many->unconverged == 0);
+  }
+  // A solver stopped at one iteration is counted, whatever the threads.
+  options.max_iterations = 1;
+  for (int threads : {1, 2}) {
+    options.threads = threads;
+    const absl::StatusOr<costroute::FoldScores> stopped = costroute::cross_validated_scores(data, options, 5, 3);
+    REQUIRE(stopped.ok());
+    CHECK(stopped->models == 5);
+    CHECK(stopped->unconverged == 5);
   }
 
   // Two folds that cannot be trained, for different reasons: the error is
@@ -581,6 +592,19 @@ TEST_CASE("tune does not search the gap where a fold's training part has a singl
       costroute::tune(d.set, d.outcomes, {}, {.context_fields = {"kind"}, .passes = 1});
   REQUIRE(tuned.ok());
   for (const costroute::TuneTrial& t : tuned->trials) CHECK(t.options.target == costroute::TrainTarget::kLabel);
+}
+
+TEST_CASE("tune counts the models of each trial that stopped before converging") {
+  TuneData d = tune_data(100, 7, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 10 < 2u; });
+  costroute::TrainOptions base;
+  for (int max_iterations : {1, base.max_iterations}) {
+    base.max_iterations = max_iterations;
+    const absl::StatusOr<costroute::TuneResult> tuned =
+        costroute::tune(d.set, d.outcomes, base, {.folds = 4, .context_fields = {"kind"}, .passes = 1});
+    REQUIRE(tuned.ok());
+    REQUIRE(!tuned->trials.empty());
+    for (const costroute::TuneTrial& t : tuned->trials) CHECK(t.unconverged == (max_iterations == 1 ? 4 : 0));
+  }
 }
 
 TEST_CASE("describe() names every setting that differs from the defaults") {

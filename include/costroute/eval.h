@@ -204,6 +204,11 @@ std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t s
 struct FoldScores {
   std::vector<double> scores;
   std::vector<int> fold;
+  // The models trained for the scores (one per fold; more in a nested
+  // search), and how many of them stopped before their solver converged
+  // (TrainReport::converged), whose scores are then not the optimum's.
+  int models = 0;
+  int unconverged = 0;
 };
 
 // Out-of-fold p(small ok): for each fold, trains with `options` on the other
@@ -271,6 +276,7 @@ struct TuneTrial {
   TrainOptions options;
   double savings = 0.0;  // cross-validated, at the maximum drop
   double apgr = 0.0;
+  int unconverged = 0;  // of its TuneOptions::folds models (FoldScores::unconverged)
 };
 
 struct TuneResult {

@@ -162,7 +162,7 @@ absl::Status calibrate_command(const Args& args) {
   if (!flags.has("model")) {
     COSTROUTE_ASSIGN_OR_RETURN(cv_options, train_options(flags));
   }
-  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/true, cv_options));
+  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options("calibrate", flags, /*need_outcomes=*/true, cv_options));
   COSTROUTE_ASSIGN_OR_RETURN(std::optional<Model> model, model_from_flags(flags, read));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(data_paths, read));
@@ -175,6 +175,7 @@ absl::Status calibrate_command(const Args& args) {
     absl::StatusOr<FoldScores> cv =
         cross_validated_scores(training_set(records), cv_options, static_cast<int>(folds), static_cast<uint64_t>(seed));
     if (!cv.ok()) return internal::prefixed(data_path, cv.status());
+    warn_unconverged("costroute calibrate", cv->unconverged, cv->models);
     scores = std::move(cv->scores);  // pooled raw: the threshold is a p_small_ok to deploy
   }
   const std::vector<Outcome> data = outcomes(records, scores);
@@ -183,7 +184,7 @@ absl::Status calibrate_command(const Args& args) {
   const CurvePoint& chosen = choose(e, target);
   if (target.kind == Target::Kind::kMaxCost && chosen.cost > target.value * e.cost_large + 1e-12) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "--max-cost %g: no threshold costs that little here; sending everything to the small model costs %.4g "
+        "--max-cost %g: no threshold costs that little here; sending everything to the small model costs %.6g "
         "of always-strong",
         target.value, e.cost_large > 0 ? e.cost_small / e.cost_large : 0.0));
   }

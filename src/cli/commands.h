@@ -30,7 +30,7 @@ absl::Status eval_command(const Args& args);
 absl::Status calibrate_command(const Args& args);
 
 // Checks the file flag `output` names, if given, before any work:
-// InvalidArgument if it is one that a flag of `inputs` names (the same file
+// InvalidArgument for an empty name ("--plot=") or if it is one that a flag of `inputs` names (the same file
 // by any name or link), which writing would destroy ("--out a.jsonl is
 // also the --data file; not overwriting it"), else the error of
 // internal::check_writable() if it cannot be written.

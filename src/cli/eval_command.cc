@@ -301,7 +301,7 @@ absl::Status eval_command(const Args& args) {
   if (folds > 0) {
     COSTROUTE_ASSIGN_OR_RETURN(options, train_options(flags));
   }
-  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/true, options));
+  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options("eval", flags, /*need_outcomes=*/true, options));
   COSTROUTE_ASSIGN_OR_RETURN(std::optional<Model> model, model_from_flags(flags, read));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(data_paths, read));
@@ -321,6 +321,7 @@ absl::Status eval_command(const Args& args) {
       cv = cross_validated_scores(training_set(records), options, static_cast<int>(folds), static_cast<uint64_t>(seed));
     }
     if (!cv.ok()) return internal::prefixed(data_path, cv.status());
+    warn_unconverged("costroute eval", cv->unconverged, cv->models);
     scores = std::move(cv->scores);
     if (!within_fold_quantiles(scores, cv->fold, static_cast<int>(folds))) {
       std::fprintf(stderr, "costroute eval: folds of fewer than %zu records: pooling raw scores, not ranks\n",

@@ -16,6 +16,8 @@ absl::Status score_command(const Args& args) {
   // The model's context fields, read from each record ("meta.subset").
   std::vector<std::string> fields;
   for (const ContextFeature& c : model.context_features()) fields.push_back(c.field);
+  std::vector<bool> seen(fields.size(), false);  // whether any record had the field
+  bool any = false;
   TextScratch scratch;
   Output out;
   while (true) {
@@ -24,6 +26,8 @@ absl::Status score_command(const Args& args) {
     COSTROUTE_ASSIGN_OR_RETURN(std::string id, record_id(in));
     COSTROUTE_ASSIGN_OR_RETURN(std::string_view query, in.string_field("query"));
     COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> context, context_values(in, query, fields));
+    any = true;
+    for (size_t f = 0; f < fields.size(); ++f) seen[f] = seen[f] || !context[f].empty();
     const double p = model.p_small_ok(query, views(context), scratch);
     std::string& line = out.buffer();
     line += "{\"id\":";
@@ -32,6 +36,9 @@ absl::Status score_command(const Args& args) {
     internal::append_json_number(line, p);
     line += "}\n";
     out.maybe_flush();
+  }
+  for (size_t f = 0; f < fields.size(); ++f) {
+    if (any && !seen[f]) warn_context_field_unseen("costroute score", fields[f]);
   }
   return absl::OkStatus();
 }

@@ -34,7 +34,7 @@ absl::Status train_command(const Args& args) {
   }
   COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
   // Tuning measures savings, so it needs each prompt's qualities and costs.
-  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options(flags, /*need_outcomes=*/flags.has("tune"), options));
+  COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options("train", flags, /*need_outcomes=*/flags.has("tune"), options));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(data_paths, read));
   TrainingSet data = training_set(records);
@@ -65,6 +65,8 @@ absl::Status train_command(const Args& args) {
         break;
       }
     }
+    const auto [models, unconverged] = unconverged_in(tuned, tune_options.folds);
+    warn_unconverged("costroute train --tune", unconverged, models);
     if (std::isnan(tuned.trials.front().apgr)) {
       std::fprintf(stderr,
                    "costroute train --tune: warning: in %s the strong model is not better on average than the small "

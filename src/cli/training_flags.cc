@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "cli/commands.h"
 #include "costroute/internal/status_macros.h"
 #include "costroute/io.h"
@@ -100,8 +101,10 @@ absl::StatusOr<std::vector<std::pair<std::string, double>>> quality_map(const Js
   return quality;
 }
 
-absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes, const TrainOptions& training) {
+absl::StatusOr<ReadOptions> read_options(std::string_view command, const Flags& flags, bool need_outcomes,
+                                         const TrainOptions& training) {
   ReadOptions r;
+  r.command = absl::StrCat("costroute ", internal::to_absl(command));
   r.label_field = flags.get("label");
   r.context_fields = training.context_fields;
   r.context_fields_from_flag = !r.context_fields.empty();
@@ -119,6 +122,70 @@ absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes,
   return r;
 }
 
+namespace {
+
+// What read_labelled() notices across records, for the checks at the end.
+struct ReadTally {
+  std::string first_with_quality, first_without_quality;  // "FILE:LINE", or "" if none
+  bool cost_small_filled = false, cost_large_filled = false;  // by --cost-small, --cost-large
+  size_t label_disagrees = 0;  // records whose label is not quality[small] >= quality[large]
+  std::string first_disagreement;
+};
+
+// The checks of read_labelled() that need every record (its comment in
+// training_flags.h lists them).
+absl::Status check_outcomes(const std::vector<LabelledRecord>& records, const ReadOptions& options,
+                            const ReadTally& tally) {
+  if (!tally.first_with_quality.empty() && !tally.first_without_quality.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        tally.first_without_quality, ": no \"quality\" map, while ", tally.first_with_quality,
+        " has one: the label (0 or 1) would be measured beside the scores; give every record a quality map, or none"));
+  }
+  for (auto [flag, filled] : {std::pair{"cost-small", tally.cost_small_filled},
+                              std::pair{"cost-large", tally.cost_large_filled}}) {
+    if ((flag[5] == 's' ? options.cost_small : options.cost_large) && !filled) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": every record has its ", flag[5] == 's' ? "cost_small" : "cost_large",
+                                                     ", so the flag would change nothing (it fills in missing costs)"));
+    }
+  }
+  double cost_small = 0.0, cost_large = 0.0, quality_small = 0.0, quality_large = 0.0;
+  for (const LabelledRecord& r : records) {
+    cost_small += r.cost_small;
+    cost_large += r.cost_large;
+    quality_small += r.quality_small;
+    quality_large += r.quality_large;
+  }
+  if (!(cost_small < cost_large)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "costs: the small model costs %g in all, the strong one %g: with the small model no cheaper there is "
+        "nothing to save (check cost_small and cost_large)",
+        cost_small, cost_large));
+  }
+  if (quality_large > quality_small && !(quality_large > 0.0)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "quality: the strong model's mean quality is %g: the allowed drop is a share of it, which needs a mean "
+        "above 0 (shift the scores so that they are positive)",
+        quality_large / static_cast<double>(records.size())));
+  }
+  if (tally.label_disagrees > 0) {
+    std::fprintf(stderr,
+                 "%s: warning: in %zu of %zu records (the first at %s) the label disagrees with the quality map "
+                 "(quality[meta.small] >= quality[meta.large]): training learns the label, evaluation measures "
+                 "the qualities\n",
+                 options.command.c_str(), tally.label_disagrees, records.size(), tally.first_disagreement.c_str());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void warn_context_field_unseen(std::string_view command, std::string_view field) {
+  std::fprintf(stderr,
+               "%.*s: warning: no record has the model's context field \"%.*s\": every score comes from the text "
+               "alone, as for a value never seen in training\n",
+               static_cast<int>(command.size()), command.data(), static_cast<int>(field.size()), field.data());
+}
+
 absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std::string>& paths,
                                                           const ReadOptions& options) {
   std::vector<LabelledRecord> records;
@@ -134,6 +201,7 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
       }
     }
   }
+  ReadTally tally;
   for (const std::string& path : paths) {
     COSTROUTE_ASSIGN_OR_RETURN(JsonlReader in, JsonlReader::open(path));
     const size_t before = records.size();
@@ -145,6 +213,8 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
       r.query = std::string(query);
       const bool has_quality = in.has_field("quality");
       r.has_quality = has_quality;
+      std::string& first = has_quality ? tally.first_with_quality : tally.first_without_quality;
+      if (first.empty()) first = absl::StrCat(path, ":", in.line_number());
       if (!has_quality && options.need_quality) {
         return in.error("missing field \"quality\" (--learn quality-gap and cheap-quality learn from the models' scores)");
       }
@@ -173,16 +243,20 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
                                        " (named by meta.", found_small ? "large" : "small", ")"));
         }
       }
-      if (options.label_field) {
-        COSTROUTE_ASSIGN_OR_RETURN(r.label, in.label_field(*options.label_field));
-      } else if (in.has_field("label_small_ok")) {
-        COSTROUTE_ASSIGN_OR_RETURN(r.label, in.label_field("label_small_ok"));
-      } else if (in.has_field("label")) {
-        COSTROUTE_ASSIGN_OR_RETURN(r.label, in.label_field("label"));
+      // The label's field; with none, the label is the qualities' verdict.
+      std::optional<std::string> label_field = options.label_field;
+      if (!label_field && in.has_field("label_small_ok")) label_field = "label_small_ok";
+      if (!label_field && in.has_field("label")) label_field = "label";
+      if (label_field) {
+        COSTROUTE_ASSIGN_OR_RETURN(r.label, in.label_field(*label_field));
       } else if (has_quality) {
         r.label = r.quality_small >= r.quality_large ? 1 : 0;
       } else {
         return in.error("missing field \"label_small_ok\" (or \"label\", or a \"quality\" map)");
+      }
+      // --label names a label of the user's own making, which may differ on purpose.
+      if (has_quality && !options.label_field && r.label != (r.quality_small >= r.quality_large ? 1 : 0)) {
+        if (tally.label_disagrees++ == 0) tally.first_disagreement = absl::StrCat(path, ":", in.line_number());
       }
       if (!has_quality) {
         r.quality_small = r.label;
@@ -195,9 +269,9 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
         }
       }
       if (options.need_outcomes) {
-        for (auto [field, into, fallback] :
-             {std::tuple{"cost_small", &r.cost_small, options.cost_small},
-              std::tuple{"cost_large", &r.cost_large, options.cost_large}}) {
+        for (auto [field, into, fallback, filled] :
+             {std::tuple{"cost_small", &r.cost_small, options.cost_small, &tally.cost_small_filled},
+              std::tuple{"cost_large", &r.cost_large, options.cost_large, &tally.cost_large_filled}}) {
           if (in.has_field(field)) {
             COSTROUTE_ASSIGN_OR_RETURN(*into, in.number_field(field));
             if (!(*into >= 0.0 && *into <= kMaxCost)) {
@@ -205,6 +279,7 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
             }
           } else if (fallback) {
             *into = *fallback;
+            *filled = true;
           } else {
             return in.error(absl::StrCat("missing field \"", field, "\" (or pass --", field[5] == 's' ? "cost-small" : "cost-large", ")"));
           }
@@ -215,13 +290,16 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
     }
     if (records.size() == before) return absl::InvalidArgumentError(absl::StrCat(path, ": no records"));
   }
-  for (size_t f = 0; options.context_fields_from_flag && f < options.context_fields.size(); ++f) {
+  for (size_t f = 0; f < options.context_fields.size(); ++f) {
     const bool seen = std::any_of(records.begin(), records.end(), [f](const LabelledRecord& r) { return !r.context[f].empty(); });
-    if (!seen) {
+    if (seen) continue;
+    if (options.context_fields_from_flag) {
       return absl::InvalidArgumentError(absl::StrCat("--context-fields: no record of the --data has the field \"",
                                                      options.context_fields[f], "\""));
     }
+    warn_context_field_unseen(options.command, options.context_fields[f]);
   }
+  if (options.need_outcomes) COSTROUTE_RETURN_IF_ERROR(check_outcomes(records, options, tally));
   return records;
 }
 
@@ -352,6 +430,9 @@ absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& recor
         with_context_fields(inside, base.context_fields, tuned.best.context_fields);
     absl::StatusOr<TrainResult> trained = train(training_set(trimmed), tuned.best);
     if (!trained.ok()) return internal::prefixed(where, trained.status());
+    const auto [models, unconverged] = unconverged_in(tuned, tune_options.folds);
+    out.models += models + 1;
+    out.unconverged += unconverged + (trained->report.converged ? 0 : 1);
     TextScratch scratch;
     for (size_t i = 0; i < records.size(); ++i) {
       if (fold[i] != f) continue;
@@ -361,6 +442,20 @@ absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& recor
     }
   }
   return out;
+}
+
+void warn_unconverged(std::string_view command, int unconverged, int models) {
+  if (unconverged == 0) return;
+  std::fprintf(stderr,
+               "%.*s: warning: %d of the %d models trained stopped before converging: their scores are not the "
+               "optimum's; raise --max-iter\n",
+               static_cast<int>(command.size()), command.data(), unconverged, models);
+}
+
+std::pair<int, int> unconverged_in(const TuneResult& tuned, int folds) {
+  int unconverged = 0;
+  for (const TuneTrial& t : tuned.trials) unconverged += t.unconverged;
+  return {static_cast<int>(tuned.trials.size()) * folds, unconverged};
 }
 
 std::vector<std::string_view> views(const std::vector<std::string>& values) {

@@ -73,6 +73,7 @@ struct ReadOptions {
   std::optional<double> cost_large;         // when records have no cost_large
   std::vector<std::string> context_fields;  // dotted paths of categorical fields
   bool context_fields_from_flag = false;     // so a field no record has is a typo, an error
+  std::string command = "costroute";         // names the command in warnings ("costroute eval")
 };
 
 // Reads labelled JSONL (shared/data/README.md's routing format, or just
@@ -81,6 +82,16 @@ struct ReadOptions {
 // Qualities come from the "quality" map (keys named by meta.small and
 // meta.large); without it the small model's quality is the label and the
 // strong model's 1. Errors name file, line and field.
+// With options.need_outcomes, the records must also give a measure that
+// routing can move: InvalidArgument when some have a "quality" map and
+// others not (the label's 0/1 beside graded scores), when the small
+// model's total cost is not below the strong one's, when the strong
+// model is better on average but its mean quality is not above 0 (a
+// relative drop needs one), and when --cost-small or --cost-large fill
+// no missing cost. Warnings on stderr, naming options.command: when the
+// label disagrees with the quality map (the label is trained on, the
+// qualities measured), and when no record has a context field that the
+// model (not --context-fields) reads.
 [[nodiscard]] absl::StatusOr<std::vector<LabelledRecord>> read_labelled(
     const std::vector<std::string>& paths, const ReadOptions& options);
 
@@ -88,8 +99,13 @@ struct ReadOptions {
 // --cost-large) from flags; `training` (train_options(), or the defaults
 // where nothing is trained) gives the context fields to read and whether
 // qualities are needed.
-[[nodiscard]] absl::StatusOr<ReadOptions> read_options(const Flags& flags, bool need_outcomes,
-                                                       const TrainOptions& training);
+[[nodiscard]] absl::StatusOr<ReadOptions> read_options(std::string_view command, const Flags& flags,
+                                                       bool need_outcomes, const TrainOptions& training);
+
+// The warning when no record of the data had one of the model's context
+// fields: "costroute score: warning: no record has the model's context
+// field ...", on stderr.
+void warn_context_field_unseen(std::string_view command, std::string_view field);
 
 // The records as training data (with their context values, if any, and
 // their quality gaps if every record has a "quality" map).
@@ -136,6 +152,15 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
 [[nodiscard]] absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& records,
                                                       const TrainOptions& base, const TuneOptions& tune_options,
                                                       int folds, uint64_t seed);
+
+// When some of the `models` trained for a cross validation or a search
+// stopped before converging (FoldScores::unconverged), a warning on stderr:
+// "costroute eval: warning: 5 of the 5 models trained stopped before
+// converging: their scores are not the optimum's; raise --max-iter".
+void warn_unconverged(std::string_view command, int unconverged, int models);
+
+// The models of a search's trials, and how many stopped before converging.
+std::pair<int, int> unconverged_in(const TuneResult& tuned, int folds);
 
 // Views of `values`, for Model::p_small_ok.
 std::vector<std::string_view> views(const std::vector<std::string>& values);

@@ -172,6 +172,7 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
   TrainOptions fold_options = options;
   fold_options.threads = std::max(1, threads / side_by_side);
   std::vector<absl::Status> failed(static_cast<size_t>(folds));
+  std::vector<char> converged(static_cast<size_t>(folds), 1);
   auto run_fold = [&](int f) {
     std::vector<size_t> train_rows, test_rows;
     for (size_t i = 0; i < n; ++i) (fold[i] == f ? test_rows : train_rows).push_back(i);
@@ -180,6 +181,7 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
       failed[static_cast<size_t>(f)] = trained.status();
       return;
     }
+    converged[static_cast<size_t>(f)] = trained->report.converged;
     TextScratch scratch;
     std::vector<std::string_view> context;
     for (size_t i : test_rows) {
@@ -205,6 +207,8 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
     COSTROUTE_RETURN_IF_ERROR(validate_training_set(subset(data, all_rows, all_context), options));
     return internal::prefixed(absl::StrCat("fold ", f + 1, " of ", folds), failed[static_cast<size_t>(f)]);
   }
+  out.models = folds;
+  out.unconverged = static_cast<int>(std::count(converged.begin(), converged.end(), 0));
   return out;
 }
 
@@ -270,7 +274,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     std::vector<Outcome> scored(outcomes.begin(), outcomes.end());
     for (size_t i = 0; i < scored.size(); ++i) scored[i].p_small_ok = cv.scores[i];
     const Evaluation e = evaluate(scored, {.max_quality_drop = options.max_quality_drop});
-    TuneTrial t{o, e.router.savings_at_max_drop, e.router.apgr};
+    TuneTrial t{o, e.router.savings_at_max_drop, e.router.apgr, cv.unconverged};
     result.trials.push_back(t);
     internal::Ranking ranking = internal::rank_by_p(scored);
     return Scored{std::move(t), std::move(scored), std::move(ranking)};
