@@ -190,6 +190,10 @@ printf '{"query":"bad \xff byte"}\n{"query":"bad \xef\xbf\xbd byte"}\n' >"$dir/b
 printf '{"query":"x",\xff}\n' >"$dir/badsyntax.jsonl"
 expect_error 1 "costroute score: $dir/badsyntax.jsonl:1: not valid JSON: unbalanced braces or brackets, or a missing comma or colon (truncated?)" \
   "$costroute" score --model "$dir/m.json" --data "$dir/badsyntax.jsonl"
+# A raw tab inside a string is named as such.
+printf '{"query":"a\tb"}\n' >"$dir/tab.jsonl"
+expect_error 1 "costroute score: $dir/tab.jsonl:1: not valid JSON: a control character (a tab, a line break, a NUL byte) inside a string, where it must be escaped (\\t, \\n, \\u0000); or text that is not UTF-8 (UTF-16?)" \
+  "$costroute" score --model "$dir/m.json" --data "$dir/tab.jsonl"
 printf '%s\n' '{"query":"x","id":[1]}' >"$dir/badid.jsonl"
 expect_error 1 "costroute score: $dir/badid.jsonl:1: field \"id\": expected a string or a number" \
   "$costroute" score --model "$dir/m.json" --data "$dir/badid.jsonl"

@@ -98,6 +98,9 @@ std::string describe_parse_error(simdjson::error_code error,
     case simdjson::STRING_ERROR:
       return "not valid JSON: a string with a bad escape (such as \\x, or a lone surrogate \\ud800 outside JSONL "
              "data) or an unescaped control character";
+    case simdjson::UNESCAPED_CHARS:
+      return "not valid JSON: a control character (a tab, a line break, a NUL byte) inside a string, where it must "
+             "be escaped (\\t, \\n, \\u0000); or text that is not UTF-8 (UTF-16?)";
     case simdjson::NUMBER_ERROR:
       return "not valid JSON: malformed or out-of-range number";
     case simdjson::CAPACITY:
