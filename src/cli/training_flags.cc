@@ -141,10 +141,11 @@ absl::Status check_outcomes(const std::vector<LabelledRecord>& records, const Re
         tally.first_without_quality, ": no \"quality\" map, while ", tally.first_with_quality,
         " has one: the label (0 or 1) would be measured beside the scores; give every record a quality map, or none"));
   }
-  for (auto [flag, filled] : {std::pair{"cost-small", tally.cost_small_filled},
-                              std::pair{"cost-large", tally.cost_large_filled}}) {
-    if ((flag[5] == 's' ? options.cost_small : options.cost_large) && !filled) {
-      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": every record has its ", flag[5] == 's' ? "cost_small" : "cost_large",
+  for (auto [flag, field, given, filled] :
+       {std::tuple{"--cost-small", "cost_small", options.cost_small.has_value(), tally.cost_small_filled},
+        std::tuple{"--cost-large", "cost_large", options.cost_large.has_value(), tally.cost_large_filled}}) {
+    if (given && !filled) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": every record has its ", field,
                                                      ", so the flag would change nothing (it fills in missing costs)"));
     }
   }
