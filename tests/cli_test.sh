@@ -645,6 +645,14 @@ expect_error 1 "costroute eval: $dir/hugeq.jsonl:1: field \"quality\": the score
 printf '%s\n' '{"query":"hi","request_time_ms":1e300}' >"$dir/time.jsonl"
 expect_error 1 "costroute route: $dir/time.jsonl:1: field \"request_time_ms\": expected whole milliseconds since 1970 within +-1e15" \
   "$costroute" route --config "$dir/tiers.config.json" --data "$dir/time.jsonl"
+printf '%s\n' '{"query":"hi","images":1e9}' >"$dir/images.jsonl"
+expect_error 1 "costroute route: $dir/images.jsonl:1: field \"images\": expected a whole number in [0, 1000000]" \
+  "$costroute" route --config "$dir/tiers.config.json" --data "$dir/images.jsonl"
+# Whatever the input puts into a message (a key with a line break and a
+# terminal escape), it is one line on stderr.
+printf '%s\n' '{"query":"hi","tags":{"a\nb\u001b[31m":1}}' >"$dir/tagkey.jsonl"
+expect_error 1 "costroute route: $dir/tagkey.jsonl:1: field \"tags.a b [31m\": expected a string, got number" \
+  "$costroute" route --config "$dir/tiers.config.json" --data "$dir/tagkey.jsonl"
 python3 -c 'import json; print(json.dumps({"query": "x", "label_small_ok": "y" * 100000}))' >"$dir/longlabel.jsonl"
 "$costroute" train --data "$dir/longlabel.jsonl" --out "$dir/x.json" 2>"$dir/err"
 [ "$(wc -c <"$dir/err")" -lt 300 ] || fail "an error message echoed a 100 kB value"

@@ -47,6 +47,32 @@ TEST_CASE("a config with every policy type loads") {
   CHECK(d.policy == "blend");
 }
 
+TEST_CASE("config problems stay readable: names without control characters, long keys cut, at most 20 problems") {
+  CHECK(error_of(config_with(R"([{"name": "sm\nall", "tier": 0, "usd_per_mtok_in": 1, "usd_per_mtok_out": 1}])",
+                             R"([{"type": "fixed", "name": "a\u001b[31m", "route_to": "cheapest"}])")) ==
+        "c.json: models[0].name: expected a name without control characters (line breaks, tabs, NUL)");
+  CHECK(error_of(config_with(kModels, R"([{"type": "fixed", "name": "a\u0000b", "route_to": "cheapest"}])")) ==
+        "c.json: policies[0].name: expected a name without control characters (line breaks, tabs, NUL)");
+  CHECK(error_of(config_with(R"([{"name": "a", "tier": 0, "usd_per_mtok_in": 1, "usd_per_mtok_out": 1,
+                                  "capabilities": ["text", "code", "text"]}])", "[]")) ==
+        "c.json: models[0].capabilities[2]: \"text\" is listed twice");
+  // A key of the input shows as at most 60 bytes, on one line.
+  const std::string key = "x\\n" + std::string(200, 'k');  // JSON for "x", a line break, then 200 k's
+  const std::string long_key = error_of(config_with(kModels, R"([{"type": "fixed", "route_to": "cheapest"}])",
+                                                    ", \"" + key + "\": 1"));
+  CHECK(long_key.find('\n') == std::string::npos);
+  CHECK(long_key.starts_with("c.json: x " + std::string(58, 'k') + "...: unknown field"));
+  // Thousands of problems: the first 20, then how many more.
+  std::string many = "[";
+  for (int i = 0; i < 50; ++i) many += std::string(i ? "," : "") + R"({"name": "m", "tier": -1})";
+  many += "]";
+  const std::string capped = error_of(config_with(many, "[]"));
+  CHECK(capped.ends_with("; and 130 more problems"));
+  size_t shown = 0;
+  for (size_t at = capped.find("; "); at != std::string::npos; at = capped.find("; ", at + 1)) ++shown;
+  CHECK(shown == 20);  // 20 separators: 20 problems and the count of the rest
+}
+
 TEST_CASE("config errors are all reported at once, each with its JSON path") {
   const std::string bad_models = R"([
     {"name": "small", "tier": -1, "usd_per_mtok_in": 0.2, "usd_per_mtok_out": 0.6},

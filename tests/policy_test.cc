@@ -370,6 +370,20 @@ TEST_CASE("reasons are cut at their capacity rather than allocating") {
   costroute::Reason r;
   for (int i = 0; i < 50; ++i) r.append("abcdef");
   CHECK(r.view().size() == costroute::Reason::kCapacity);
+  // A cut inside a character backs off to its start, and nothing follows a cut.
+  costroute::Reason wide;
+  for (int i = 0; i < 60; ++i) wide.append("\xE4\xB8\xAD");  // U+4E2D, 3 bytes; 53 of them fit in 159
+  wide.append("x");
+  CHECK(wide.view().size() == 159);
+  costroute::Reason odd;
+  odd.append("a");
+  for (int i = 0; i < 60; ++i) odd.append("\xE4\xB8\xAD");  // 1 + 52 * 3 = 157: the 53rd does not fit
+  odd.append("x");
+  CHECK(odd.view().size() == 157);
+  CHECK(odd.view().back() == '\xAD');
+  odd.clear();
+  odd.append("x");
+  CHECK(odd.view() == "x");
 }
 
 TEST_CASE("Request::hour reads the request time in the router's time zone, before 1970 too") {

@@ -90,7 +90,25 @@ TEST_CASE("min_df and max_df filter by document frequency, as counts or fraction
 TEST_CASE("documents without any token give a clear error") {
   auto v = costroute::fit_vectorizer(std::vector<std::string>{"a", "!", ""}, {});
   CHECK(v.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(v.status().message().find("empty vocabulary") == 0);
+  CHECK(v.status().message() == "empty vocabulary: no document has a word of two or more letters or digits");
+  // N-grams longer than every document are named as the reason.
+  const std::vector<std::string> short_docs = {"hello", "world"};
+  costroute::VectorizerOptions bigrams;
+  bigrams.ngram_min = 2;
+  bigrams.ngram_max = 2;
+  CHECK(costroute::fit_vectorizer(short_docs, bigrams).status().message() ==
+        "empty vocabulary: no document has 2 words of two or more letters or digits (ngram_range starts at 2)");
+  costroute::VectorizerOptions chars;
+  chars.analyzer = costroute::Analyzer::kChar;
+  chars.ngram_min = 8;
+  chars.ngram_max = 8;
+  CHECK(costroute::fit_vectorizer(short_docs, chars).status().message() ==
+        "empty vocabulary: no document has 8 characters (ngram_range starts at 8)");
+  // char_wb keeps a word shorter than n whole, as scikit-learn does.
+  chars.analyzer = costroute::Analyzer::kCharWb;
+  CHECK(costroute::fit_vectorizer(short_docs, chars).ok());
+  CHECK(costroute::fit_vectorizer(std::vector<std::string>{"", " \t"}, chars).status().message() ==
+        "empty vocabulary: every document is empty or whitespace");
 }
 
 TEST_CASE("training reaches the optimum of the regularised objective") {

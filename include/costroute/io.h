@@ -64,8 +64,9 @@ inline constexpr std::string_view kModelFormat = "costroute.model/1";
 
 // Writes a model file: to a temporary file beside `path`, then renamed over
 // it, so a reader never sees half a model. Errors: InvalidArgument for
-// "-" or a directory, Unavailable with the OS error when the file cannot
-// be written.
+// "-" or a directory, or for a model larger than load_model() reads (256
+// MiB of JSON: millions of features), Unavailable with the OS error when
+// the file cannot be written.
 [[nodiscard]] absl::Status save_model(const Model& model,
                                       const std::string& path);
 

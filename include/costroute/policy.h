@@ -124,14 +124,22 @@ struct Request {
 
 // A short reason such as "rule:premium_tier" or "classifier:p=0.82>=0.75",
 // kept inline so that deciding never allocates. Text past the capacity is
-// cut. 159 bytes hold a policy and a model name of 40 characters each with
-// a budget's suffix and the router's filter suffix.
+// cut, at a UTF-8 character's start, and nothing is appended after a cut
+// (a reason ends where it was cut, not in a later fragment). 159 bytes hold
+// a policy and a model name of 40 characters each with a budget's suffix
+// and the router's filter suffix.
 class Reason {
  public:
   static constexpr size_t kCapacity = 159;
 
   Reason& append(std::string_view text) {
-    const size_t n = std::min(text.size(), kCapacity - size_);
+    if (cut_) return *this;
+    size_t n = text.size();
+    if (n > kCapacity - size_) {
+      n = kCapacity - size_;
+      while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;  // not inside a character
+      cut_ = true;
+    }
     std::copy_n(text.data(), n, buffer_.data() + size_);
     size_ += static_cast<uint8_t>(n);
     return *this;
@@ -178,7 +186,10 @@ class Reason {
     return append(std::string_view(begin, static_cast<size_t>(end - begin)));
   }
   Reason& append(int value) { return append(static_cast<int64_t>(value)); }
-  void clear() { size_ = 0; }
+  void clear() {
+    size_ = 0;
+    cut_ = false;
+  }
   std::string_view view() const { return std::string_view(buffer_.data(), size_); }
   bool empty() const { return size_ == 0; }
 
@@ -195,6 +206,7 @@ class Reason {
 
   std::array<char, kCapacity> buffer_{};
   uint8_t size_ = 0;
+  bool cut_ = false;
 };
 
 // A policy's answer: a model of the catalog, which policy chose it, and why.

@@ -15,6 +15,7 @@
 #include "costroute/eval.h"
 #include "costroute/io.h"
 #include "costroute/router.h"
+#include "io/message_text.h"
 
 namespace costroute::cli {
 
@@ -50,11 +51,9 @@ absl::Status calibrate_command(const Args& args);
 // believes the model routed them.
 void warn_if_model_unused(std::string_view command, bool model_given, size_t routed, bool scored);
 
-// `text` as a message or a table shows it, on one short line: at most its
-// first `max_bytes` bytes (cut at a UTF-8 code point boundary, then "..."),
-// with control characters (escape sequences included) as spaces, not
-// terminal commands.
-std::string one_line(std::string_view text, size_t max_bytes);
+// `text` as a message or a table shows it, on one short line
+// (io/message_text.h).
+using internal::one_line;
 
 // The "id" of the current record as JSON (a string or number, re-encoded),
 // or its line number when it has none. Other id types are an error.

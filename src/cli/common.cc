@@ -10,15 +10,6 @@
 
 namespace costroute::cli {
 
-std::string one_line(std::string_view text, size_t max_bytes) {
-  size_t cut = std::min(text.size(), max_bytes);
-  while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  std::string out(text.substr(0, cut));
-  for (char& ch : out) ch = (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) ? ' ' : ch;
-  if (cut < text.size()) out += "...";
-  return out;
-}
-
 void warn_if_model_unused(std::string_view command, bool model_given, size_t routed, bool scored) {
   if (!model_given || routed == 0 || scored) return;
   std::fprintf(stderr,
@@ -107,7 +98,7 @@ absl::Status read_context(const JsonlReader& in, bool explain, const Model* mode
     if (!in.has_field(field)) return absl::OkStatus();
     COSTROUTE_ASSIGN_OR_RETURN(double n, in.number_field(field));
     if (!(n >= 0 && n <= 1e6) || n != static_cast<int>(n)) {
-      return in.error(absl::StrCat("field \"", internal::to_absl(field), "\": expected a whole number >= 0"));
+      return in.error(absl::StrCat("field \"", internal::to_absl(field), "\": expected a whole number in [0, 1000000]"));
     }
     into = static_cast<int>(n);
     return absl::OkStatus();

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cli/commands.h"
+#include "costroute/internal/status_macros.h"
 #include "costroute/version.h"
 
 namespace {
@@ -91,6 +92,9 @@ int output_written(const char* who) {
   return 1;
 }
 
+// The longest error message printed, in bytes; longer ones end in "...".
+constexpr size_t kMaxMessageBytes = 2000;
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -120,7 +124,10 @@ int main(int argc, char** argv) {
     }
     const absl::Status status = command.run(args);
     if (!status.ok()) {
-      std::fprintf(stderr, "costroute %s: %s\n", argv[1], std::string(status.message()).c_str());
+      // One line, whatever the input put into the message (a key with a
+      // line break, a NUL, thousands of problems).
+      std::fprintf(stderr, "costroute %s: %s\n", argv[1],
+                   costroute::cli::one_line(costroute::internal::to_std(status.message()), kMaxMessageBytes).c_str());
       return 1;
     }
     return output_written(argv[1]);

@@ -5,6 +5,7 @@
 // joined into one message, so a user fixes a config in one pass.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "io/file_util.h"
 #include "io/json_util.h"
 #include "io/json_writer.h"
+#include "io/message_text.h"
 
 namespace costroute {
 namespace {
@@ -29,9 +31,17 @@ using simdjson::dom::element;
 // Collects problems with their paths while the config is read.
 class ConfigReader {
  public:
+  // Each problem on one line, however long the key or value it echoes.
   void error(std::string_view path, std::string_view message) {
-    errors_.push_back(path.empty() ? std::string(message)
-                                   : absl::StrCat(to_absl(path), ": ", to_absl(message)));
+    errors_.push_back(internal::one_line(
+        path.empty() ? std::string(message) : absl::StrCat(to_absl(path), ": ", to_absl(message)), kMaxProblemBytes));
+  }
+  // The problems, "; "-separated: the first kMaxProblems, then how many more.
+  std::string report() const {
+    const size_t shown = std::min(errors_.size(), kMaxProblems);
+    std::string out = absl::StrJoin(errors_.begin(), errors_.begin() + static_cast<std::ptrdiff_t>(shown), "; ");
+    if (errors_.size() > shown) absl::StrAppend(&out, "; and ", errors_.size() - shown, " more problems");
+    return out;
   }
   const std::vector<std::string>& errors() const { return errors_; }
 
@@ -54,8 +64,10 @@ class ConfigReader {
     return true;
   }
 
+  // A key of the input is shown as at most 60 bytes of it.
   static std::string join(std::string_view path, std::string_view key) {
-    return path.empty() ? std::string(key) : absl::StrCat(to_absl(path), ".", to_absl(key));
+    const std::string shown = internal::one_line(key, 60);
+    return path.empty() ? shown : absl::StrCat(to_absl(path), ".", shown);
   }
   static std::string index(std::string_view path, size_t i) {
     return absl::StrCat(to_absl(path), "[", i, "]");
@@ -68,6 +80,16 @@ class ConfigReader {
       return false;
     }
     out = std::string(s);
+    return true;
+  }
+  // A name that decisions, tables and metrics print: no control characters.
+  bool get_name(element v, std::string_view path, std::string& out) {
+    if (!get_string(v, path, out)) return false;
+    if (std::any_of(out.begin(), out.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; })) {
+      error(path, "expected a name without control characters (line breaks, tabs, NUL)");
+      out.clear();
+      return false;
+    }
     return true;
   }
   bool get_bool(element v, std::string_view path, bool& out) {
@@ -113,6 +135,8 @@ class ConfigReader {
   }
 
  private:
+  static constexpr size_t kMaxProblems = 20;
+  static constexpr size_t kMaxProblemBytes = 300;
   std::vector<std::string> errors_;
 };
 
@@ -136,7 +160,7 @@ std::vector<ModelInfo> read_models(ConfigReader& r, element value) {
     ModelInfo m;
     element v;
     if (o.at_key("name").get(v) == simdjson::SUCCESS) {
-      r.get_string(v, ConfigReader::join(path, "name"), m.name);
+      r.get_name(v, ConfigReader::join(path, "name"), m.name);
     } else {
       r.error(ConfigReader::join(path, "name"), "missing");
     }
@@ -166,6 +190,8 @@ std::vector<ModelInfo> read_models(ConfigReader& r, element value) {
             r.error(ConfigReader::index(caps_path, k),
                     absl::StrCat("unknown capability \"", names[k],
                                  "\" (expected text, vision, audio, code, long_context, tools)"));
+          } else if ((m.capabilities & bit) != 0) {
+            r.error(ConfigReader::index(caps_path, k), absl::StrCat("\"", names[k], "\" is listed twice"));
           }
           m.capabilities |= bit;
         }
@@ -352,7 +378,7 @@ class PolicyReader {
     if (!r_.get_string(field, ConfigReader::join(path, "type"), type)) return nullptr;
     std::string name = type;
     if (o.at_key("name").get(field) == simdjson::SUCCESS) {
-      r_.get_string(field, ConfigReader::join(path, "name"), name);
+      r_.get_name(field, ConfigReader::join(path, "name"), name);
     }
     auto need = [&](std::string_view key) -> std::optional<element> {
       element e;
@@ -684,7 +710,7 @@ absl::StatusOr<std::shared_ptr<const Router>> parse_router(std::string_view json
   }
   if (!r.errors().empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(to_absl(source), ": ", absl::StrJoin(r.errors(), "; ")));
+        absl::StrCat(to_absl(source), ": ", r.report()));
   }
   absl::StatusOr<std::shared_ptr<const Router>> router =
       Router::create(*std::move(catalog), std::move(root_policy), std::move(model), std::move(options));

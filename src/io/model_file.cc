@@ -415,7 +415,14 @@ std::string model_to_json(const Model& model) {
 }
 
 absl::Status save_model(const Model& model, const std::string& path) {
-  return internal::write_file(path, model_to_json(model));
+  const std::string json = model_to_json(model);
+  // A file that load_model() would refuse is not written.
+  if (json.size() > internal::kMaxFileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": not written: the model takes ", json.size() >> 20, " MiB, more than the ", internal::kMaxFileBytes >> 20,
+        " MiB a model file may hold; keep fewer features (max_features)"));
+  }
+  return internal::write_file(path, json);
 }
 
 }  // namespace costroute

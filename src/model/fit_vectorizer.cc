@@ -139,10 +139,21 @@ absl::StatusOr<Vectorizer> fit_vectorizer(std::span<const std::string> documents
     counter.add_document(documents[doc], static_cast<int32_t>(doc));
   }
   if (counter.empty()) {
+    // Why, in the terms of the settings: n-grams longer than any document's.
+    const int n = options.ngram_min;
+    const std::string range = absl::StrCat(" (ngram_range starts at ", n, ")");
+    if (options.analyzer == Analyzer::kWord) {
+      return absl::InvalidArgumentError(
+          n == 1 ? "empty vocabulary: no document has a word of two or more letters or digits"
+                 : absl::StrCat("empty vocabulary: no document has ", n, " words of two or more letters or digits",
+                                range));
+    }
+    // char_wb keeps a word shorter than n whole (as scikit-learn does), so
+    // only documents without a word leave it nothing.
     return absl::InvalidArgumentError(
-        options.analyzer == Analyzer::kWord
-            ? "empty vocabulary: no document has a word of two or more letters or digits"
-            : "empty vocabulary: every document is empty or whitespace");
+        n == 1 || options.analyzer == Analyzer::kCharWb
+            ? "empty vocabulary: every document is empty or whitespace"
+            : absl::StrCat("empty vocabulary: no document has ", n, " characters", range));
   }
 
   // Terms in code-point (= UTF-8 byte) order, as scikit-learn numbers them.
