@@ -168,14 +168,14 @@ grep -q '"analyzer":"char_wb"' "$dir/char.json" || fail "char_wb model lacks its
 expect_error 1 "costroute score: $dir/none.json: cannot open: No such file or directory" \
   "$costroute" score --model "$dir/none.json" --data "$dir/in.jsonl"
 head -c 300 "$dir/m.json" >"$dir/truncated.json"
-expect_error 1 "costroute score: $dir/truncated.json: not valid JSON: unclosed string (truncated?)" \
+expect_error 1 "costroute score: $dir/truncated.json:4:92: not valid JSON: unclosed string (truncated?)" \
   "$costroute" score --model "$dir/truncated.json" --data "$dir/in.jsonl"
 sed 's/"costroute.model\/1"/"costroute.model\/2"/' "$dir/m.json" >"$dir/v2.json"
 expect_error 1 "costroute score: $dir/v2.json: format: unknown model format \"costroute.model/2\"; this build reads costroute.model/1" \
   "$costroute" score --model "$dir/v2.json" --data "$dir/in.jsonl"
 
 printf '%s\n' '{"query":"fine"}' '{"query": "broken' >"$dir/badline.jsonl"
-expect_error 1 "costroute score: $dir/badline.jsonl:2: not valid JSON: unclosed string (truncated?)" \
+expect_error 1 "costroute score: $dir/badline.jsonl:2: column 18: not valid JSON: unclosed string (truncated?)" \
   "$costroute" score --model "$dir/m.json" --data "$dir/badline.jsonl"
 printf '%s\n' '{"text":"no query"}' >"$dir/noquery.jsonl"
 expect_error 1 "costroute score: $dir/noquery.jsonl:1: missing field \"query\"" \
@@ -188,11 +188,11 @@ printf '{"query":"bad \xff byte"}\n{"query":"bad \xef\xbf\xbd byte"}\n' >"$dir/b
   fail "bytes that are not UTF-8 scored unlike U+FFFD: $(cat "$dir/out")"
 # Outside a string they are still a syntax error.
 printf '{"query":"x",\xff}\n' >"$dir/badsyntax.jsonl"
-expect_error 1 "costroute score: $dir/badsyntax.jsonl:1: not valid JSON: unbalanced braces or brackets, or a missing comma or colon (truncated?)" \
+expect_error 1 "costroute score: $dir/badsyntax.jsonl:1: column 14: not valid JSON: unbalanced braces or brackets, or a missing comma or colon (truncated?)" \
   "$costroute" score --model "$dir/m.json" --data "$dir/badsyntax.jsonl"
 # A raw tab inside a string is named as such.
 printf '{"query":"a\tb"}\n' >"$dir/tab.jsonl"
-expect_error 1 "costroute score: $dir/tab.jsonl:1: not valid JSON: a control character (a tab, a line break, a NUL byte) inside a string, where it must be escaped (\\t, \\n, \\u0000); or text that is not UTF-8 (UTF-16?)" \
+expect_error 1 "costroute score: $dir/tab.jsonl:1: column 12: not valid JSON: a control character (a tab, a line break, a NUL byte) inside a string, where it must be escaped (\\t, \\n, \\u0000); or text that is not UTF-8 (UTF-16?)" \
   "$costroute" score --model "$dir/m.json" --data "$dir/tab.jsonl"
 printf '%s\n' '{"query":"x","id":[1]}' >"$dir/badid.jsonl"
 expect_error 1 "costroute score: $dir/badid.jsonl:1: field \"id\": expected a string or a number" \
@@ -557,12 +557,12 @@ sed 's/"intercept":/"intercept":0,"intercept":/' "$dir/m.json" >"$dir/dupmodel.j
 expect_error 1 "costroute score: $dir/dupmodel.json: duplicate field \"intercept\"" \
   "$costroute" score --model "$dir/dupmodel.json" --data "$dir/in.jsonl"
 printf '%s\n' '{"query":"a"} {"query":"b"}' >"$dir/two.jsonl"
-expect_error 1 "costroute score: $dir/two.jsonl:1: not valid JSON: more text after the end of the JSON value" \
+expect_error 1 "costroute score: $dir/two.jsonl:1: column 15: not valid JSON: more text after the end of the JSON value" \
   "$costroute" score --model "$dir/m.json" --data "$dir/two.jsonl"
 printf '\xef\xbb\xbf{"query":"with a byte order mark"}\n' >"$dir/bom.jsonl"
 "$costroute" score --model "$dir/m.json" --data "$dir/bom.jsonl" | grep -q p_small_ok || fail "a byte order mark is refused"
 printf '%s\n' '{"query":"lone \x surrogate"}' >"$dir/bad_escape.jsonl"
-expect_error 1 "costroute score: $dir/bad_escape.jsonl:1: not valid JSON: a string with a bad escape (such as \\x, or a lone surrogate \\ud800 outside JSONL data) or an unescaped control character" \
+expect_error 1 "costroute score: $dir/bad_escape.jsonl:1: column 17: not valid JSON: a string with a bad escape (such as \\x, or a lone surrogate \\ud800 outside JSONL data) or an unescaped control character" \
   "$costroute" score --model "$dir/m.json" --data "$dir/bad_escape.jsonl"
 # A lone surrogate reads as U+FFFD: scored as the same text with U+FFFD written out.
 printf '%s\n' '{"query":"lone \ud800 surrogate"}' '{"query":"lone \ufffd surrogate"}' >"$dir/surrogate.jsonl"

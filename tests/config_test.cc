@@ -160,7 +160,16 @@ TEST_CASE("config files with the wrong format, missing parts or broken JSON are 
                      "policies": [{"type": "fixed", "route_to": "cheapest"}]})") ==
         "c.json: format: missing; write \"format\": \"costroute.config/1\"");
   CHECK(error_of(R"({"format": "costroute.config/1"})") == "c.json: models: missing; policies: missing");
-  CHECK(error_of(R"({"format": "costroute.config/1", "models": )").find("c.json: not valid JSON") == 0);
+  CHECK(error_of(R"({"format": "costroute.config/1", "models": )") ==
+        "c.json:1:44: not valid JSON: unbalanced braces or brackets, or a missing comma or colon (truncated?)");
+  // Syntax errors are located, line and column.
+  CHECK(error_of("{\"format\": \"costroute.config/1\",\n \"models\": [1 2]}") ==
+        "c.json:2:15: not valid JSON: unbalanced braces or brackets, or a missing comma or colon (truncated?)");
+  CHECK(error_of(R"({"a": 012})") == "c.json:1:8: not valid JSON: malformed or out-of-range number");
+  CHECK(error_of(R"({"a": 1e999})") == "c.json:1:7: not valid JSON: malformed or out-of-range number");
+  CHECK(error_of(R"({"a": tru})") == "c.json:1:7: not valid JSON: a misspelt true, false or null, or text without quotes");
+  CHECK(error_of(R"({"a": {"b": 1,}})") ==
+        "c.json:1:15: not valid JSON: unbalanced braces or brackets, or a missing comma or colon (truncated?)");
   CHECK(error_of("[]") == "c.json: expected an object, got array");
 }
 

@@ -2,6 +2,7 @@
 #include "costroute/signals.h"
 
 #include <cmath>
+#include <regex>
 #include <string>
 
 #include "catch.h"
@@ -111,7 +112,9 @@ TEST_CASE("bad model files get one clear error naming the field") {
   CHECK(error_of(model_json("costroute.model/1", R"(["ab","ab cd","cd"])",
                             "[1.5,NaN,1.0]")) ==
         "m.json:6:12: NaN is not a JSON number (non-finite values are not allowed)");
-  CHECK(error_of(model_json().substr(0, 200)).find("m.json: not valid JSON") == 0);
+  // A truncated file is located at its end, as LINE:COLUMN.
+  const std::string truncated = error_of(model_json().substr(0, 200));
+  CHECK(std::regex_match(truncated, std::regex(R"(m\.json:[0-9]+:[0-9]+: not valid JSON: .*)")));
   CHECK(error_of(model_json("costroute.model/1", R"(["ab","ab cd","cd"])",
                             "[1,1,1]", "[0,0,0]", R"(,"colour":"red")")) ==
         "m.json: colour: unknown field");
@@ -180,7 +183,8 @@ TEST_CASE("JsonlReader reads records, skips blank lines and reports bad lines wi
 
   auto bad = in->next();
   REQUIRE(!bad.ok());
-  CHECK(bad.status().message().find(path + ":6: not valid JSON") == 0);
+  CHECK(bad.status().message() == path + ":6: column 2: not valid JSON: unbalanced braces or brackets, or a missing "
+                                          "comma or colon (truncated?)");
   auto array = in->next();
   CHECK(array.status().message() == path + ":7: expected a JSON object, got array");
   CHECK(in->next().status().message() ==
@@ -211,7 +215,7 @@ TEST_CASE("JsonlReader reads bytes that are not UTF-8 and lone surrogate escapes
   CHECK(*in->string_field("query") == "\\ud800 \uFFFDA");
   REQUIRE(*in->next());
   CHECK(*in->string_field("query") == "caf\uFFFD \uFFFD");
-  CHECK(in->next().status().message().find(path + ":5: not valid JSON: a string with a bad escape") == 0);
+  CHECK(in->next().status().message().find(path + ":5: column 30: not valid JSON: a string with a bad escape") == 0);
 }
 
 TEST_CASE("JsonlReader has no fields before its first record") {

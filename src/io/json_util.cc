@@ -1,6 +1,9 @@
 #include "io/json_util.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
@@ -76,12 +79,129 @@ bool has_text_after_value(std::string_view text) {
   return false;
 }
 
-}  // namespace
+// Where `text` stops being one JSON value (RFC 8259): the offset of the
+// first byte that cannot continue it (text.size() when it ends early), or
+// npos when it is valid. A number too large for a double counts as an
+// error at its start. Only for messages: it runs after a failed parse.
+size_t syntax_error_offset(std::string_view t) {
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
+  };
+  auto digits = [&] {
+    const size_t start = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > start;
+  };
+  // Each scanner starts at its token and returns false with i at the error.
+  auto string = [&] {
+    for (++i; i < t.size(); ++i) {
+      const auto c = static_cast<unsigned char>(t[i]);
+      if (c == '"') {
+        ++i;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c != '\\') continue;
+      if (++i >= t.size()) return false;
+      if (t[i] == 'u') {
+        for (int k = 0; k < 4; ++k) {
+          if (++i >= t.size() || !std::isxdigit(static_cast<unsigned char>(t[i]))) return false;
+        }
+      } else if (std::string_view("\"\\/bfnrt").find(t[i]) == std::string_view::npos) {
+        return false;
+      }
+    }
+    return false;
+  };
+  auto number = [&] {
+    const size_t start = i;
+    if (t[i] == '-') ++i;
+    if (i < t.size() && t[i] == '0') {
+      ++i;
+    } else if (!digits()) {
+      return false;
+    }
+    if (i < t.size() && t[i] == '.' && (++i, !digits())) return false;
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+      ++i;
+      if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+      if (!digits()) return false;
+    }
+    if (!std::isfinite(std::strtod(std::string(t.substr(start, i - start)).c_str(), nullptr))) {
+      i = start;
+      return false;
+    }
+    return true;
+  };
+  std::vector<char> open;  // the '{' and '[' not yet closed
+  enum class Want { kValue, kKey, kAfterValue } want = Want::kValue;
+  while (true) {
+    skip_space();
+    if (want == Want::kAfterValue) {
+      if (open.empty()) return i == t.size() ? std::string_view::npos : i;
+      if (i == t.size()) return i;
+      if (t[i] == ',') {
+        ++i;
+        want = open.back() == '{' ? Want::kKey : Want::kValue;
+      } else if (t[i] == (open.back() == '{' ? '}' : ']')) {
+        ++i;
+        open.pop_back();
+      } else {
+        return i;
+      }
+      continue;
+    }
+    if (i == t.size()) return i;
+    if (want == Want::kKey) {
+      if (t[i] != '"' || !string()) return i;
+      skip_space();
+      if (i == t.size() || t[i] != ':') return i;
+      ++i;
+      want = Want::kValue;
+      continue;
+    }
+    const char c = t[i];
+    if (c == '{' || c == '[') {
+      open.push_back(c);
+      ++i;
+      skip_space();
+      if (i < t.size() && t[i] == (c == '{' ? '}' : ']')) {
+        ++i;
+        open.pop_back();
+        want = Want::kAfterValue;
+      } else {
+        want = c == '{' ? Want::kKey : Want::kValue;
+      }
+      continue;
+    }
+    bool ok = false;
+    if (c == '"') {
+      ok = string();
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      ok = number();
+    } else {
+      for (std::string_view literal : {"true", "false", "null"}) {
+        if (t.substr(i, literal.size()) == literal) {
+          i += literal.size();
+          ok = true;
+        }
+      }
+    }
+    if (!ok) return i;
+    want = Want::kAfterValue;
+  }
+}
 
-std::string describe_parse_error(simdjson::error_code error,
-                                 std::string_view text) {
-  std::string literal = find_non_finite_literal(text);
-  if (!literal.empty()) return literal;
+// "LINE:COLUMN: " of a byte offset of `text`, both from 1, the column in bytes.
+std::string location(std::string_view text, size_t offset) {
+  const std::string_view before = text.substr(0, offset);
+  const size_t line_start = before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
+  return absl::StrCat(std::count(before.begin(), before.end(), '\n') + 1, ":", offset - line_start + 1, ": ");
+}
+
+// What went wrong, without where.
+std::string parse_error_reason(simdjson::error_code error, std::string_view text) {
   switch (error) {
     case simdjson::EMPTY:
       return "empty input, expected JSON";
@@ -101,6 +221,10 @@ std::string describe_parse_error(simdjson::error_code error,
     case simdjson::UNESCAPED_CHARS:
       return "not valid JSON: a control character (a tab, a line break, a NUL byte) inside a string, where it must "
              "be escaped (\\t, \\n, \\u0000); or text that is not UTF-8 (UTF-16?)";
+    case simdjson::T_ATOM_ERROR:
+    case simdjson::F_ATOM_ERROR:
+    case simdjson::N_ATOM_ERROR:
+      return "not valid JSON: a misspelt true, false or null, or text without quotes";
     case simdjson::NUMBER_ERROR:
       return "not valid JSON: malformed or out-of-range number";
     case simdjson::CAPACITY:
@@ -108,6 +232,22 @@ std::string describe_parse_error(simdjson::error_code error,
     default:
       return absl::StrCat("not valid JSON: ", simdjson::error_message(error));
   }
+}
+
+}  // namespace
+
+std::string describe_parse_error(simdjson::error_code error,
+                                 std::string_view text) {
+  std::string literal = find_non_finite_literal(text);
+  if (!literal.empty()) return literal;
+  // Syntax errors say where; a file that is not UTF-8 or too large has no
+  // one place to point at.
+  if (error != simdjson::EMPTY && error != simdjson::UTF8_ERROR && error != simdjson::CAPACITY) {
+    if (const size_t at = syntax_error_offset(text); at != std::string_view::npos) {
+      return location(text, at) + parse_error_reason(error, text);
+    }
+  }
+  return parse_error_reason(error, text);
 }
 
 namespace {
