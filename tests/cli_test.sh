@@ -352,6 +352,10 @@ JSON
   --costs small=1,large=10 >/dev/null 2>"$dir/err" || fail "eval --config --model exited $?: $(cat "$dir/err")"
 [ "$(cat "$dir/err")" = "costroute eval: warning: --model was not used: no policy of the config asked for the classifier's score on these 2 requests" ] ||
   fail "eval --config --model unused: $(cat "$dir/err")"
+"$costroute" bench --config "$dir/tiers.config.json" --model "$dir/m.json" --data "$dir/tiers.jsonl" --min-seconds 0.05 \
+  >/dev/null 2>"$dir/err" || fail "bench --config --model exited $?: $(cat "$dir/err")"
+[ "$(cat "$dir/err")" = "costroute bench: warning: --model was not used: no policy of the config asked for the classifier's score on these 2 requests" ] ||
+  fail "bench --config --model unused: $(cat "$dir/err")"
 # bench --config: the classifier runs only for the request no rule decides
 cat >"$dir/scored.config.json" <<'JSON'
 {"format": "costroute.config/1",

@@ -96,10 +96,14 @@ absl::Status bench_command(const Args& args) {
     }
   }
 
-  // Latency, one query at a time.
+  if (router) warn_if_model_unused("bench", model != nullptr, queries.size(), scored > 0);
+
+  // Latency, one query at a time, for half of --min-seconds (or until
+  // kMaxSamples latencies, 32 MB, are held).
+  constexpr size_t kMaxSamples = 4'000'000;
   const double half_ns = min_seconds * 0.5e9;
   std::vector<double> samples;
-  samples.reserve(std::min<size_t>(4'000'000, queries.size() * 64));
+  samples.reserve(std::min(kMaxSamples, queries.size() * 64));
   const Clock::time_point latency_start = Clock::now();
   do {
     for (const std::string& q : queries) {
@@ -108,8 +112,7 @@ absl::Status bench_command(const Args& args) {
       const Clock::time_point t1 = Clock::now();
       samples.push_back(elapsed_ns(t0, t1));
     }
-  } while (elapsed_ns(latency_start, Clock::now()) < half_ns &&
-           samples.size() + queries.size() <= samples.capacity());
+  } while (elapsed_ns(latency_start, Clock::now()) < half_ns && samples.size() + queries.size() <= kMaxSamples);
   double mean = 0.0;
   for (double s : samples) mean += s;
   mean /= static_cast<double>(samples.size());
@@ -134,7 +137,16 @@ absl::Status bench_command(const Args& args) {
     batch_ns = elapsed_ns(batch_start, Clock::now());
   } while (batch_ns < half_ns);
 
-  // Throughput on `threads` threads at once, each with its own scratch.
+  std::vector<size_t> lengths;
+  for (const std::string& q : queries) lengths.push_back(q.size());
+  std::nth_element(lengths.begin(), lengths.begin() + lengths.size() / 2, lengths.end());
+  const size_t median_bytes = lengths[lengths.size() / 2];
+
+  // Throughput on `threads` threads at once, each with its own scratch, for
+  // a quarter of --min-seconds. Each thread reads the clock after a chunk
+  // of about 64 kB of queries (at least one, at most 256), so that long
+  // queries do not overrun the time and short ones are not slowed by it.
+  const size_t chunk = std::clamp<size_t>(65536 / (median_bytes + 1), 1, 256);
   std::atomic<size_t> done{0};
   std::vector<std::thread> pool;
   std::atomic<double> thread_sink{0.0};
@@ -145,13 +157,13 @@ absl::Status bench_command(const Args& args) {
       size_t count = 0;
       double local = 0.0;
       const Clock::time_point begin = Clock::now();
-      for (size_t i = static_cast<size_t>(t) * 7919 % queries.size();
-           elapsed_ns(begin, Clock::now()) < half_ns * 0.5; ) {
-        for (int k = 0; k < 256; ++k, ++count) {
+      size_t i = static_cast<size_t>(t) * 7919 % queries.size();
+      do {
+        for (size_t k = 0; k < chunk; ++k, ++count) {
           local += mine.run(queries[i]);
           if (++i == queries.size()) i = 0;
         }
-      }
+      } while (elapsed_ns(begin, Clock::now()) < half_ns * 0.5);
       done += count;
       thread_sink.store(thread_sink.load() + local);
     });
@@ -159,9 +171,6 @@ absl::Status bench_command(const Args& args) {
   for (std::thread& t : pool) t.join();
   const double threads_ns = elapsed_ns(threads_start, Clock::now());
 
-  std::vector<size_t> lengths;
-  for (const std::string& q : queries) lengths.push_back(q.size());
-  std::nth_element(lengths.begin(), lengths.begin() + lengths.size() / 2, lengths.end());
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
 
@@ -169,7 +178,7 @@ absl::Status bench_command(const Args& args) {
   w.begin_object()
       .key("timed").value(router ? "route" : "score")
       .key("n_queries").value(queries.size())
-      .key("median_query_bytes").value(lengths[lengths.size() / 2]);
+      .key("median_query_bytes").value(median_bytes);
   if (model || (router && router->model())) {
     w.key("features").value((model ? model.get() : router->model())->vectorizer().num_features());
   }
