@@ -649,6 +649,9 @@ expect_error 1 "costroute eval: $dir/hugeq.jsonl:1: field \"quality\": the score
 printf '%s\n' '{"query":"hi","request_time_ms":1e300}' >"$dir/time.jsonl"
 expect_error 1 "costroute route: $dir/time.jsonl:1: field \"request_time_ms\": expected whole milliseconds since 1970 within +-1e15" \
   "$costroute" route --config "$dir/tiers.config.json" --data "$dir/time.jsonl"
+printf '%s\n' '{"query":"hi","task_type":"CODE"}' >"$dir/hint.jsonl"
+expect_error 1 "costroute route: $dir/hint.jsonl:1: field \"task_type\": expected one of chat, question, classification, sentiment, extraction, translation, summarization, code, math, reasoning, writing" \
+  "$costroute" route --config "$dir/tiers.config.json" --data "$dir/hint.jsonl"
 printf '%s\n' '{"query":"hi","images":1e9}' >"$dir/images.jsonl"
 expect_error 1 "costroute route: $dir/images.jsonl:1: field \"images\": expected a whole number in [0, 1000000]" \
   "$costroute" route --config "$dir/tiers.config.json" --data "$dir/images.jsonl"

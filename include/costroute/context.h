@@ -34,10 +34,12 @@ struct Context {
   std::string_view user_tier = {};
   // A hint that overrides detection: "classification", "sentiment",
   // "extraction", "translation", "summarization", "code", "math",
-  // "reasoning", "writing", "question", "chat".
+  // "reasoning", "writing", "question", "chat". Any other text (another
+  // case too) is ignored: detection decides. (`costroute route` refuses it
+  // in a request file.)
   std::string_view task_type = {};
   // A hint that overrides detection: "medical", "legal", "finance",
-  // "science", "technology", "general".
+  // "science", "technology", "general"; any other text is ignored.
   std::string_view domain = {};
   // Attachments sent with the query.
   int images = 0;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "costroute/internal/status_macros.h"
+#include "costroute/signals.h"
 #include "io/file_util.h"
 
 namespace costroute::cli {
@@ -81,6 +82,21 @@ absl::Status read_context(const JsonlReader& in, bool explain, const Model* mode
   COSTROUTE_RETURN_IF_ERROR(text("user_tier", out.user_tier, c.user_tier));
   COSTROUTE_RETURN_IF_ERROR(text("task_type", out.task_type, c.task_type));
   COSTROUTE_RETURN_IF_ERROR(text("domain", out.domain, c.domain));
+  // The router ignores a hint it does not know (detection decides); in a
+  // data file it is a mistake to report ("CODE" for "code").
+  auto one_of = [](const auto& names) {
+    std::string list;
+    for (std::string_view name : names) absl::StrAppend(&list, list.empty() ? "" : ", ", internal::to_absl(name));
+    return list;
+  };
+  TaskType task;
+  if (!c.task_type.empty() && !parse_task_type(c.task_type, task)) {
+    return in.error(absl::StrCat("field \"task_type\": expected one of ", one_of(kTaskTypeNames)));
+  }
+  Domain domain;
+  if (!c.domain.empty() && !parse_domain(c.domain, domain)) {
+    return in.error(absl::StrCat("field \"domain\": expected one of ", one_of(kDomainNames)));
+  }
   COSTROUTE_RETURN_IF_ERROR(text("requested_model", out.requested_model, c.requested_model));
   COSTROUTE_RETURN_IF_ERROR(text("trace_id", out.trace_id, c.trace_id));
   COSTROUTE_RETURN_IF_ERROR(text("session_model", out.session_model, c.session_model));
