@@ -73,6 +73,11 @@ TEST_CASE("config problems stay readable: names without control characters, long
   CHECK(shown == 20);  // 20 separators: 20 problems and the count of the rest
 }
 
+TEST_CASE("a classifier without a file name is refused as such") {
+  CHECK(error_of(config_with(kModels, R"([{"type": "fixed", "route_to": "cheapest"}])",
+                             R"(, "classifier": {"model": ""})")) == "c.json: classifier.model: an empty file name");
+}
+
 TEST_CASE("config errors are all reported at once, each with its JSON path") {
   const std::string bad_models = R"([
     {"name": "small", "tier": -1, "usd_per_mtok_in": 0.2, "usd_per_mtok_out": 0.6},

@@ -697,7 +697,9 @@ absl::StatusOr<std::shared_ptr<const Router>> parse_router(std::string_view json
       std::string path;
       if (c.at_key("model").get(file) != simdjson::SUCCESS) {
         r.error("classifier.model", "missing");
-      } else if (r.get_string(file, "classifier.model", path)) {
+      } else if (r.get_string(file, "classifier.model", path) && path.empty()) {
+        r.error("classifier.model", "an empty file name");
+      } else if (!path.empty()) {
         const std::filesystem::path full = std::filesystem::path(base_dir) / path;
         absl::StatusOr<Model> loaded = load_model(full.string());
         if (loaded.ok()) {
