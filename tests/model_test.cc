@@ -48,6 +48,20 @@ TEST_CASE("a query without known terms scores the intercept alone") {
   CHECK(model.p_small_ok("\xff\xfe\xfd") == intercept_only);
 }
 
+TEST_CASE("decision_function gives NaN for a row that is not of this model's vocabulary") {
+  const costroute::Model model = small_model();
+  costroute::SparseRow row;
+  row.columns = {3, 0};
+  row.values = {0.5, 0.5};
+  CHECK(model.decision_function(row) == 0.5 * -0.5 + 0.5 * 2.0 + 0.25);
+  row.columns = {4, 0};  // one past the vocabulary
+  CHECK(std::isnan(model.decision_function(row)));
+  row.columns = {-1, 0};
+  CHECK(std::isnan(model.decision_function(row)));
+  row.columns = {3};  // fewer columns than values
+  CHECK(std::isnan(model.decision_function(row)));
+}
+
 TEST_CASE("any bytes get a probability in [0, 1]") {
   const costroute::Model model = small_model();
   std::string bytes;

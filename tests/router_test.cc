@@ -362,6 +362,15 @@ TEST_CASE("Router::create refuses what route() could not run, and route() distru
       CHECK(w.model->name == "l");
       CHECK(w.reason.view() == "router:no_policy_decided");
     }
+    // In a chain, the next child is asked.
+    std::vector<costroute::PolicyPtr> chain_of_two;
+    chain_of_two.push_back(std::make_unique<Careless>(lie));
+    chain_of_two.push_back(std::make_unique<costroute::Fixed>("f", costroute::Target::cheapest()));
+    auto chained = costroute::Router::create(two_models(), std::make_unique<costroute::FirstOf>("chain", std::move(chain_of_two)));
+    REQUIRE(chained.ok());
+    const costroute::Decision c = (*chained)->route("hello");
+    CHECK(c.model->name == "s");
+    CHECK(c.policy == "f");
   }
 
   // A negative answer length costs nothing rather than less than nothing.

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -104,6 +105,7 @@ class Catalog {
   // context window, capabilities without kText.
   [[nodiscard]] static absl::StatusOr<Catalog> create(std::vector<ModelInfo> models) {
     if (models.empty()) return absl::InvalidArgumentError("models: the catalog is empty");
+    std::unordered_set<std::string_view> names;  // linear in the models, whatever a file holds
     for (size_t i = 0; i < models.size(); ++i) {
       const ModelInfo& m = models[i];
       const std::string where = absl::StrCat("models[", i, "]");
@@ -124,11 +126,8 @@ class Catalog {
         return absl::InvalidArgumentError(
             where + ".capabilities: must include \"text\" (every request has a text query)");
       }
-      for (size_t j = 0; j < i; ++j) {
-        if (models[j].name == m.name) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(where, ".name: duplicate model \"", m.name, "\""));
-        }
+      if (!names.insert(m.name).second) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ".name: duplicate model \"", m.name, "\""));
       }
     }
     std::stable_sort(models.begin(), models.end(), [](const ModelInfo& a, const ModelInfo& b) {

@@ -25,9 +25,12 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -120,15 +123,13 @@ class Model {
     if (const char* problem = Vectorizer::weight_problem(intercept)) {
       return absl::InvalidArgumentError(absl::StrCat("intercept: ", problem));
     }
+    std::unordered_set<std::string_view> keys;  // linear in the entries, whatever a file holds
     for (size_t i = 0; i < provenance.size(); ++i) {
       if (!internal::valid_utf8(provenance[i].first) || !internal::valid_utf8(provenance[i].second)) {
         return absl::InvalidArgumentError(absl::StrCat("provenance[", i, "]: not valid UTF-8"));
       }
-      for (size_t j = 0; j < i; ++j) {
-        if (provenance[j].first == provenance[i].first) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("provenance: duplicate key \"", provenance[i].first, "\""));
-        }
+      if (!keys.insert(provenance[i].first).second) {
+        return absl::InvalidArgumentError(absl::StrCat("provenance: duplicate key \"", provenance[i].first, "\""));
       }
     }
     if (context_features.size() > kMaxContextFeatures) {
@@ -191,12 +192,18 @@ class Model {
 
   // The logit z = w . x + b of a TF-IDF row, summed in scikit-learn's order:
   // from 0.0 over the row as stored, then the context features' weights in
-  // their order, intercept last.
+  // their order, intercept last. The row is one of this model's
+  // vectorizer(): a column outside its vocabulary (a row of another model,
+  // or made by hand) gives NaN, not a read past the coefficients.
   double decision_function(const SparseRow& row,
                            std::span<const std::string_view> context = {}) const {
+    if (row.values.size() != row.columns.size()) return std::numeric_limits<double>::quiet_NaN();
     double dot = 0.0;
+    const size_t columns = coef_.size();
     for (size_t k = 0; k < row.size(); ++k) {
-      dot += internal::fp_barrier(row.values[k] * coef_[row.columns[k]]);
+      const auto column = static_cast<size_t>(static_cast<uint32_t>(row.columns[k]));  // negative: huge
+      if (column >= columns) return std::numeric_limits<double>::quiet_NaN();
+      dot += internal::fp_barrier(row.values[k] * coef_[column]);
     }
     for (size_t f = 0; f < context_features_.size() && f < context.size(); ++f) {
       dot += context_features_[f].weight(context[f]);

@@ -436,7 +436,7 @@ class FirstOf final : public Policy {
 
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
     for (const PolicyPtr& child : children_) {
-      if (child->decide(request, verdict, trace)) return true;
+      if (ask(*child, request, verdict, trace)) return true;
     }
     return false;
   }
