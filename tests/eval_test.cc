@@ -1,6 +1,7 @@
 #include "costroute/eval.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -169,6 +170,28 @@ TEST_CASE("an evaluation of no examples still draws, and mismatched folds are re
   const std::vector<int> short_fold(10, 0);
   CHECK_FALSE(costroute::within_fold_quantiles(scores, short_fold, 1));
   CHECK(scores == std::vector<double>(30, 0.5));
+  // Folds outside [1, n], or an entry outside [0, folds): refused before any work.
+  std::vector<int> fold(30);
+  for (int i = 0; i < 30; ++i) fold[static_cast<size_t>(i)] = i % 2;
+  for (int folds : {0, -1, 31, INT_MAX}) CHECK_FALSE(costroute::within_fold_quantiles(scores, fold, folds));
+  fold[7] = 2;
+  CHECK_FALSE(costroute::within_fold_quantiles(scores, fold, 2));
+  fold[7] = -1;
+  CHECK_FALSE(costroute::within_fold_quantiles(scores, fold, 2));
+  CHECK(scores == std::vector<double>(30, 0.5));
+  fold[7] = 1;
+  CHECK(costroute::within_fold_quantiles(scores, fold, 2));
+}
+
+TEST_CASE("a NaN quality or drop lets no point qualify: always-strong's savings, not always-small's") {
+  costroute::EvalOptions nan_drop;
+  nan_drop.max_quality_drop = NAN;
+  const costroute::Evaluation e = costroute::evaluate(four(), nan_drop);
+  CHECK(e.router.savings_at_max_drop == 0.0);
+  CHECK(e.oracle.savings_at_max_drop == 0.0);
+  std::vector<costroute::Outcome> data = four();
+  data[1].quality_large = NAN;
+  CHECK(costroute::evaluate(data).router.savings_at_max_drop == 0.0);
 }
 
 TEST_CASE("the SVG picture has labelled axes, the three curves and the operating point") {
@@ -592,6 +615,14 @@ TEST_CASE("tune does not search the gap where a fold's training part has a singl
       costroute::tune(d.set, d.outcomes, {}, {.context_fields = {"kind"}, .passes = 1});
   REQUIRE(tuned.ok());
   for (const costroute::TuneTrial& t : tuned->trials) CHECK(t.options.target == costroute::TrainTarget::kLabel);
+}
+
+TEST_CASE("tune refuses folds outside [2, n] before any work") {
+  TuneData d = tune_data(40, 7, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 10 < 2u; });
+  for (int folds : {1, 41, 1000000, INT_MAX}) {
+    const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, {.folds = folds});
+    CHECK(tuned.status().message() == absl::StrCat("folds: expected between 2 and the number of examples (40), got ", folds));
+  }
 }
 
 TEST_CASE("tune counts the models of each trial that stopped before converging") {

@@ -113,6 +113,10 @@ struct Evaluation {
 // Evaluates a router's scores on `outcomes`. An empty input gives n = 0 and
 // zero savings; unless the strong model's mean quality is above the small
 // one's, PGR, APGR and CPT are NaN (savings and AUC are still measured).
+// Qualities and costs are expected finite (the command line checks them):
+// a NaN among them, or as max_quality_drop, lets no point of a curve
+// qualify, so every strategy reports always-strong's savings, 0, rather
+// than the most a NaN comparison would let through.
 Evaluation evaluate(std::span<const Outcome> outcomes, const EvalOptions& options = {});
 
 // The point of `curve` that keeps the mean quality within `max_drop` of
@@ -230,7 +234,8 @@ struct FoldScores {
 // distributions, never their labels. Leaves `scores` unchanged and returns
 // false when a fold has fewer than kMinRankedFold members (a quantile grid
 // that coarse would throw the ranking away; leave-one-out has one member),
-// or when `fold` does not hold one entry per score.
+// when `fold` does not hold one entry per score, when `folds` is not in
+// [1, number of scores], or when an entry of `fold` is not in [0, folds).
 inline constexpr size_t kMinRankedFold = 10;
 bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fold, int folds);
 

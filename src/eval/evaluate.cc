@@ -222,7 +222,7 @@ const CurvePoint& cheapest_within_drop(std::span<const CurvePoint> curve, double
   const double target = quality_large - max_drop * std::fabs(quality_large);
   const CurvePoint* best = nullptr;
   for (const CurvePoint& p : curve) {
-    if (p.quality < target - 1e-12 * std::fabs(target)) continue;
+    if (!(p.quality >= target - 1e-12 * std::fabs(target))) continue;  // NaN never qualifies
     if (!best || p.cost < best->cost || (p.cost == best->cost && p.quality > best->quality)) best = &p;
   }
   // Only for a negative drop: nothing qualifies, not even always-strong.

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <system_error>
 #include <thread>
 #include <tuple>
 
@@ -121,11 +122,10 @@ std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t s
 }
 
 bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fold, int folds) {
-  if (fold.size() != scores.size()) return false;
-  std::vector<std::vector<size_t>> members(static_cast<size_t>(std::max(folds, 0)));
-  for (size_t i = 0; i < scores.size(); ++i) {
-    if (fold[i] >= 0 && fold[i] < folds) members[static_cast<size_t>(fold[i])].push_back(i);
-  }
+  if (fold.size() != scores.size() || folds < 1 || static_cast<size_t>(folds) > scores.size()) return false;
+  if (std::any_of(fold.begin(), fold.end(), [folds](int f) { return f < 0 || f >= folds; })) return false;
+  std::vector<std::vector<size_t>> members(static_cast<size_t>(folds));
+  for (size_t i = 0; i < scores.size(); ++i) members[static_cast<size_t>(fold[i])].push_back(i);
   for (const std::vector<size_t>& m : members) {
     if (m.size() < kMinRankedFold) return false;
   }
@@ -143,9 +143,7 @@ bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fol
       lo = hi;
     }
   }
-  for (size_t i = 0; i < scores.size(); ++i) {
-    if (fold[i] >= 0 && fold[i] < folds) scores[i] = out[i];
-  }
+  scores = std::move(out);
   return true;
 }
 
@@ -195,7 +193,13 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
     for (int f = next_fold++; f < folds; f = next_fold++) run_fold(f);
   };
   std::vector<std::thread> helpers;
-  for (int t = 1; t < side_by_side; ++t) helpers.emplace_back(worker);
+  for (int t = 1; t < side_by_side; ++t) {
+    try {
+      helpers.emplace_back(worker);
+    } catch (const std::system_error&) {
+      break;  // no more threads (a process limit): those started, and this one, share the folds
+    }
+  }
   worker();
   for (std::thread& h : helpers) h.join();
 
@@ -248,6 +252,11 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     return absl::InvalidArgumentError("outcomes: expected one per query");
   }
   COSTROUTE_RETURN_IF_ERROR(check_shape(data, options.context_fields.size()));
+  // Checked here too (cross_validated_scores does), before the loops over the folds below.
+  if (options.folds < 2 || static_cast<size_t>(options.folds) > data.queries.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("folds: expected between 2 and the number of examples (",
+                                                   data.queries.size(), "), got ", options.folds));
+  }
   TuneResult result;
   // A trial with its out-of-fold outcomes and their ranking, which the
   // acceptance test below compares example by example.

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -215,7 +216,14 @@ class Objective {
     const int threads = std::min<int>(threads_, kChunks);
     std::vector<std::thread> workers;
     for (int t = 1; t < threads; ++t) {
-      workers.emplace_back([&, t] { run_chunks(params, t, threads); });
+      try {
+        workers.emplace_back([&, t] { run_chunks(params, t, threads); });
+      } catch (const std::system_error&) {
+        // No more threads (a process limit): this one takes their chunks;
+        // the sums are per chunk, so the result is the same.
+        for (int u = t; u < threads; ++u) run_chunks(params, u, threads);
+        break;
+      }
     }
     run_chunks(params, 0, threads);
     for (std::thread& w : workers) w.join();
