@@ -432,8 +432,9 @@ TEST_CASE("check() names a policy tree that could not decide") {
   using costroute::Blend;
   using costroute::PolicyPtr;
   auto fixed = [] { return std::make_unique<costroute::Fixed>("f", Target::cheapest()); };
-  auto message = [](const costroute::Policy& p) { return std::string(p.check().message()); };
-  CHECK(fixed()->check().ok());
+  const costroute::Catalog cat = catalog();
+  auto message = [&cat](const costroute::Policy& p) { return std::string(p.check(cat).message()); };
+  CHECK(fixed()->check(cat).ok());
 
   const Blend short_of_targets("b", {{Blend::Signal::kComplexity, 1.0}}, {0.5}, {Target::cheapest()});
   CHECK(message(short_of_targets) == "policy \"b\": 1 thresholds need 2 targets, got 1");
@@ -460,6 +461,28 @@ TEST_CASE("check() names a policy tree that could not decide") {
       "w", std::make_unique<costroute::ClassifierThreshold>("deep", 2.0, Target::cheapest())));
   CHECK(message(costroute::FirstOf("chain", std::move(nested))) ==
         "policy \"deep\": threshold: expected a number in [0, 1]");
+
+  // Targets are checked against the catalog, conditions for requests they could match.
+  CHECK(message(costroute::Fixed("f", Target::named("nope"))) ==
+        "policy \"f\": model:nope: no model of that name in the catalog");
+  CHECK(message(costroute::Fixed("f", Target::at_tier(3))) == "policy \"f\": tier:3: the catalog's tiers are 0 to 2");
+  CHECK(message(costroute::Fixed("f", Target::capable(costroute::kAudio))) ==
+        "policy \"f\": capable:audio: no model of the catalog at that tier or above has it");
+  CHECK(message(costroute::ClassifierThreshold("c", 0.5, Target::cheapest(), Target::named("gone"))) ==
+        "policy \"c\": model:gone: no model of that name in the catalog");
+  CHECK(message(costroute::TierTable("t", {{.target = Target::at_tier(-1)}})) ==
+        "policy \"t\": tier:-1: the catalog's tiers are 0 to 2");
+  CHECK(message(costroute::Blend("b", {}, {}, {Target::named("x")})) ==
+        "policy \"b\": model:x: no model of that name in the catalog");
+  CHECK(message(costroute::Rule("r", {.hours = std::pair{-3, 99}}, Target::cheapest())) ==
+        "policy \"r\": hours: expected [from, to] with from in 0-23, to in 0-24, from != to");
+  CHECK(message(costroute::Rule("r", {.min_tokens = 10, .max_tokens = 5}, Target::cheapest())) ==
+        "policy \"r\": min_tokens, max_tokens: expected 0 <= min_tokens <= max_tokens");
+  CHECK(message(costroute::Rule("r", {.min_complexity = NAN}, Target::cheapest())) ==
+        "policy \"r\": complexity: expected numbers in [0, 1]");
+  CHECK(message(costroute::ShiftTier("s", {.min_complexity = 0.9, .max_complexity = 0.1}, 1, fixed())) ==
+        "policy \"s\": min_complexity: greater than max_complexity");
+  CHECK(costroute::Rule("r", {.hours = std::pair{22, 6}}, Target::named("mid")).check(cat).ok());
 }
 
 TEST_CASE("a budget that is not a number is no budget") {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -338,6 +339,12 @@ TEST_CASE("Router::create refuses what route() could not run, and route() distru
   nan_weight.complexity.length = NAN;
   CHECK(costroute::Router::create(two_models(), fixed(), nullptr, nan_weight).status().message() ==
         "complexity: every weight must be in [0, 1]");
+  costroute::RouterOptions far_east;
+  far_east.utc_offset_minutes = INT_MAX;
+  CHECK(costroute::Router::create(two_models(), fixed(), nullptr, far_east).status().message() ==
+        "utc_offset_minutes: expected a whole number in [-1440, 1440]");
+  CHECK(costroute::Router::create(two_models(), std::make_unique<costroute::Fixed>("f", costroute::Target::named("x")))
+            .status().message() == "policy \"f\": model:x: no model of that name in the catalog");
   costroute::Catalog catalog = two_models();
   REQUIRE(costroute::Router::create(std::move(catalog), fixed()).ok());
   CHECK(costroute::Router::create(std::move(catalog), fixed()).status().message() == "catalog: empty");

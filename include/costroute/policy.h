@@ -259,6 +259,21 @@ struct Target {
     return kNoModel;
   }
 
+  // Whether `catalog` has what this target names: the model, the tier, a
+  // model with the capabilities. InvalidArgument "model:nope: no model of
+  // that name in the catalog", else OK.
+  absl::Status check(const Catalog& catalog) const {
+    const bool ok = kind == Kind::kModel     ? catalog.find(model) != kNoModel
+                    : kind == Kind::kTier    ? tier >= 0 && tier <= catalog.max_tier()
+                    : kind == Kind::kCapable ? tier >= 0 && catalog.cheapest_capable(tier, needs, 0) != kNoModel
+                                             : true;
+    if (ok) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        describe(), kind == Kind::kModel  ? ": no model of that name in the catalog"
+                    : kind == Kind::kTier ? absl::StrCat(": the catalog's tiers are 0 to ", catalog.max_tier())
+                                          : ": no model of the catalog at that tier or above has it"));
+  }
+
   // As written in a config: "strongest", "tier:1", "model:NAME",
   // "capable:code@1", ...
   std::string describe() const {
@@ -297,6 +312,30 @@ struct Condition {
   // when from > to (22 to 6 is the night).
   std::optional<std::pair<int, int>> hours = {};
   std::vector<std::pair<std::string, std::string>> tags = {};  // Context::tag(key) == value
+
+  // InvalidArgument for a condition no request could meet or that means
+  // nothing: hours outside [0, 23] and [0, 24] or an empty window, token
+  // or complexity ranges that are empty, reversed or outside their scales.
+  absl::Status check() const {
+    if (hours && !(hours->first >= 0 && hours->first <= 23 && hours->second >= 0 && hours->second <= 24 &&
+                   hours->first != hours->second)) {
+      return absl::InvalidArgumentError("hours: expected [from, to] with from in 0-23, to in 0-24, from != to");
+    }
+    if ((min_tokens && *min_tokens < 0) || (max_tokens && *max_tokens < 0) ||
+        (min_tokens && max_tokens && *min_tokens > *max_tokens)) {
+      return absl::InvalidArgumentError("min_tokens, max_tokens: expected 0 <= min_tokens <= max_tokens");
+    }
+    if (min_reasoning_hits && *min_reasoning_hits < 0) {
+      return absl::InvalidArgumentError("min_reasoning_hits: expected a number >= 0");
+    }
+    for (const std::optional<double>& c : {min_complexity, max_complexity}) {
+      if (c && !(*c >= 0.0 && *c <= 1.0)) return absl::InvalidArgumentError("complexity: expected numbers in [0, 1]");
+    }
+    if (min_complexity && max_complexity && *min_complexity > *max_complexity) {
+      return absl::InvalidArgumentError("min_complexity: greater than max_complexity");
+    }
+    return absl::OkStatus();
+  }
 
   static uint32_t bit(TaskType t) { return 1u << static_cast<int>(t); }
   static uint32_t bit(Domain d) { return 1u << static_cast<int>(d); }
@@ -348,7 +387,10 @@ class Policy {
   // naming it ("policy \"b\": 2 thresholds need 3 targets, got 2"). Router::create
   // refuses a tree that fails, so that route() never meets one. A host's
   // own policy overrides this when it has settings to check.
-  virtual absl::Status check() const { return absl::OkStatus(); }
+  virtual absl::Status check(const Catalog& catalog) const {
+    (void)catalog;
+    return absl::OkStatus();
+  }
 
   const std::string& name() const { return name_; }
 
@@ -383,8 +425,12 @@ class Policy {
     return absl::InvalidArgumentError(absl::StrCat("policy \"", name_, "\": ", internal::to_absl(what)));
   }
   // check() of an inner policy: present and valid.
-  absl::Status check_inner(const std::unique_ptr<const Policy>& inner) const {
-    return inner ? inner->check() : invalid("its inner policy is null");
+  absl::Status check_inner(const std::unique_ptr<const Policy>& inner, const Catalog& catalog) const {
+    return inner ? inner->check(catalog) : invalid("its inner policy is null");
+  }
+  // A Target's or a Condition's check, as this policy's: "policy \"NAME\": ...".
+  absl::Status invalid_if(const absl::Status& status) const {
+    return status.ok() ? status : invalid(internal::to_std(status.message()));
   }
   bool abstained(std::string_view why, Trace* trace) const {
     if (trace) trace->push_back({name_, absl::StrCat("abstained: ", internal::to_absl(why))});
@@ -420,6 +466,11 @@ class Rule final : public Policy {
     return decided(request, verdict, trace);
   }
 
+  absl::Status check(const Catalog& catalog) const override {
+    if (absl::Status s = invalid_if(when_.check()); !s.ok()) return s;
+    return invalid_if(target_.check(catalog));
+  }
+
   const Condition& condition() const { return when_; }
   const Target& target() const { return target_; }
 
@@ -441,10 +492,10 @@ class FirstOf final : public Policy {
     return false;
   }
 
-  absl::Status check() const override {
+  absl::Status check(const Catalog& catalog) const override {
     for (size_t i = 0; i < children_.size(); ++i) {
       if (!children_[i]) return invalid(absl::StrCat("child ", i, " is null"));
-      if (absl::Status s = children_[i]->check(); !s.ok()) return s;
+      if (absl::Status s = children_[i]->check(catalog); !s.ok()) return s;
     }
     return absl::OkStatus();
   }
@@ -484,9 +535,10 @@ class ClassifierThreshold final : public Policy {
     return decided(request, verdict, trace);
   }
 
-  absl::Status check() const override {
+  absl::Status check(const Catalog& catalog) const override {
     if (!(threshold_ >= 0.0 && threshold_ <= 1.0)) return invalid("threshold: expected a number in [0, 1]");
-    return absl::OkStatus();
+    if (absl::Status s = invalid_if(cheap_.check(catalog)); !s.ok()) return s;
+    return strong_ ? invalid_if(strong_->check(catalog)) : absl::OkStatus();
   }
 
   double threshold() const { return threshold_; }
@@ -528,9 +580,10 @@ class TierTable final : public Policy {
     return abstained("no row matched", trace);
   }
 
-  absl::Status check() const override {
+  absl::Status check(const Catalog& catalog) const override {
     for (size_t i = 0; i < rows_.size(); ++i) {
       if (std::isnan(rows_[i].max_complexity)) return invalid(absl::StrCat("rows[", i, "].max_complexity: NaN"));
+      if (absl::Status s = invalid_if(rows_[i].target.check(catalog)); !s.ok()) return s;
     }
     return absl::OkStatus();
   }
@@ -604,7 +657,7 @@ class Blend final : public Policy {
     return decided(request, verdict, trace);
   }
 
-  absl::Status check() const override {
+  absl::Status check(const Catalog& catalog) const override {
     if (targets_.size() != thresholds_.size() + 1) {
       return invalid(absl::StrCat(thresholds_.size(), " thresholds need ", thresholds_.size() + 1,
                                   " targets, got ", targets_.size()));
@@ -616,6 +669,9 @@ class Blend final : public Policy {
     }
     for (const Weight& w : weights_) {
       if (!std::isfinite(w.weight)) return invalid("weights: expected finite numbers");
+    }
+    for (const Target& t : targets_) {
+      if (absl::Status s = invalid_if(t.check(catalog)); !s.ok()) return s;
     }
     return absl::OkStatus();
   }
@@ -650,7 +706,7 @@ class StickySession final : public Policy {
     return decided(request, verdict, trace);
   }
 
-  absl::Status check() const override { return check_inner(inner_); }
+  absl::Status check(const Catalog& catalog) const override { return check_inner(inner_, catalog); }
 
  private:
   PolicyPtr inner_;
@@ -678,11 +734,12 @@ class ShiftTier final : public Policy {
     return decided(request, verdict, trace);
   }
 
-  absl::Status check() const override {
+  absl::Status check(const Catalog& catalog) const override {
     if (by_ < -Catalog::kMaxTier || by_ > Catalog::kMaxTier) {
       return invalid(absl::StrCat("by: expected a whole number in [", -Catalog::kMaxTier, ", ", Catalog::kMaxTier, "]"));
     }
-    return check_inner(inner_);
+    if (absl::Status s = invalid_if(when_.check()); !s.ok()) return s;
+    return check_inner(inner_, catalog);
   }
 
  private:
@@ -720,7 +777,7 @@ class WithinBudget final : public Policy {
     return decided(request, verdict, trace);
   }
 
-  absl::Status check() const override { return check_inner(inner_); }
+  absl::Status check(const Catalog& catalog) const override { return check_inner(inner_, catalog); }
 
  private:
   PolicyPtr inner_;
@@ -740,6 +797,8 @@ class Fixed final : public Policy {
     verdict.reason.append(name()).append(":").append(described_);
     return decided(request, verdict, trace);
   }
+
+  absl::Status check(const Catalog& catalog) const override { return invalid_if(target_.check(catalog)); }
 
  private:
   Target target_;

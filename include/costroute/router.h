@@ -113,14 +113,16 @@ class Router {
   // Builds a router. `policy` is the root of the policy tree; `model` is
   // the learned classifier, optional (ClassifierThreshold abstains without
   // it). InvalidArgument for an empty catalog (one moved from), a missing
-  // policy or one that fails its check() (a null child, a threshold out of
-  // range, ...), a negative option, or a complexity weight outside [0, 1].
+  // policy or one that fails its check() against the catalog (a null
+  // child, a threshold out of range, a target naming no model of the
+  // catalog, a condition no request could meet, ...), a negative option, a
+  // UTC offset outside +-1440 minutes, or a complexity weight outside [0, 1].
   [[nodiscard]] static absl::StatusOr<std::shared_ptr<const Router>> create(
       Catalog catalog, PolicyPtr policy, std::shared_ptr<const Model> model = nullptr,
       RouterOptions options = {}) {
     if (catalog.size() == 0) return absl::InvalidArgumentError("catalog: empty");
     if (!policy) return absl::InvalidArgumentError("policy: the router needs a policy tree");
-    if (absl::Status checked = policy->check(); !checked.ok()) return checked;
+    if (absl::Status checked = policy->check(catalog); !checked.ok()) return checked;
     const ComplexityWeights& w = options.complexity;
     for (double weight : {w.length, w.reasoning, w.task, w.domain, w.code}) {
       if (!(weight >= 0.0 && weight <= 1.0)) {
@@ -129,6 +131,9 @@ class Router {
     }
     if (options.default_output_tokens < 0) {
       return absl::InvalidArgumentError("default_output_tokens: must be >= 0");
+    }
+    if (options.utc_offset_minutes < -1440 || options.utc_offset_minutes > 1440) {
+      return absl::InvalidArgumentError("utc_offset_minutes: expected a whole number in [-1440, 1440]");
     }
     return std::shared_ptr<const Router>(
         new Router(std::move(catalog), std::move(policy), std::move(model), std::move(options)));
