@@ -148,9 +148,11 @@ TEST_CASE("a reason keeps the router's suffix with long policy and model names")
   auto catalog = costroute::Catalog::create({
       {.name = "a-forty-character-model-name-for-testing", .tier = 0, .usd_per_mtok_in = 1,
        .usd_per_mtok_out = 1, .context_window = 10},
-      {.name = "big", .tier = 1, .usd_per_mtok_in = 2, .usd_per_mtok_out = 2},
+      {.name = "big", .tier = 1, .usd_per_mtok_in = 2, .usd_per_mtok_out = 2, .context_window = 12},
   });
   REQUIRE(catalog.ok());
+  // No model can take the query, so the budget's choice goes through the
+  // filter, which adds the longest suffix.
   auto router = costroute::Router::create(
       *std::move(catalog),
       std::make_unique<costroute::WithinBudget>(
@@ -162,7 +164,7 @@ TEST_CASE("a reason keeps the router's suffix with long policy and model names")
   CHECK(d.model->name == "big");
   CHECK(d.reason.view() ==
         "a_forty_character_fixed_policy_name_xyz1:cheapest;a_forty_character_budget_policy_name_xyz:over_budget;"
-        "filter:capability_or_context");
+        "filter:no_capable_model");
 }
 
 TEST_CASE("a request longer than a model's context window goes to a model that can take it") {
@@ -313,6 +315,29 @@ class AsksShadow final : public costroute::Policy {
 };
 
 }  // namespace
+
+TEST_CASE("a budget is kept for the model that can take the request, not the one the filter replaces") {
+  // Only m and l see images; m, a tier below l, costs more than l.
+  auto catalog = costroute::Catalog::create(
+      {{.name = "s", .tier = 0, .usd_per_mtok_in = 1, .usd_per_mtok_out = 1},
+       {.name = "m", .tier = 1, .usd_per_mtok_in = 20, .usd_per_mtok_out = 20,
+        .capabilities = costroute::kText | costroute::kVision},
+       {.name = "l", .tier = 2, .usd_per_mtok_in = 5, .usd_per_mtok_out = 5,
+        .capabilities = costroute::kText | costroute::kVision}});
+  REQUIRE(catalog.ok());
+  auto router = costroute::Router::create(
+      *std::move(catalog), std::make_unique<costroute::WithinBudget>(
+                               "w", std::make_unique<costroute::Fixed>("f", costroute::Target::cheapest())));
+  REQUIRE(router.ok());
+  costroute::Context context{.images = 1};
+  const costroute::Decision unlimited = (*router)->route("what is in this picture", context);
+  CHECK(unlimited.model->name == "m");  // s cannot see it: the nearest model that can
+  context.remaining_budget_usd = (unlimited.estimated_cost_usd) / 2;  // m's estimate is 4 times l's
+  const costroute::Decision kept = (*router)->route("what is in this picture", context);
+  CHECK(kept.model->name == "l");
+  CHECK(kept.estimated_cost_usd <= *context.remaining_budget_usd);
+  CHECK(kept.reason.view().find("w:over_budget") != std::string_view::npos);
+}
 
 TEST_CASE("a policy may route with another router from inside route()") {
   auto model = costroute::load_model(COSTROUTE_SOURCE_DIR "/models/default.model.json");

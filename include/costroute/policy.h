@@ -752,7 +752,9 @@ class ShiftTier final : public Policy {
 // Context::remaining_budget_usd: when it is over, takes the strongest model
 // no stronger than the decision whose estimate fits; else (prices need not
 // rise with the tier) the model with the lowest estimate, which fits if any
-// does.
+// does. Among the models that can take the request only, and priced as the
+// router will serve it (Catalog::capable_near), so that its filter cannot
+// undo the budget.
 class WithinBudget final : public Policy {
  public:
   WithinBudget(std::string name, PolicyPtr inner)
@@ -761,15 +763,28 @@ class WithinBudget final : public Policy {
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
     if (!ask(*inner_, request, verdict, trace)) return false;
     const std::optional<double>& budget = request.context.remaining_budget_usd;
-    if (!budget || std::isnan(*budget) || request.cost_usd(verdict.model) <= *budget) return true;
+    if (!budget || std::isnan(*budget)) return true;
+    // Priced as the router will serve it: a model that cannot take the
+    // request (a capability, the context window) is replaced by the nearest
+    // that can, so that one's estimate must fit, and only models that can
+    // take it are candidates (all of them when none can).
+    const Catalog& catalog = request.catalog;
+    const uint32_t needs = request.signals.needs;
+    const int64_t tokens = request.signals.tokens;
+    const ModelIndex near = catalog.capable_near(verdict.model, needs, tokens);
+    const ModelIndex served = near == kNoModel ? verdict.model : near;
+    if (request.cost_usd(served) <= *budget) return true;
+    auto candidate = [&](ModelIndex m) { return near == kNoModel || catalog[m].can_take(needs, tokens); };
+    // The strongest candidate no stronger than the served model whose
+    // estimate fits; else (prices need not rise with the tier) the
+    // candidate with the lowest estimate, which fits if any does.
     ModelIndex fit = kNoModel;
-    for (ModelIndex m = verdict.model; m >= 0 && fit == kNoModel; --m) {
-      if (request.cost_usd(m) <= *budget) fit = m;
+    for (ModelIndex m = served; m >= 0 && fit == kNoModel; --m) {
+      if (candidate(m) && request.cost_usd(m) <= *budget) fit = m;
     }
     if (fit == kNoModel) {
-      fit = request.catalog.cheapest();
-      for (ModelIndex m = 0; m < static_cast<ModelIndex>(request.catalog.size()); ++m) {
-        if (request.cost_usd(m) < request.cost_usd(fit)) fit = m;
+      for (ModelIndex m = 0; m < static_cast<ModelIndex>(catalog.size()); ++m) {
+        if (candidate(m) && (fit == kNoModel || request.cost_usd(m) < request.cost_usd(fit))) fit = m;
       }
     }
     verdict.model = fit;
