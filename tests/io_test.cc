@@ -93,6 +93,12 @@ TEST_CASE("bad model files get one clear error naming the field") {
   CHECK(error_of(model_json("costroute.model/9")) ==
         "m.json: format: unknown model format \"costroute.model/9\"; this build reads "
         "costroute.model/1");
+  // A count of documents beyond an int is refused, not wrapped around.
+  for (const std::string count : {"4294967297", "2147483648", "-1"}) {
+    std::string json = model_json();
+    json.replace(json.find(R"("min_df":1)"), 10, R"("min_df":)" + count);
+    CHECK(error_of(json) == "m.json: vectorizer.min_df: a count of documents must be in [0, 2147483647]");
+  }
   // A router config given as the model: one error naming it, not its first unknown field.
   CHECK(error_of(R"({"format": "costroute.config/1", "models": [], "policies": []})") ==
         "m.json: format: \"costroute.config/1\" is a router config, not a model file");

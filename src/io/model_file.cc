@@ -2,6 +2,7 @@
 #include <simdjson.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <initializer_list>
@@ -133,7 +134,9 @@ absl::StatusOr<DocumentFrequency> document_frequency(const Fields& fields,
   COSTROUTE_ASSIGN_OR_RETURN(element value, fields.get(name));
   int64_t count;
   if (value.get_int64().get(count) == simdjson::SUCCESS) {
-    if (count < 0) return invalid(fields.path_of(name), "must not be negative");
+    if (count < 0 || count > INT32_MAX) {
+      return invalid(fields.path_of(name), "a count of documents must be in [0, 2147483647]");
+    }
     return DocumentFrequency::documents(static_cast<int>(count));
   }
   double share;
