@@ -87,6 +87,28 @@ TEST_CASE("min_df and max_df filter by document frequency, as counts or fraction
         "max_df corresponds to fewer documents than min_df: at most 0 against at least 1 of 4 documents");
 }
 
+TEST_CASE("settings out of their ranges are refused before any work") {
+  const std::vector<std::string> docs = {"hello world", "other words"};
+  costroute::VectorizerOptions options;
+  options.max_features = -1;
+  CHECK(costroute::fit_vectorizer(docs, options).status().message() ==
+        "max_features: expected 0 (no limit) or a positive number, got -1");
+  options = {};
+  options.min_df = costroute::DocumentFrequency::fraction(NAN);
+  CHECK(costroute::fit_vectorizer(docs, options).status().message() == "min_df: expected a fraction in [0, 1]");
+  options.min_df = costroute::DocumentFrequency::fraction(2.0);
+  CHECK(costroute::fit_vectorizer(docs, options).status().message() == "min_df: expected a fraction in [0, 1]");
+  options = {};
+  options.max_df = costroute::DocumentFrequency::fraction(-1.0);
+  CHECK(costroute::fit_vectorizer(docs, options).status().message() == "max_df: expected a fraction in [0, 1]");
+  costroute::TrainingSet data;
+  data.queries = docs;
+  data.labels = {0, 1};
+  costroute::TrainOptions train_options;
+  train_options.target = static_cast<costroute::TrainTarget>(5);
+  CHECK(costroute::train(data, train_options).status().message() == "target: not a TrainTarget (5)");
+}
+
 TEST_CASE("documents without any token give a clear error") {
   auto v = costroute::fit_vectorizer(std::vector<std::string>{"a", "!", ""}, {});
   CHECK(v.status().code() == absl::StatusCode::kInvalidArgument);

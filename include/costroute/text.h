@@ -370,6 +370,28 @@ class Vectorizer {
     return nullptr;
   }
 
+  // The settings' own ranges, before any data: n-gram range within [1,
+  // kMaxNgram], max_features >= 0 (0: no limit), min_df and max_df a
+  // fraction in [0, 1] or a count in [0, 2^53]. InvalidArgument naming the
+  // setting. create() and fit_vectorizer() check them first.
+  [[nodiscard]] static absl::Status check_options(const VectorizerOptions& options) {
+    if (options.ngram_min < 1 || options.ngram_max < options.ngram_min || options.ngram_max > kMaxNgram) {
+      return absl::InvalidArgumentError(absl::StrCat("ngram_range: expected 1 <= min <= max <= ", kMaxNgram,
+                                                     ", got [", options.ngram_min, ", ", options.ngram_max, "]"));
+    }
+    if (options.max_features < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("max_features: expected 0 (no limit) or a positive number, got ", options.max_features));
+    }
+    for (const auto& [name, df] : {std::pair{"min_df", options.min_df}, std::pair{"max_df", options.max_df}}) {
+      if (!(df.value >= 0.0) || (df.is_fraction ? df.value > 1.0 : df.value > 9007199254740992.0)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            name, ": expected ", df.is_fraction ? "a fraction in [0, 1]" : "a count of documents in [0, 2^53]"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   // Validates and builds a vectorizer. Errors (InvalidArgument) name the
   // field: "ngram_range", "idf: expected 5000 values, got 4999",
   // "idf[7]: not a finite number", "vocabulary[12]: duplicate term \"ab\"".
@@ -382,13 +404,7 @@ class Vectorizer {
   [[nodiscard]] static absl::StatusOr<Vectorizer> create(
       VectorizerOptions options, std::vector<std::string> vocabulary,
       std::vector<double> idf, std::vector<double> sublinear_tf_log = {}) {
-    if (options.ngram_min < 1 || options.ngram_max < options.ngram_min ||
-        options.ngram_max > kMaxNgram) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("ngram_range: expected 1 <= min <= max <= ", kMaxNgram,
-                       ", got [", options.ngram_min, ", ", options.ngram_max,
-                       "]"));
-    }
+    if (absl::Status checked = check_options(options); !checked.ok()) return checked;
     size_t vocabulary_bytes = 0;
     for (const std::string& term : vocabulary) vocabulary_bytes += term.size();
     if (vocabulary.size() > static_cast<size_t>(INT32_MAX) ||
@@ -415,12 +431,6 @@ class Vectorizer {
     if (options.max_features > 0 && vocabulary.size() > static_cast<size_t>(options.max_features)) {
       return absl::InvalidArgumentError(absl::StrCat("vocabulary: ", vocabulary.size(),
                                                      " terms, more than max_features (", options.max_features, ")"));
-    }
-    for (const auto& [name, df] : {std::pair{"min_df", options.min_df}, std::pair{"max_df", options.max_df}}) {
-      if (!(df.value >= 0.0) || (df.is_fraction ? df.value > 1.0 : df.value > 9007199254740992.0)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            name, ": expected ", df.is_fraction ? "a fraction in [0, 1]" : "a count of documents in [0, 2^53]"));
-      }
     }
     for (size_t i = 0; i < vocabulary.size(); ++i) {
       const auto* bytes = reinterpret_cast<const unsigned char*>(vocabulary[i].data());

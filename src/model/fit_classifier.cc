@@ -32,6 +32,11 @@ bool quality_gaps_differ(std::span<const double> gaps) {
 absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& options) {
   const size_t n = data.queries.size();
   if (n == 0) return absl::InvalidArgumentError("queries: no training examples");
+  if (options.target != TrainTarget::kLabel && options.target != TrainTarget::kQualityGap &&
+      options.target != TrainTarget::kCheapQuality) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target: not a TrainTarget (", static_cast<int>(options.target), ")"));
+  }
   if (data.labels.size() != n) {
     return absl::InvalidArgumentError(absl::StrCat(
         "labels: expected ", n, " values (one per query), got ", data.labels.size()));

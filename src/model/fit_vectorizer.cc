@@ -126,11 +126,7 @@ class NgramCounter {
 
 absl::StatusOr<Vectorizer> fit_vectorizer(std::span<const std::string> documents,
                                           const VectorizerOptions& options) {
-  if (options.ngram_min < 1 || options.ngram_max < options.ngram_min ||
-      options.ngram_max > kMaxNgram) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ngram_range: expected 1 <= min <= max <= ", kMaxNgram));
-  }
+  COSTROUTE_RETURN_IF_ERROR(Vectorizer::check_options(options));
   if (documents.size() > static_cast<size_t>(INT32_MAX)) {
     return absl::InvalidArgumentError("too many documents");
   }
