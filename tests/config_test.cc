@@ -215,6 +215,12 @@ TEST_CASE("edit_config replaces a classifier's threshold and keeps the config lo
   CHECK(*costroute::classifier_path(R"({"classifier": {"model": "m.json"}})", "dir") == "dir/m.json");
   CHECK(*costroute::classifier_path(R"({"classifier": {"model": "/abs/m.json"}})", "dir") == "/abs/m.json");
   CHECK(costroute::classifier_path("{}", "dir")->empty());
+  CHECK(costroute::classifier_path(R"({"classifier": {"model": ""}})", "dir")->empty());
+  // A classifier path needs an object to go into.
+  CHECK(costroute::edit_config("42", {.model_path = "m.json"}).status().message() ==
+        "expected a JSON object, to set its classifier");
+  CHECK(costroute::edit_config(R"({"classifier": 5})", {.model_path = "m.json"}).status().message() ==
+        "classifier: expected an object, to set its model");
   // A path the file system cannot name is an error, not an exception.
   const std::string too_long = "/tmp/" + std::string(300, 'x');
   CHECK(costroute::edit_config(json, {.to_dir = too_long, .model_path = "m.json"}).status().code() ==

@@ -640,6 +640,14 @@ TEST_CASE("tune counts the models of each trial that stopped before converging")
 
 TEST_CASE("describe() names every setting that differs from the defaults") {
   costroute::TrainOptions o;
+  {
+    // Every digit of C counts, and a fraction's point: 0.9999999 is not 1.
+    costroute::TrainOptions close = o;
+    close.C = 1.0000001;
+    close.vectorizer.max_df = costroute::DocumentFrequency::fraction(0.9999999);
+    CHECK(costroute::describe(close).starts_with("C=1.0000001 "));
+    CHECK(costroute::describe(close).ends_with(" max_df=0.9999999"));
+  }
   const std::string plain = "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=none";
   CHECK(costroute::describe(o) == plain);
   o.vectorizer.binary = true;

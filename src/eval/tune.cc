@@ -14,6 +14,7 @@
 #include "costroute/internal/status_macros.h"
 #include "eval/random.h"
 #include "eval/ranking.h"
+#include "io/json_writer.h"
 
 namespace costroute {
 namespace {
@@ -220,8 +221,14 @@ std::string describe(const TrainOptions& o) {
   const VectorizerOptions& v = o.vectorizer;
   std::string context;
   for (const std::string& field : o.context_fields) absl::StrAppend(&context, context.empty() ? "" : ",", field);
+  // Numbers with the fewest digits that read back the same: C=1.0000001 is not C=1.
+  auto exact = [](double x) {
+    std::string text;
+    internal::append_json_number(text, x);
+    return text;
+  };
   std::string out = absl::StrCat(
-      "C=", o.C, " analyzer=", internal::to_absl(name_of(v.analyzer)), " ngram=", v.ngram_min, ",", v.ngram_max,
+      "C=", exact(o.C), " analyzer=", internal::to_absl(name_of(v.analyzer)), " ngram=", v.ngram_min, ",", v.ngram_max,
       " max_features=", v.max_features > 0 ? absl::StrCat(v.max_features) : "none",
       " sublinear_tf=", v.sublinear_tf ? 1 : 0, " class_weight=", o.balanced_class_weight ? "balanced" : "none",
       " context=", context.empty() ? "none" : context);
@@ -241,7 +248,7 @@ std::string describe(const TrainOptions& o) {
     if (bound == fallback) continue;
     // As --min-df reads it: a fraction with a point (0.5, 1.0), a count without (2).
     const bool whole = bound.value == std::floor(bound.value);
-    absl::StrAppend(&out, name, bound.value, bound.is_fraction && whole ? ".0" : "");
+    absl::StrAppend(&out, name, exact(bound.value), bound.is_fraction && whole ? ".0" : "");
   }
   return out;
 }

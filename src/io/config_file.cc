@@ -892,7 +892,8 @@ absl::StatusOr<std::string> classifier_path(std::string_view config_json, std::s
   COSTROUTE_RETURN_IF_ERROR(internal::parse_document(parser, config_json, "config", root));
   element file;
   std::string_view path;
-  if (!internal::find_path(root, "classifier.model", file) || file.get_string().get(path) != simdjson::SUCCESS) {
+  if (!internal::find_path(root, "classifier.model", file) || file.get_string().get(path) != simdjson::SUCCESS ||
+      path.empty()) {
     return std::string();
   }
   const std::filesystem::path named(path);
@@ -909,6 +910,15 @@ absl::StatusOr<std::string> edit_config(std::string_view config_json, const Conf
   const simdjson::padded_string padded(config_json);
   if (const auto error = parser.parse(padded).get(root); error != simdjson::SUCCESS) {
     return absl::InvalidArgumentError(internal::describe_parse_error(error, config_json));
+  }
+  // A classifier path goes into the root object or its "classifier" object.
+  if (!edits.model_path.empty()) {
+    element classifier;
+    if (!root.is_object() ||
+        (root.at_key("classifier").get(classifier) == simdjson::SUCCESS && !classifier.is_object())) {
+      return absl::InvalidArgumentError(root.is_object() ? "classifier: expected an object, to set its model"
+                                                         : "expected a JSON object, to set its classifier");
+    }
   }
   ConfigPrinter printer(edits);
   printer.print(root, 0);
