@@ -383,14 +383,13 @@ class Policy {
   // With a trace (explain mode), appends what it said.
   virtual bool decide(const Request& request, Verdict& verdict, Trace* trace) const = 0;
 
-  // OK if this policy (with its children) can decide; else InvalidArgument
-  // naming it ("policy \"b\": 2 thresholds need 3 targets, got 2"). Router::create
-  // refuses a tree that fails, so that route() never meets one. A host's
-  // own policy overrides this when it has settings to check.
-  virtual absl::Status check(const Catalog& catalog) const {
-    (void)catalog;
-    return absl::OkStatus();
-  }
+  // OK if this policy (with its children) can decide over `catalog`, the
+  // router's; else InvalidArgument naming it ("policy \"b\": 2 thresholds
+  // need 3 targets, got 2", "policy \"f\": model:x: no model of that name
+  // in the catalog"). Router::create refuses a tree that fails, so that
+  // route() never meets one. A host's own policy overrides this when it
+  // has settings to check (Target::check and Condition::check help).
+  virtual absl::Status check([[maybe_unused]] const Catalog& catalog) const { return absl::OkStatus(); }
 
   const std::string& name() const { return name_; }
 
