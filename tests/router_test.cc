@@ -69,6 +69,20 @@ TEST_CASE("an explicit model request is honoured when the catalog has the model"
   CHECK(policy_for("hi", {.requested_model = "claude-9"}) != "explicit_request");
 }
 
+TEST_CASE("in the default config a follow-up stays on its session model, but not against a request or a budget") {
+  const std::vector<std::string_view> earlier = {"Write a poem about the sea"};
+  const costroute::Context follow_up{.earlier_turns = earlier, .session_model = kStrong};
+  CHECK(policy_for("now make it shorter", follow_up) == "session");
+  costroute::Context requested = follow_up;
+  requested.requested_model = kMid;
+  CHECK(model_for("now make it shorter", requested) == kMid);
+  costroute::Context budget = follow_up;
+  budget.remaining_budget_usd = 0.001;
+  const costroute::Decision d = default_router()->route("now make it shorter", budget);
+  CHECK(d.estimated_cost_usd <= 0.001);
+  CHECK(d.reason.view().ends_with("budget:over_budget"));
+}
+
 TEST_CASE("image input goes to a vision-capable model") {
   const auto d = default_router()->route("What is in this photo?", {.images = 1});
   CHECK(d.model->name == "gpt-4-vision-preview");
