@@ -257,9 +257,24 @@ TEST_CASE("explain mode records every policy asked, in order") {
   REQUIRE(d.trace.size() >= 9);
   CHECK(d.trace[0].policy == "explicit_request");
   CHECK(d.trace[0].outcome == "abstained: condition not met");
-  CHECK(d.trace.back().policy == "classifier");
-  CHECK(d.trace.back().outcome.rfind("decided: mixtral-8x7b-instruct (classifier:p=", 0) == 0);
+  // The classifier decides; the wrappers around it say they kept its decision.
+  const size_t n = d.trace.size();
+  CHECK(d.trace[n - 3].policy == "classifier");
+  CHECK(d.trace[n - 3].outcome.rfind("decided: mixtral-8x7b-instruct (classifier:p=", 0) == 0);
+  CHECK(d.trace[n - 2].policy == "session");
+  CHECK(d.trace[n - 2].outcome == "kept: not a follow-up in a session");
+  CHECK(d.trace[n - 1].policy == "budget");
+  CHECK(d.trace[n - 1].outcome == "kept: no budget");
   CHECK(default_router()->route("hi").trace.empty());
+  // The router's own steps: the capability filter, and what no model has.
+  const costroute::Decision audio = default_router()->route("transcribe this", {.audio_clips = 1, .explain = true});
+  REQUIRE(!audio.trace.empty());
+  CHECK(audio.trace.back().policy == "router");
+  CHECK(audio.trace.back().outcome == "filter: no model has audio; mixtral-8x7b-instruct serves the rest");
+  const costroute::Decision image =
+      default_router()->route("describe", {.images = 1, .requested_model = "mixtral-8x7b-instruct", .explain = true});
+  CHECK(image.trace.back().outcome ==
+        "filter: gpt-4-vision-preview instead of mixtral-8x7b-instruct, which cannot take the request");
 }
 
 TEST_CASE("any bytes are routed, invalid UTF-8 and empty queries included") {

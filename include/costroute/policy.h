@@ -431,6 +431,12 @@ class Policy {
   absl::Status invalid_if(const absl::Status& status) const {
     return status.ok() ? status : invalid(internal::to_std(status.message()));
   }
+  // A wrapper that lets its inner decision stand, in explain mode says why
+  // ("kept: within budget"), so the trace shows every policy asked.
+  bool kept(std::string_view why, Trace* trace) const {
+    if (trace) trace->push_back({name_, absl::StrCat("kept: ", internal::to_absl(why))});
+    return true;
+  }
   bool abstained(std::string_view why, Trace* trace) const {
     if (trace) trace->push_back({name_, absl::StrCat("abstained: ", internal::to_absl(why))});
     return false;
@@ -692,9 +698,11 @@ class StickySession final : public Policy {
 
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
     const bool decided_inside = ask(*inner_, request, verdict, trace);
-    if (!request.signals.is_follow_up || request.context.session_model.empty()) return decided_inside;
+    if (!request.signals.is_follow_up || request.context.session_model.empty()) {
+      return decided_inside && kept("not a follow-up in a session", trace);
+    }
     const ModelIndex current = request.catalog.find(request.context.session_model);
-    if (current == kNoModel) return decided_inside;
+    if (current == kNoModel) return decided_inside && kept("the session's model is not in the catalog", trace);
     if (decided_inside && request.catalog[verdict.model].tier > request.catalog[current].tier) {
       verdict.reason.append(";").append(name()).append(":upgraded");
       return decided(request, verdict, trace);
@@ -722,11 +730,11 @@ class ShiftTier final : public Policy {
 
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
     if (!ask(*inner_, request, verdict, trace)) return false;
-    if (!when_.matches(request)) return true;
+    if (!when_.matches(request)) return kept("condition not met", trace);
     const Catalog& c = request.catalog;
     const int from = c[verdict.model].tier;
     const int tier = c.tier_steps_from(from, by_);
-    if (tier == from) return true;
+    if (tier == from) return kept("no tier beyond the decision's", trace);
     const ModelIndex shifted = c.first_of_tier(tier);
     verdict.model = shifted;
     verdict.reason.append(";").append(name()).append(":").append(by_);
@@ -762,7 +770,7 @@ class WithinBudget final : public Policy {
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
     if (!ask(*inner_, request, verdict, trace)) return false;
     const std::optional<double>& budget = request.context.remaining_budget_usd;
-    if (!budget || std::isnan(*budget)) return true;
+    if (!budget || std::isnan(*budget)) return kept("no budget", trace);
     // Priced as the router will serve it: a model that cannot take the
     // request (a capability, the context window) is replaced by the nearest
     // that can, so that one's estimate must fit, and only models that can
@@ -772,7 +780,7 @@ class WithinBudget final : public Policy {
     const int64_t tokens = request.signals.tokens;
     const ModelIndex near = catalog.capable_near(verdict.model, needs, tokens);
     const ModelIndex served = near == kNoModel ? verdict.model : near;
-    if (request.cost_usd(served) <= *budget) return true;
+    if (request.cost_usd(served) <= *budget) return kept("within budget", trace);
     auto candidate = [&](ModelIndex m) { return near == kNoModel || catalog[m].can_take(needs, tokens); };
     // The strongest candidate no stronger than the served model whose
     // estimate fits; else (prices need not rise with the tier) the

@@ -90,7 +90,7 @@ struct Decision {
   // a policy asked for it, or RouterOptions::always_score. NaN otherwise, and
   // without a model.
   double p_small_ok = std::numeric_limits<double>::quiet_NaN();
-  Trace trace = {};  // with Context::explain: every policy asked, in order
+  Trace trace = {};  // with Context::explain: every policy asked, in order, then the router's own steps
 
   std::span<const ModelInfo* const> fallbacks() const {
     return std::span<const ModelInfo* const>(fallback_models.data(), fallback_count);
@@ -183,7 +183,12 @@ class Router {
       verdict.policy = "router";
       verdict.reason.clear();
       verdict.reason.append("router:no_policy_decided");
+      if (context.explain) {
+        d.trace.push_back({"router", absl::StrCat("decided: ", catalog_[verdict.model].name,
+                                                  " (no policy decided: the strongest model)")});
+      }
     }
+    const ModelIndex decided_model = verdict.model;
 
     // Never send a request to a model that cannot take it.
     ModelIndex chosen = catalog_.capable_near(verdict.model, d.signals.needs, d.signals.tokens);
@@ -208,6 +213,16 @@ class Router {
       verdict.reason.append(";filter:no_capable_model");
     } else if (chosen != verdict.model) {
       verdict.reason.append(";filter:capability_or_context");
+    }
+    if (context.explain && (chosen != decided_model || d.unmet_needs != 0)) {
+      const std::string unmet =
+          d.unmet_needs != 0 ? absl::StrCat("no model has ", capability_names(d.unmet_needs)) : "";
+      d.trace.push_back(
+          {"router", chosen == decided_model
+                         ? absl::StrCat("filter: ", unmet, "; ", catalog_[chosen].name, " serves the rest")
+                         : absl::StrCat("filter: ", catalog_[chosen].name, " instead of ", catalog_[decided_model].name,
+                                        ", which cannot take the request", unmet.empty() ? "" : " (", unmet,
+                                        unmet.empty() ? "" : ")")});
     }
     if (request.known_p_small_ok) d.p_small_ok = *request.known_p_small_ok;
     const ModelInfo& model = catalog_[chosen];
