@@ -83,6 +83,17 @@ TEST_CASE("in the default config a follow-up stays on its session model, but not
   CHECK(d.reason.view().ends_with("budget:over_budget"));
 }
 
+TEST_CASE("fallbacks stay within the request's budget") {
+  costroute::Context context;
+  const costroute::Decision free_hand = default_router()->route("What is the capital of Australia?", context);
+  context.remaining_budget_usd = 0.001;
+  const costroute::Decision bounded = default_router()->route("What is the capital of Australia?", context);
+  CHECK(bounded.model->name == kCheap);
+  for (const costroute::ModelInfo* m : bounded.fallbacks()) CHECK(m->tier < 2);  // gpt-4 costs about $0.009 here
+  CHECK(bounded.fallbacks().size() == 1);
+  CHECK(free_hand.fallbacks().size() == 2);  // gpt-3.5, then gpt-4
+}
+
 TEST_CASE("image input goes to a vision-capable model") {
   const auto d = default_router()->route("What is in this photo?", {.images = 1});
   CHECK(d.model->name == "gpt-4-vision-preview");

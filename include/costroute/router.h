@@ -5,7 +5,8 @@
 // once, asks the policy tree, makes sure the chosen model can take the
 // request (capabilities, context window), and returns a Decision: the
 // model, the fallbacks after it (the next tiers up that can take the
-// request), which policy decided and why, and the estimated cost.
+// request, within its budget if it has one), which policy decided and why,
+// and the estimated cost.
 //
 // The classifier scores a request only when a policy asks for its
 // p(small model is sufficient): a request that a rule decides first (a
@@ -232,11 +233,16 @@ class Router {
     d.reason = verdict.reason;
     d.estimated_cost_usd = request.cost_usd(chosen);
 
-    // Fallbacks: the cheapest capable model of each tier above.
+    // Fallbacks: the cheapest capable model of each tier above, within
+    // Context::remaining_budget_usd when there is one (a host retries them
+    // in order, so one over the budget would spend what routing saved).
+    const std::optional<double>& budget = context.remaining_budget_usd;
     for (int tier = model.tier + 1; d.fallback_count < kMaxFallbacks;) {
       const ModelIndex next = catalog_.cheapest_capable(tier, d.signals.needs, d.signals.tokens);
       if (next == kNoModel) break;
-      d.fallback_models[d.fallback_count++] = &catalog_[next];
+      if (!budget || std::isnan(*budget) || request.cost_usd(next) <= *budget) {
+        d.fallback_models[d.fallback_count++] = &catalog_[next];
+      }
       tier = catalog_[next].tier + 1;
     }
     return d;
