@@ -676,6 +676,10 @@ python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$d
 # The table shows no control characters of a query (a terminal would run them).
 printf '{"query":"red \\u001b[31m text"}\n' | "$costroute" route --config "$dir/tiers.config.json" --format table |
   grep -q $'\x1b' && fail "route --format table printed an escape character"
+# The summary counts the catalog's tiers, not every number up to the highest.
+sed 's/"tier": 1,/"tier": 7,/' "$dir/tiers.config.json" >"$dir/gapped.config.json"
+echo '{"query":"hi"}' | "$costroute" route --config "$dir/gapped.config.json" --format table | grep -qx '1 request (tier 0: 1, tier 7: 0)' ||
+  fail "route --format table summary with tiers 0 and 7: $(echo '{"query":"hi"}' | "$costroute" route --config "$dir/gapped.config.json" --format table | tail -n 3)"
 "$costroute" route --config "$dir/tiers.config.json" --format table </dev/null | tail -n 1 | grep -qx '0 requests' ||
   fail "route --format table without requests does not say so"
 

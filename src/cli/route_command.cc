@@ -114,14 +114,17 @@ absl::Status route_command(const Args& args) {
     out.maybe_flush();
   }
   if (table && n > 0) {
+    // The catalog's tiers only (tiers 0, 5 and 9 are three, not ten).
     std::string tiers;
     for (size_t t = 0; t < per_tier.size(); ++t) {
-      absl::StrAppend(&tiers, t ? ", " : "", "tier ", t, ": ", per_tier[t]);
+      const Catalog& catalog = router->catalog();
+      if (catalog[catalog.first_of_tier(static_cast<int>(t))].tier != static_cast<int>(t)) continue;
+      absl::StrAppend(&tiers, tiers.empty() ? "" : ", ", "tier ", t, ": ", per_tier[t]);
     }
     out.buffer() += absl::StrFormat(
-        "\n%d requests (%s)\nestimated cost: $%.6f routed vs $%.6f always %s: %.1f%% saved\n"
+        "\n%d %s (%s)\nestimated cost: $%.6f routed vs $%.6f always %s: %.1f%% saved\n"
         "(estimates from token counts and list prices; they say nothing of answer quality)\n",
-        n, tiers, total, baseline, strongest.name, baseline > 0 ? 100.0 * (1.0 - total / baseline) : 0.0);
+        n, n == 1 ? "request" : "requests", tiers, total, baseline, strongest.name, baseline > 0 ? 100.0 * (1.0 - total / baseline) : 0.0);
   } else if (table) {
     out.buffer() += "\n0 requests\n";
   }
