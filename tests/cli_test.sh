@@ -373,6 +373,8 @@ JSON
 grep -q '"timed":"route"' "$dir/bench" && grep -q '"scored_share":0.5,' "$dir/bench" ||
   fail "bench --config: $(cat "$dir/bench")"
 grep -q '"router":{"name":"router","quality":1,"cost":11,' "$dir/tiers.out" || fail "eval --config: $(cat "$dir/tiers.out")"
+expect_error 1 "costroute eval: always large costs nothing on this data: savings against it are undefined (check its price, or --costs)" \
+  "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/tiers.jsonl" --costs small=0,large=0
 printf '%s\n' '{"query":"hi","quality":{"small":1}}' >"$dir/partial.jsonl"
 expect_error 1 "costroute eval: $dir/partial.jsonl:1: field \"quality\": no score for large (a model of the config; --skip-incomplete skips such prompts)" \
   "$costroute" eval --config "$dir/tiers.config.json" --data "$dir/partial.jsonl"

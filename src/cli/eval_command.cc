@@ -213,6 +213,12 @@ absl::Status eval_config(const Flags& flags, const std::string& config_path, con
   }
   COSTROUTE_ASSIGN_OR_RETURN(const TierEvaluation e, evaluate_tiers(names, static_cast<size_t>(catalog.strongest()),
                                                                    quality, cost, chosen));
+  // Savings are a share of always-strongest's cost: none to share when it is 0.
+  if (!(e.always[e.strongest].cost > 0.0)) {
+    return absl::InvalidArgumentError(absl::StrCat("always ", names[e.strongest],
+                                                   " costs nothing on this data: savings against it are undefined "
+                                                   "(check its price, or --costs)"));
+  }
   std::string text;
   if (flags.has("json")) {
     internal::JsonWriter w;
