@@ -115,9 +115,9 @@ absl::Status route_command(const Args& args) {
   }
   if (table && n > 0) {
     // The catalog's tiers only (tiers 0, 5 and 9 are three, not ten).
+    const Catalog& catalog = router->catalog();
     std::string tiers;
     for (size_t t = 0; t < per_tier.size(); ++t) {
-      const Catalog& catalog = router->catalog();
       if (catalog[catalog.first_of_tier(static_cast<int>(t))].tier != static_cast<int>(t)) continue;
       absl::StrAppend(&tiers, tiers.empty() ? "" : ", ", "tier ", t, ": ", per_tier[t]);
     }

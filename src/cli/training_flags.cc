@@ -270,9 +270,9 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
         }
       }
       if (options.need_outcomes) {
-        for (auto [field, into, fallback, filled] :
-             {std::tuple{"cost_small", &r.cost_small, options.cost_small, &tally.cost_small_filled},
-              std::tuple{"cost_large", &r.cost_large, options.cost_large, &tally.cost_large_filled}}) {
+        for (auto [field, flag, into, fallback, filled] :
+             {std::tuple{"cost_small", "--cost-small", &r.cost_small, options.cost_small, &tally.cost_small_filled},
+              std::tuple{"cost_large", "--cost-large", &r.cost_large, options.cost_large, &tally.cost_large_filled}}) {
           if (in.has_field(field)) {
             COSTROUTE_ASSIGN_OR_RETURN(*into, in.number_field(field));
             if (!(*into >= 0.0 && *into <= kMaxCost)) {
@@ -282,7 +282,7 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
             *into = *fallback;
             *filled = true;
           } else {
-            return in.error(absl::StrCat("missing field \"", field, "\" (or pass --", field[5] == 's' ? "cost-small" : "cost-large", ")"));
+            return in.error(absl::StrCat("missing field \"", field, "\" (or pass ", flag, ")"));
           }
         }
       }

@@ -336,9 +336,10 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     }
     return differ;
   };
+  const bool cheap_learnable = learnable(data.cheap_quality);
   std::vector<TrainTarget> targets = {TrainTarget::kLabel};
   if (learnable(data.quality_gap)) targets.push_back(TrainTarget::kQualityGap);
-  if (learnable(data.cheap_quality)) targets.push_back(TrainTarget::kCheapQuality);
+  if (cheap_learnable) targets.push_back(TrainTarget::kCheapQuality);
   // Graded outcomes: the cheaper models' quality lies strictly between its
   // least and largest values for at least a tenth of the examples (a
   // judge's 1-10 scores, or how many of several cheaper models are right),
@@ -353,7 +354,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   // the targets are compared as the recipes are.
   const bool graded = [&] {
     const std::vector<double>& q = data.cheap_quality;
-    if (!learnable(q) || !std::all_of(q.begin(), q.end(), [](double v) { return std::isfinite(v); })) return false;
+    if (!cheap_learnable || !std::all_of(q.begin(), q.end(), [](double v) { return std::isfinite(v); })) return false;
     const double lo = *std::min_element(q.begin(), q.end()), hi = *std::max_element(q.begin(), q.end());
     const auto inside = std::count_if(q.begin(), q.end(), [lo, hi](double v) { return lo < v && v < hi; });
     return 10 * static_cast<size_t>(inside) >= q.size();

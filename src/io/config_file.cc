@@ -85,7 +85,7 @@ class ConfigReader {
   // A name that decisions, tables and metrics print: no control characters.
   bool get_name(element v, std::string_view path, std::string& out) {
     if (!get_string(v, path, out)) return false;
-    if (std::any_of(out.begin(), out.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; })) {
+    if (std::any_of(out.begin(), out.end(), internal::is_control)) {
       error(path, "expected a name without control characters (line breaks, tabs, NUL)");
       out.clear();
       return false;

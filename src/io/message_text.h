@@ -9,6 +9,10 @@
 
 namespace costroute::internal {
 
+// A control character: a line break, a tab, NUL, the escape of a terminal
+// sequence (C0 and DEL).
+inline bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }
+
 // `text` on one short line: at most its first `max_bytes` bytes (cut at a
 // UTF-8 code point boundary, then "..."), with control characters (line
 // breaks, NUL, the escape of a terminal sequence) as spaces, so that a
@@ -17,7 +21,7 @@ inline std::string one_line(std::string_view text, size_t max_bytes) {
   size_t cut = std::min(text.size(), max_bytes);
   while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
   std::string out(text.substr(0, cut));
-  for (char& ch : out) ch = (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) ? ' ' : ch;
+  for (char& ch : out) ch = is_control(ch) ? ' ' : ch;
   if (cut < text.size()) out += "...";
   return out;
 }
