@@ -41,13 +41,15 @@ grep -q '"format":"costroute.model/1"' "$dir/m.json" || fail "model file lacks i
 
 printf '%s\n' '{"id":"a","query":"what is the capital of country 99"}' \
   '{"query":"prove theorem 99 step by step and explain why"}' '' \
-  '{"id":42,"query":""}' >"$dir/in.jsonl"
+  '{"id":42,"query":""}' '{"id":1E2,"query":"x"}' >"$dir/in.jsonl"
 "$costroute" score --model "$dir/m.json" --data "$dir/in.jsonl" >"$dir/scores" 2>"$dir/err" ||
   fail "score exited $?: $(cat "$dir/err")"
-[ "$(wc -l <"$dir/scores")" = 3 ] || fail "score printed $(wc -l <"$dir/scores") lines, want 3"
+[ "$(wc -l <"$dir/scores")" = 4 ] || fail "score printed $(wc -l <"$dir/scores") lines, want 4"
 sed -n 1p "$dir/scores" | grep -Eq '^\{"id":"a","p_small_ok":0\.[5-9][0-9]*\}$' || fail "line 1: $(sed -n 1p "$dir/scores")"
 sed -n 2p "$dir/scores" | grep -Eq '^\{"id":2,"p_small_ok":0\.[0-4][0-9]*\}$' || fail "line 2: $(sed -n 2p "$dir/scores")"
 sed -n 3p "$dir/scores" | grep -Eq '^\{"id":42,"p_small_ok":0\.[0-9]+\}$' || fail "line 3: $(sed -n 3p "$dir/scores")"
+# A number id comes back as written, so that scripts can join on it.
+sed -n 4p "$dir/scores" | grep -Eq '^\{"id":1E2,"p_small_ok":0\.[0-9]+\}$' || fail "line 4: $(sed -n 4p "$dir/scores")"
 # An endless model or config is refused with a message, not read until memory runs out.
 expect_error 1 "costroute score: /dev/zero: larger than 256 MiB, more than any model or config" \
   "$costroute" score --model /dev/zero --data "$dir/in.jsonl"

@@ -224,6 +224,28 @@ TEST_CASE("JsonlReader reads bytes that are not UTF-8 and lone surrogate escapes
   CHECK(in->next().status().message().find(path + ":5: column 30: not valid JSON: a string with a bad escape") == 0);
 }
 
+TEST_CASE("JsonlReader echoes a number as written, and re-encodes anything else compactly") {
+  const TempDir dir("json_field");
+  const std::string path = dir.file("in.jsonl");
+  write_file(path,
+             "{\"id\": 1E2, \"query\": \"x\"}\n"
+             "{\"query\": \"x\", \"id\":-0.0 }\n"    // last, before white space and the brace
+             "{\"query\": \"caf\xe9\", \"id\": 1.10}\n"  // a byte that is not UTF-8 rewrites the line
+             "{\"id\": \"a\\u0062\", \"meta\": {\"n\": 2e0, \"o\": [1 , true]}}\n");
+  auto in = costroute::JsonlReader::open(path);
+  REQUIRE(in.ok());
+  REQUIRE(*in->next());
+  CHECK(*in->json_field("id") == "1E2");
+  REQUIRE(*in->next());
+  CHECK(*in->json_field("id") == "-0.0");
+  REQUIRE(*in->next());
+  CHECK(*in->json_field("id") == "1.10");
+  REQUIRE(*in->next());
+  CHECK(*in->json_field("id") == "\"ab\"");
+  CHECK(*in->json_field("meta.n") == "2.0");  // nested: re-encoded
+  CHECK(*in->json_field("meta") == "{\"n\":2.0,\"o\":[1,true]}");
+}
+
 TEST_CASE("JsonlReader has no fields before its first record") {
   const TempDir dir("jsonl_first");
   const std::string path = dir.file("in.jsonl");

@@ -169,7 +169,9 @@ class JsonlReader {
   // An object of strings, such as {"feature": "autocomplete"}.
   [[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
   string_map_field(std::string_view path) const;
-  // The field's JSON text, re-encoded compactly (for echoing an "id").
+  // The field's JSON text, compact (for echoing an "id"). A top-level
+  // number keeps its text as written (1E2 stays 1E2); anything else is
+  // re-encoded without whitespace.
   [[nodiscard]] absl::StatusOr<std::string> json_field(std::string_view path) const;
   bool has_field(std::string_view path) const;
 

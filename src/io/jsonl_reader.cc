@@ -22,6 +22,7 @@ struct JsonlReader::Impl {
   std::string line;
   size_t line_number = 0;
   simdjson::dom::parser parser;
+  simdjson::ondemand::parser raw_parser;  // a top-level number's text, as written
   simdjson::dom::element record;
   bool has_record = false;  // the last next() returned true
 
@@ -258,6 +259,23 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> JsonlReader::st
 
 absl::StatusOr<std::string> JsonlReader::json_field(std::string_view path) const {
   COSTROUTE_ASSIGN_OR_RETURN(simdjson::dom::element value, impl_->field(path));
+  // The parsed tree keeps a number's value, not its text: 1E2 would come
+  // back as 100.0 and no longer match the input. The line, checked whole
+  // already, is walked again for the text of a top-level number.
+  if (value.is_number() && path.find('.') == std::string_view::npos) {
+    Impl& s = *impl_;
+    simdjson::ondemand::document document;
+    simdjson::ondemand::value field;
+    if (s.raw_parser.iterate(s.line.data(), s.line.size(), s.line.capacity()).get(document) == simdjson::SUCCESS &&
+        document.find_field_unordered(path).get(field) == simdjson::SUCCESS) {
+      std::string_view text = field.raw_json_token();
+      while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' ||
+                               text.back() == '\n')) {
+        text.remove_suffix(1);
+      }
+      if (!text.empty()) return std::string(text);
+    }
+  }
   return simdjson::minify(value);
 }
 
