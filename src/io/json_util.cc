@@ -16,74 +16,22 @@ namespace {
 
 using internal::to_absl;
 
-// Finds NaN, Infinity or -Infinity outside strings: JSON has no such
-// numbers, but Python's json module writes them. Returns "LINE:COL: ..." or
-// an empty string.
-std::string find_non_finite_literal(std::string_view text) {
-  size_t line = 1;
-  size_t column = 1;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i, ++column) {
-    const char c = text[i];
-    if (c == '\n') {
-      ++line;
-      column = 0;
-      continue;
-    }
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-        ++column;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      continue;
-    }
-    for (std::string_view literal : {"NaN", "Infinity", "-Infinity"}) {
-      if (text.substr(i, literal.size()) == literal) {
-        return absl::StrCat(line, ":", column, ": ", to_absl(literal),
-                            " is not a JSON number (non-finite values are not "
-                            "allowed)");
-      }
-    }
-  }
-  return "";
-}
+// Where a text stops being one JSON value (RFC 8259), and why.
+struct SyntaxError {
+  enum class Kind {
+    kNone,           // the text is one valid value
+    kBadText,        // a byte that cannot continue the value, or the end of a truncated one
+    kNonFinite,      // NaN, Infinity or -Infinity, which Python's json module writes
+    kTextAfterValue  // a complete value, then more than white space ("{...} x")
+  };
+  Kind kind = Kind::kNone;
+  size_t offset = 0;
+  std::string_view token;  // kNonFinite: the literal
+};
 
-// True if `text` holds a complete object or array followed by more than
-// white space ("{...} x", two objects on one line).
-bool has_text_after_value(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (--depth == 0) return text.find_first_not_of(" \t\r\n", i + 1) != std::string_view::npos;
-      if (depth < 0) return false;
-    }
-  }
-  return false;
-}
-
-// Where `text` stops being one JSON value (RFC 8259): the offset of the
-// first byte that cannot continue it (text.size() when it ends early), or
-// npos when it is valid. A number too large for a double counts as an
-// error at its start. Only for messages: it runs after a failed parse.
-size_t syntax_error_offset(std::string_view t) {
+// Only for messages: it runs after a failed parse. A number too large for
+// a double counts as an error at its start.
+SyntaxError find_syntax_error(std::string_view t) {
   size_t i = 0;
   auto skip_space = [&] {
     while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
@@ -134,13 +82,15 @@ size_t syntax_error_offset(std::string_view t) {
     }
     return true;
   };
+  using Kind = SyntaxError::Kind;
+  auto bad = [&] { return SyntaxError{Kind::kBadText, i, {}}; };
   std::vector<char> open;  // the '{' and '[' not yet closed
   enum class Want { kValue, kKey, kAfterValue } want = Want::kValue;
   while (true) {
     skip_space();
     if (want == Want::kAfterValue) {
-      if (open.empty()) return i == t.size() ? std::string_view::npos : i;
-      if (i == t.size()) return i;
+      if (open.empty()) return i == t.size() ? SyntaxError{} : SyntaxError{Kind::kTextAfterValue, i, {}};
+      if (i == t.size()) return bad();
       if (t[i] == ',') {
         ++i;
         want = open.back() == '{' ? Want::kKey : Want::kValue;
@@ -148,15 +98,15 @@ size_t syntax_error_offset(std::string_view t) {
         ++i;
         open.pop_back();
       } else {
-        return i;
+        return bad();
       }
       continue;
     }
-    if (i == t.size()) return i;
+    if (i == t.size()) return bad();
     if (want == Want::kKey) {
-      if (t[i] != '"' || !string()) return i;
+      if (t[i] != '"' || !string()) return bad();
       skip_space();
-      if (i == t.size() || t[i] != ':') return i;
+      if (i == t.size() || t[i] != ':') return bad();
       ++i;
       want = Want::kValue;
       continue;
@@ -175,6 +125,9 @@ size_t syntax_error_offset(std::string_view t) {
       }
       continue;
     }
+    for (std::string_view literal : {"NaN", "Infinity", "-Infinity"}) {
+      if (t.substr(i, literal.size()) == literal) return SyntaxError{Kind::kNonFinite, i, literal};
+    }
     bool ok = false;
     if (c == '"') {
       ok = string();
@@ -188,7 +141,7 @@ size_t syntax_error_offset(std::string_view t) {
         }
       }
     }
-    if (!ok) return i;
+    if (!ok) return bad();
     want = Want::kAfterValue;
   }
 }
@@ -201,13 +154,17 @@ std::string location(std::string_view text, size_t offset) {
 }
 
 // What went wrong, without where.
-std::string parse_error_reason(simdjson::error_code error, std::string_view text) {
+std::string parse_error_reason(simdjson::error_code error, const SyntaxError& found) {
+  if (found.kind == SyntaxError::Kind::kNonFinite) {
+    return absl::StrCat(to_absl(found.token), " is not a JSON number (non-finite values are not allowed)");
+  }
+  if (found.kind == SyntaxError::Kind::kTextAfterValue) {
+    return "not valid JSON: more text after the end of the JSON value";
+  }
   switch (error) {
     case simdjson::EMPTY:
       return "empty input, expected JSON";
     case simdjson::TAPE_ERROR:
-      if (has_text_after_value(text)) return "not valid JSON: more text after the end of the JSON value";
-      [[fallthrough]];
     case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
       return "not valid JSON: unbalanced braces or brackets, or a missing "
              "comma or colon (truncated?)";
@@ -238,16 +195,15 @@ std::string parse_error_reason(simdjson::error_code error, std::string_view text
 
 std::string describe_parse_error(simdjson::error_code error,
                                  std::string_view text) {
-  std::string literal = find_non_finite_literal(text);
-  if (!literal.empty()) return literal;
+  if (error == simdjson::EMPTY) return parse_error_reason(error, SyntaxError{});
+  const SyntaxError found = find_syntax_error(text);
   // Syntax errors say where; a file that is not UTF-8 or too large has no
   // one place to point at.
-  if (error != simdjson::EMPTY && error != simdjson::UTF8_ERROR && error != simdjson::CAPACITY) {
-    if (const size_t at = syntax_error_offset(text); at != std::string_view::npos) {
-      return location(text, at) + parse_error_reason(error, text);
-    }
-  }
-  return parse_error_reason(error, text);
+  const bool placed = found.kind == SyntaxError::Kind::kNonFinite ||
+                      (found.kind != SyntaxError::Kind::kNone && error != simdjson::UTF8_ERROR &&
+                       error != simdjson::CAPACITY);
+  const std::string reason = parse_error_reason(error, found);
+  return placed ? location(text, found.offset) + reason : reason;
 }
 
 namespace {
