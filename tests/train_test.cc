@@ -319,7 +319,19 @@ TEST_CASE("training rejects inconsistent input, naming the field") {
         "weights[4]: expected a number in [0, 1e12], got -1");
   data.weights[4] = 1e13;
   CHECK(costroute::train(data).status().message() == "weights[4]: expected a number in [0, 1e12], got 1e+13");
+  // Weights too small to outweigh the penalty: the solver would stop at an
+  // intercept of 0 and call it converged (the first gradient underflows).
+  data.weights.assign(10, 5e-324);
+  CHECK(costroute::train(data).status().message() ==
+        "weights: C times the total example weight is 4.94066e-323, below 1e-12: the examples would weigh nothing "
+        "against the penalty; raise C or scale the weights up");
+  data.weights.assign(10, 1e-12);  // C times the total: 1e-11
+  CHECK(costroute::train(data).ok());
   costroute::TrainOptions options;
+  options.C = 1e-14;
+  CHECK(costroute::train(small_set(), options).status().message() ==
+        "C: C times the number of examples is 1e-13, below 1e-12: the examples would weigh nothing against the "
+        "penalty; raise C");
   options.C = 0.0;
   CHECK(costroute::train(small_set(), options).status().message() ==
         "C: expected a positive number, got 0");
