@@ -24,6 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (!*more) break;
     (void)in->string_field("query");
+    (void)in->json_field("id");
     (void)in->label_field("label");
     (void)in->category_field("meta.subset");
     (void)in->number_map_field("quality");
