@@ -621,7 +621,7 @@ cmp -s "$dir/m.json" "$dir/inplace/model.json" || fail "calibrate --model overwr
 expect_error 1 "costroute calibrate: --out $dir/inplace/other.json is also the --model file; not overwriting it" \
   "$costroute" calibrate --data "$dir/routing.jsonl" --bootstrap 50 --force --model "$dir/inplace/other.json" \
   --config "$dir/inplace/config.json" --out "$dir/inplace/other.json"
-expect_error 1 "costroute calibrate: --max-cost 0: no threshold costs that little here; sending everything to the small model costs 0.1 of always-strong" \
+expect_error 1 "costroute calibrate: $dir/routing.jsonl: a maximum cost of 0 of always-strong's is less than any threshold costs: sending everything to the small model costs 0.1 of always-strong's" \
   "$costroute" calibrate --data "$dir/routing.jsonl" --model "$dir/m.json" --max-cost 0
 # Flags that would do nothing in the mode chosen are refused, not ignored.
 expect_error 1 "costroute eval: --plot does not apply with --config, which evaluates a whole router over the data's quality maps" \

@@ -907,3 +907,101 @@ TEST_CASE("bootstrap_apgr leaves out resamples without a quality gap, and has no
   CHECK(b.above_random == Approx(2.0 / 3).margin(0.1));
   CHECK(b.high == Approx(0.75));
 }
+
+TEST_CASE("calibrate chooses the point for each kind of target, worked out by hand") {
+  using Kind = costroute::CalibrationTarget::Kind;
+  const auto data = four();  // curve: shares 1, .75, .25, 0; costs 4, 3.1, 1.3, 0.4; quality .75, .75, .75, .5
+  auto at = [&](Kind kind, double value) {
+    auto c = costroute::calibrate(data, {.target = {.kind = kind, .value = value}, .resamples = 20});
+    REQUIRE(c.ok());
+    return *c;
+  };
+  const costroute::Calibration drop = at(Kind::kMaxQualityDrop, 0.03);
+  CHECK(drop.threshold == 0.8);
+  CHECK(drop.chosen.strong_share == 0.25);
+  CHECK(drop.savings == Approx(1 - 1.3 / 4));
+  CHECK(drop.quality_drop == Approx(0.0));
+  // Random reaches quality 0.75 only at share 1, which costs 4.
+  CHECK(drop.random_strong_share == 1.0);
+  CHECK(drop.advantage_over_random == Approx((4 - 1.3) / 4));
+  CHECK(drop.evaluation.max_quality_drop == 0.03);
+  // At most half the prompts to the strong model: the best quality there
+  // is 0.75, at share 0.25.
+  CHECK(at(Kind::kStrongShare, 0.5).threshold == 0.8);
+  // None: always small.
+  const costroute::Calibration none = at(Kind::kStrongShare, 0.0);
+  CHECK(none.threshold == 0.2);
+  CHECK(none.quality_drop == Approx(1 - 0.5 / 0.75));
+  CHECK(none.evaluation.max_quality_drop == 0.03);  // the drop of eval's table for share and cost targets
+  // At most 0.2 of always-strong's cost (0.8): only always-small (0.4) fits.
+  CHECK(at(Kind::kMaxCost, 0.2).threshold == 0.2);
+  CHECK(at(Kind::kMaxCost, 0.5).threshold == 0.8);  // 1.3 <= 2
+  auto too_cheap = costroute::calibrate(data, {.target = {.kind = Kind::kMaxCost, .value = 0.05}});
+  CHECK(too_cheap.status().message() ==
+        "a maximum cost of 0.05 of always-strong's is less than any threshold costs: sending everything to the small "
+        "model costs 0.1 of always-strong's");
+  // Every small answer worse: nothing goes to the small model, and the
+  // threshold sits just above the top score.
+  std::vector<costroute::Outcome> worse = data;
+  for (costroute::Outcome& o : worse) o.quality_small = 0, o.quality_large = 1;
+  auto strong = costroute::calibrate(worse, {.resamples = 20});
+  REQUIRE(strong.ok());
+  CHECK(strong->chosen.strong_share == 1.0);
+  CHECK(strong->threshold == std::nextafter(0.9, 2.0));
+  CHECK(strong->savings == 0.0);
+}
+
+TEST_CASE("calibrate refuses options and data it cannot calibrate on") {
+  const auto data = four();
+  auto message = [&](const costroute::CalibrateOptions& o) { return std::string(costroute::calibrate(data, o).status().message()); };
+  CHECK(message({.target = {.value = 1.5}}) == "target.value: expected a number in [0, 1], got 1.5");
+  CHECK(message({.target = {.value = std::nan("")}}) == "target.value: expected a number in [0, 1], got nan");
+  CHECK(message({.resamples = 0}) == "resamples: expected at least 1, got 0");
+  CHECK(costroute::calibrate({}).status().message() == "no outcomes to calibrate on");
+  // One prompt: every resample draws it, and none is left to measure on.
+  CHECK(costroute::calibrate(std::span(data).first(1)).status().message() ==
+        "too few prompts to bootstrap (1): no resample left a prompt out to measure on");
+}
+
+TEST_CASE("calibrate's out-of-bag bootstrap calls a router with signal reliable, and one without it not") {
+  // 300 prompts, a third of which the small model answers as well; the
+  // strong one is always right.
+  std::vector<costroute::Outcome> signal, noise;
+  uint64_t state = 7;
+  for (int i = 0; i < 300; ++i) {
+    const bool ok = i % 3 == 0;
+    const double coin = static_cast<double>(costroute::internal::splitmix64(state) >> 11) * 0x1.0p-53;
+    const costroute::Outcome o{.quality_small = ok ? 1.0 : 0.0, .quality_large = 1.0, .cost_small = 0.05,
+                               .cost_large = 1.0};
+    signal.push_back(o);
+    signal.back().p_small_ok = ok ? 0.5 + coin / 2 : coin / 2;  // ranks every ok prompt first
+    noise.push_back(o);
+    noise.back().p_small_ok = coin;  // unrelated to the outcome
+  }
+  const costroute::CalibrateOptions options{.target = {.value = 0.03}, .resamples = 200, .seed = 3};
+  auto good = costroute::calibrate(signal, options);
+  REQUIRE(good.ok());
+  CHECK(good->reliable);
+  CHECK(good->better_than_random_share >= costroute::kReliableShare);
+  CHECK(good->resamples == 200);
+  // The hundred ok prompts, and 9 others: a 3% drop of 300 right answers.
+  // Each saves 0.95.
+  CHECK(good->savings == Approx(0.95 * 109 / 300));
+  CHECK(good->savings_ci.low <= good->savings);
+  CHECK(good->savings_ci.high >= good->savings_ci.low);
+  CHECK(good->quality_drop_ci.low >= -1e-12);  // the strong model is never wrong: no resample gains quality
+  auto bad = costroute::calibrate(noise, options);
+  REQUIRE(bad.ok());
+  CHECK_FALSE(bad->reliable);
+  CHECK(bad->better_than_random_share < costroute::kReliableShare);
+  // The seed decides the resamples: the same one repeats the result exactly.
+  auto again = costroute::calibrate(noise, options);
+  REQUIRE(again.ok());
+  CHECK(again->better_than_random_share == bad->better_than_random_share);
+  CHECK(again->savings_ci.low == bad->savings_ci.low);
+  CHECK(again->advantage_ci.high == bad->advantage_ci.high);
+  auto other = costroute::calibrate(noise, {.target = {.value = 0.03}, .resamples = 200, .seed = 4});
+  REQUIRE(other.ok());
+  CHECK((other->better_than_random_share != bad->better_than_random_share ||
+         other->advantage_ci.low != bad->advantage_ci.low || other->advantage_ci.high != bad->advantage_ci.high));
+}

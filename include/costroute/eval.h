@@ -32,8 +32,10 @@
 //     at share x;
 //   AUC: ROC AUC of p(small ok) against "small was at least as good".
 //
-// cross_validated_scores() and tune() train models: `costroute eval --cv`
-// and `costroute train --tune` are built on them.
+// calibrate() chooses the threshold to deploy for a target and measures
+// how surely it beats random. cross_validated_scores() and tune() train
+// models: `costroute eval --cv` and `costroute train --tune` are built on
+// them.
 //
 // Compiled (costroute::costroute).
 //
@@ -154,6 +156,85 @@ struct ApgrBootstrap {
 // the strong model is not better on average has no APGR and is left out, so
 // the result can count fewer resamples (none for an empty input).
 ApgrBootstrap bootstrap_apgr(std::span<const Outcome> outcomes, int resamples, uint64_t seed);
+
+// ---- Calibration: the threshold to deploy -----------------------------------
+
+// What a threshold is chosen for.
+struct CalibrationTarget {
+  enum class Kind {
+    // The cheapest point whose relative quality drop is at most `value`
+    // (the point behind savings_at_max_drop).
+    kMaxQualityDrop,
+    // The best quality with at most a share `value` of strong calls.
+    kStrongShare,
+    // The best quality at a total cost of at most `value` times
+    // always-strong's.
+    kMaxCost,
+  };
+  Kind kind = Kind::kMaxQualityDrop;
+  double value = 0.03;  // in [0, 1]
+};
+
+struct CalibrateOptions {
+  CalibrationTarget target = {};
+  int resamples = 1000;  // out-of-bag bootstrap resamples, at least 1
+  uint64_t seed = 1;     // of the bootstrap
+};
+
+// The share of bootstrap resamples in which a router must beat the random
+// mixture to be called reliably better than random (calibrate's
+// Calibration::reliable, and `costroute eval`'s verdict on the APGR
+// bootstrap).
+inline constexpr double kReliableShare = 0.95;
+
+// The central 95% of bootstrap values: their 2.5th and 97.5th percentiles
+// (nearest rank).
+struct Interval {
+  double low = std::numeric_limits<double>::quiet_NaN();
+  double high = std::numeric_limits<double>::quiet_NaN();
+};
+
+struct Calibration {
+  // The scores' evaluation, at the target's drop (3% for a share or a cost).
+  Evaluation evaluation;
+  // The router's curve point that meets the target; among equally good
+  // points, the one that spends least.
+  CurvePoint chosen;
+  // The threshold to deploy: chosen.threshold, or, when the target keeps
+  // every prompt on the strong model, the next double above the top score
+  // (above 1 when a prompt scores exactly 1).
+  double threshold = 0.0;
+  double savings = 0.0;       // at the chosen point, against always-strong
+  double quality_drop = 0.0;  // relative, at the chosen point
+  // The share of strong calls at which the random mixture reaches the
+  // chosen point's quality, and how much less than that mixture the point
+  // costs, as a share of always-strong's cost.
+  double random_strong_share = 1.0;
+  double advantage_over_random = 0.0;
+  // An out-of-bag bootstrap measures the procedure, not the one point: on
+  // each resample of the prompts (drawn with replacement, seeded) a
+  // threshold is chosen for the target as above and measured on the
+  // prompts that the resample left out. Choosing and measuring on the same
+  // prompts would flatter the router: on a small set it finds a lucky
+  // threshold even in noise.
+  int resamples = 0;  // those that left a prompt out
+  Interval savings_ci;
+  Interval quality_drop_ci;
+  Interval advantage_ci;
+  // The share of resamples in which the threshold cost less than random at
+  // the same quality, by more than rounding (1e-9 of always-strong's cost).
+  double better_than_random_share = 0.0;
+  bool reliable = false;  // better_than_random_share >= kReliableShare
+};
+
+// Chooses the threshold for options.target on the router's scores in
+// `outcomes` (held-out or cross-validated), and measures it by the
+// out-of-bag bootstrap. InvalidArgument for a target value outside
+// [0, 1], fewer than 1 resample, a maximum cost below that of sending
+// everything to the small model, or too few outcomes for any resample to
+// leave one out.
+[[nodiscard]] absl::StatusOr<Calibration> calibrate(std::span<const Outcome> outcomes,
+                                                    const CalibrateOptions& options = {});
 
 // An SVG picture of the cost-quality curves: mean quality against cost
 // relative to always-strong, with the router, random and oracle, the

@@ -64,10 +64,6 @@ using internal::one_line;
 std::string evaluation_json(const Evaluation& e, const ApgrBootstrap& b);
 std::string evaluation_table(const Evaluation& e, const ApgrBootstrap& b);
 
-// The share of bootstrap resamples in which a router must beat random for
-// eval and calibrate to call it reliably better than random.
-inline constexpr double kReliableShare = 0.95;
-
 // When the strong model is not better on average in `e` (its mean quality
 // is not above the small one's, so PGR, APGR and CPT are undefined), "the
 // small model is at least as good as the strong one on average (mean

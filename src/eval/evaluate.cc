@@ -191,7 +191,7 @@ ApgrBootstrap bootstrap_apgr(std::span<const Outcome> outcomes, int resamples, u
     if (m.apgr > 0.5 + 1e-9) ++above;
   }
   if (apgr.empty()) return result;
-  const internal::Interval interval = internal::percentile_interval(apgr);
+  const Interval interval = internal::percentile_interval(apgr);
   result.resamples = static_cast<int>(apgr.size());
   result.low = interval.low;
   result.high = interval.high;

@@ -10,6 +10,8 @@
 #include <span>
 #include <vector>
 
+#include "costroute/eval.h"
+
 namespace costroute::internal {
 
 inline uint64_t splitmix64(uint64_t& state) {
@@ -27,11 +29,8 @@ inline void draw_resample(uint64_t& state, std::span<uint32_t> counts) {
   for (size_t i = 0; i < n; ++i) ++counts[static_cast<size_t>(splitmix64(state) % n)];
 }
 
-// The central 95% of bootstrap values: their 2.5th and 97.5th
-// percentiles (nearest rank). `values` must not be empty.
-struct Interval {
-  double low = 0.0, high = 0.0;
-};
+// The central 95% of bootstrap values (costroute::Interval). `values` must
+// not be empty.
 inline Interval percentile_interval(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   auto at = [&](double q) { return values[static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5)]; };
