@@ -27,7 +27,7 @@ import numpy as np
 
 # eval_reference.py sits beside this script in tests/parity.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eval_reference import load, reference, scores  # noqa: E402
+from eval_reference import load, reference, scores, write_tied_model, write_varied_costs  # noqa: E402
 
 TOLERANCE = 1e-9
 MASK64 = (1 << 64) - 1
@@ -290,26 +290,10 @@ def main():
     binary, shared, model = sys.argv[1], sys.argv[2], sys.argv[3]
     routing = os.path.join(shared, "data", "routing")
     with tempfile.TemporaryDirectory() as tmp:
-        # A model whose scores tie on nearly every prompt: two rare terms.
-        tied = os.path.join(tmp, "tied.json")
-        with open(tied, "w") as f:
-            json.dump({"format": "costroute.model/1",
-                       "vectorizer": {"lowercase": True, "ngram_range": [1, 1], "norm": "l2"},
-                       "intercept": 0.25, "vocabulary": ["answer", "dollars"], "idf": [1.0, 1.0],
-                       "coef": [1.5, -2.0]}, f)
-        # Costs that differ by prompt (some prompts where the small model
-        # costs as much or more), graded qualities: the cost budget and the
-        # in-bag always-small cost then move from resample to resample.
-        varied = os.path.join(tmp, "varied_costs.jsonl")
-        rng = np.random.default_rng(11)
-        with open(varied, "w") as f:
-            for i in range(300):
-                words = " ".join(rng.choice(["answer", "dollars", "x", "y", "z"], size=rng.integers(1, 6)))
-                cost_large = float(rng.choice([0.5, 1.0, 4.0, 20.0]))
-                cost_small = float(cost_large * rng.choice([0.01, 0.1, 0.5, 1.0, 1.5]))
-                f.write(json.dumps({"query": words, "cost_small": cost_small, "cost_large": cost_large,
-                                    "quality": {"s": float(rng.integers(0, 11)), "l": float(rng.integers(2, 11))},
-                                    "meta": {"small": "s", "large": "l"}}) + "\n")
+        tied = write_tied_model(os.path.join(tmp, "tied.json"))
+        # With costs that differ by prompt, the cost budget and the in-bag
+        # always-small cost move from resample to resample.
+        varied = write_varied_costs(os.path.join(tmp, "varied_costs.jsonl"), seed=11, n=300)
         # Three prompts: 2 of every 9 resamples draw each of them once and
         # leave nothing out, and are skipped; one prompt leaves nothing out
         # ever, and calibrate must refuse.

@@ -148,30 +148,40 @@ def compare(name, got, want):
           f"auc {got['auc']:.4f})")
 
 
+def write_tied_model(path):
+    """A model whose scores tie on nearly every prompt: two rare terms."""
+    with open(path, "w") as f:
+        json.dump({"format": "costroute.model/1",
+                   "vectorizer": {"lowercase": True, "ngram_range": [1, 1], "norm": "l2"},
+                   "intercept": 0.25, "vocabulary": ["answer", "dollars"], "idf": [1.0, 1.0],
+                   "coef": [1.5, -2.0]}, f)
+    return path
+
+
+def write_varied_costs(path, seed, n):
+    """n prompts of the tied model's words with costs that differ by prompt
+    (the small model at 0.01 to 1.5 times the large one's, so some cost more)
+    and graded qualities (the small model sometimes the better one)."""
+    rng = np.random.default_rng(seed)
+    with open(path, "w") as f:
+        for _ in range(n):
+            words = " ".join(rng.choice(["answer", "dollars", "x", "y", "z"], size=rng.integers(1, 6)))
+            cost_large = float(rng.choice([0.5, 1.0, 4.0, 20.0]))
+            cost_small = float(cost_large * rng.choice([0.01, 0.1, 0.5, 1.0, 1.5]))
+            f.write(json.dumps({"query": words, "cost_small": cost_small, "cost_large": cost_large,
+                                "quality": {"s": float(rng.integers(0, 11)), "l": float(rng.integers(2, 11))},
+                                "meta": {"small": "s", "large": "l"}}) + "\n")
+    return path
+
+
 def main():
     binary, shared, model = sys.argv[1], sys.argv[2], sys.argv[3]
     routing = os.path.join(shared, "data", "routing")
     with tempfile.TemporaryDirectory() as tmp:
-        # A model whose scores tie on nearly every prompt: two rare terms.
-        tied = os.path.join(tmp, "tied.json")
-        with open(tied, "w") as f:
-            json.dump({"format": "costroute.model/1",
-                       "vectorizer": {"lowercase": True, "ngram_range": [1, 1], "norm": "l2"},
-                       "intercept": 0.25, "vocabulary": ["answer", "dollars"], "idf": [1.0, 1.0],
-                       "coef": [1.5, -2.0]}, f)
-        # Costs that differ by prompt, some prompts where the small model
-        # costs more or does better, and graded qualities: the oracle's
-        # order by loss per unit saved, and the random line, are tested here.
-        varied = os.path.join(tmp, "varied_costs.jsonl")
-        rng = np.random.default_rng(7)
-        with open(varied, "w") as f:
-            for i in range(400):
-                words = " ".join(rng.choice(["answer", "dollars", "x", "y", "z"], size=rng.integers(1, 6)))
-                cost_large = float(rng.choice([0.5, 1.0, 4.0, 20.0]))
-                cost_small = float(cost_large * rng.choice([0.01, 0.1, 0.5, 1.0, 1.5]))
-                f.write(json.dumps({"query": words, "cost_small": cost_small, "cost_large": cost_large,
-                                    "quality": {"s": float(rng.integers(0, 11)), "l": float(rng.integers(2, 11))},
-                                    "meta": {"small": "s", "large": "l"}}) + "\n")
+        tied = write_tied_model(os.path.join(tmp, "tied.json"))
+        # The oracle's order by loss per unit saved, and the random line,
+        # are tested on costs that differ by prompt.
+        varied = write_varied_costs(os.path.join(tmp, "varied_costs.jsonl"), seed=7, n=400)
         qs, ql, cs, cl = load(varied)
         p = scores(binary, tied, varied)
         for drop in (0.03, 0.10, 0.30):
