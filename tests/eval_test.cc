@@ -1005,3 +1005,33 @@ TEST_CASE("calibrate's out-of-bag bootstrap calls a router with signal reliable,
   CHECK((other->better_than_random_share != bad->better_than_random_share ||
          other->advantage_ci.low != bad->advantage_ci.low || other->advantage_ci.high != bad->advantage_ci.high));
 }
+
+TEST_CASE("calibrate answers scores and outcomes that make no sense without crashing") {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  using O = costroute::Outcome;
+  const std::vector<std::vector<O>> sets = {
+      {{.p_small_ok = nan, .quality_small = 1, .quality_large = 1}, {.p_small_ok = nan, .quality_small = 0, .quality_large = 1}},
+      {{.p_small_ok = 0.5, .quality_small = nan, .quality_large = 1}, {.p_small_ok = 0.1, .quality_small = 1, .quality_large = nan}},
+      {{.p_small_ok = inf, .cost_small = -1, .cost_large = -2}, {.p_small_ok = -inf, .cost_small = inf, .cost_large = 1}},
+      {{.p_small_ok = 1, .quality_small = 1e308, .quality_large = -1e308, .cost_small = 1e308, .cost_large = 1e308},
+       {.p_small_ok = 0, .quality_small = -1e308, .quality_large = 1e308, .cost_small = 0, .cost_large = 1e308}},
+      {{.p_small_ok = 0.3, .cost_small = 0, .cost_large = 0}, {.p_small_ok = 0.3, .cost_small = 0, .cost_large = 0}},
+  };
+  using Kind = costroute::CalibrationTarget::Kind;
+  for (const auto& data : sets) {
+    for (Kind kind : {Kind::kMaxQualityDrop, Kind::kStrongShare, Kind::kMaxCost}) {
+      for (double value : {0.0, 0.5, 1.0}) {
+        auto c = costroute::calibrate(data, {.target = {.kind = kind, .value = value}, .resamples = 30});
+        if (!c.ok()) {
+          CHECK(c.status().code() == absl::StatusCode::kInvalidArgument);
+          continue;
+        }
+        CHECK(c->resamples > 0);
+        CHECK(c->better_than_random_share >= 0.0);
+        CHECK(c->better_than_random_share <= 1.0);
+        CHECK(c->reliable == (c->better_than_random_share >= costroute::kReliableShare));
+        CHECK_FALSE(std::isnan(c->threshold));
+      }
+    }
+  }
+}
