@@ -7,11 +7,8 @@
 // beat the random mixture in at least 95% of the bootstrap's resamples,
 // calibrate says so, claims no savings and refuses to write the config
 // (--force overrides).
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <limits>
 #include <utility>
 
 #include "absl/strings/numbers.h"
