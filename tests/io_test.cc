@@ -125,6 +125,9 @@ TEST_CASE("bad model files get one clear error naming the field") {
                             "[1,1,1]", "[0,0,0]", R"(,"colour":"red")")) ==
         "m.json: colour: unknown field");
   CHECK(error_of("[1,2]") == "m.json: expected an object, got array");
+  CHECK(error_of("{} x") == "m.json:1:4: not valid JSON: more text after the end of the JSON value");
+  // Bytes that are not UTF-8 are the problem, not the text after the value.
+  CHECK(error_of("{\"a\":\"\xff\"} x") == "m.json: not valid JSON: invalid UTF-8");
   CHECK(error_of("") == "m.json: empty input, expected JSON");
   std::string no_intercept = model_json();
   no_intercept.replace(no_intercept.find("\"intercept\":-0.5,"), 17, "");
@@ -231,7 +234,8 @@ TEST_CASE("JsonlReader echoes a number as written, and re-encodes anything else 
              "{\"id\": 1E2, \"query\": \"x\"}\n"
              "{\"query\": \"x\", \"id\":-0.0 }\n"    // last, before white space and the brace
              "{\"query\": \"caf\xe9\", \"id\": 1.10}\n"  // a byte that is not UTF-8 rewrites the line
-             "{\"id\": \"a\\u0062\", \"meta\": {\"n\": 2e0, \"o\": [1 , true]}}\n");
+             "{\"id\": \"a\\u0062\", \"meta\": {\"n\": 2e0, \"o\": [1 , true]}}\n"
+             "{\"query\": \"x\", \"i\\u0064\": 2E1}\n");  // the key escaped
   auto in = costroute::JsonlReader::open(path);
   REQUIRE(in.ok());
   REQUIRE(*in->next());
@@ -244,6 +248,8 @@ TEST_CASE("JsonlReader echoes a number as written, and re-encodes anything else 
   CHECK(*in->json_field("id") == "\"ab\"");
   CHECK(*in->json_field("meta.n") == "2.0");  // nested: re-encoded
   CHECK(*in->json_field("meta") == "{\"n\":2.0,\"o\":[1,true]}");
+  REQUIRE(*in->next());
+  CHECK(*in->json_field("id") == "2E1");
 }
 
 TEST_CASE("JsonlReader has no fields before its first record") {

@@ -172,12 +172,18 @@ struct CalibrationTarget {
     kMaxCost,
   };
   Kind kind = Kind::kMaxQualityDrop;
-  double value = 0.03;  // in [0, 1]
+  // The drop, the share or the cost, in [0, 1]. No default: a value meant
+  // for one kind would silently mean something else for another.
+  double value = std::numeric_limits<double>::quiet_NaN();
 };
 
+// The fewest resamples calibrate() takes: with 10, "reliable" needs all ten.
+inline constexpr int kMinCalibrationResamples = 10;
+
 struct CalibrateOptions {
-  CalibrationTarget target = {};
-  int resamples = 1000;  // out-of-bag bootstrap resamples, at least 1
+  // By default the cheapest point within a 3% quality drop.
+  CalibrationTarget target = {.kind = CalibrationTarget::Kind::kMaxQualityDrop, .value = 0.03};
+  int resamples = 1000;  // out-of-bag bootstrap resamples, at least kMinCalibrationResamples
   uint64_t seed = 1;     // of the bootstrap
 };
 
@@ -229,10 +235,12 @@ struct Calibration {
 
 // Chooses the threshold for options.target on the router's scores in
 // `outcomes` (held-out or cross-validated), and measures it by the
-// out-of-bag bootstrap. InvalidArgument for a target value outside
-// [0, 1], fewer than 1 resample, a maximum cost below that of sending
-// everything to the small model, or too few outcomes for any resample to
-// leave one out.
+// out-of-bag bootstrap. InvalidArgument, naming the field, for a target
+// value outside [0, 1], fewer than kMinCalibrationResamples resamples, no
+// outcomes, a score (p_small_ok) outside [0, 1] or NaN, a quality or cost
+// that is not finite, a maximum cost below that of sending everything to
+// the small model, or when no resample drawn leaves a prompt out to
+// measure on (a handful of outcomes).
 [[nodiscard]] absl::StatusOr<Calibration> calibrate(std::span<const Outcome> outcomes,
                                                     const CalibrateOptions& options = {});
 

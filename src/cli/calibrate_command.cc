@@ -57,7 +57,7 @@ absl::Status calibrate_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(Flags flags, Flags::parse(args, value_flags, switches));
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
 
-  CalibrationTarget target;
+  CalibrationTarget target = CalibrateOptions{}.target;  // a 3% drop
   int targets = 0;
   for (auto [flag, kind] : {std::pair{"max-quality-drop", CalibrationTarget::Kind::kMaxQualityDrop},
                             std::pair{"strong-share", CalibrationTarget::Kind::kStrongShare},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -60,12 +61,31 @@ constexpr double kAdvantageTolerance = 1e-9;
 absl::StatusOr<Calibration> calibrate(std::span<const Outcome> outcomes, const CalibrateOptions& options) {
   const CalibrationTarget& target = options.target;
   if (!(target.value >= 0.0 && target.value <= 1.0)) {
-    return absl::InvalidArgumentError(absl::StrCat("target.value: expected a number in [0, 1], got ", target.value));
+    return absl::InvalidArgumentError(
+        absl::StrCat("target.value: expected a number in [0, 1] (the drop, the share or the cost), got ",
+                     target.value));
   }
-  if (options.resamples < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("resamples: expected at least 1, got ", options.resamples));
+  if (options.resamples < kMinCalibrationResamples) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("resamples: expected at least ", kMinCalibrationResamples, ", got ", options.resamples));
   }
   if (outcomes.empty()) return absl::InvalidArgumentError("no outcomes to calibrate on");
+  // The threshold deployed is a p_small_ok, and every number below is a
+  // sum or a mean: a score outside [0, 1] or a value that is not finite
+  // would make the threshold or the intervals meaningless.
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const Outcome& o = outcomes[i];
+    if (!(o.p_small_ok >= 0.0 && o.p_small_ok <= 1.0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("outcomes[", i, "].p_small_ok: expected a number in [0, 1], got ", o.p_small_ok));
+    }
+    for (const auto& [field, value] : {std::pair{"quality_small", o.quality_small}, std::pair{"quality_large", o.quality_large},
+                                       std::pair{"cost_small", o.cost_small}, std::pair{"cost_large", o.cost_large}}) {
+      if (!std::isfinite(value)) {
+        return absl::InvalidArgumentError(absl::StrCat("outcomes[", i, "].", field, ": not a finite number"));
+      }
+    }
+  }
 
   Calibration c;
   const double drop = target.kind == CalibrationTarget::Kind::kMaxQualityDrop ? target.value : 0.03;
@@ -110,7 +130,7 @@ absl::StatusOr<Calibration> calibrate(std::span<const Outcome> outcomes, const C
     if (out_of_bag.empty()) continue;
     const Evaluation inside = evaluate(in_bag, {.max_quality_drop = drop});
     const CurvePoint& pick = choose(inside, target);
-    const double t = pick.threshold == std::numeric_limits<double>::infinity() ? 2.0 : pick.threshold;
+    const double t = pick.threshold;  // +inf: nothing to the small model
     double qs = 0, ql = 0, cs = 0, cl = 0;
     for (const Outcome& o : out_of_bag) qs += o.quality_small, ql += o.quality_large, cs += o.cost_small, cl += o.cost_large;
     const double n = static_cast<double>(out_of_bag.size());
@@ -125,7 +145,7 @@ absl::StatusOr<Calibration> calibrate(std::span<const Outcome> outcomes, const C
   }
   if (advantages.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("too few prompts to bootstrap (", outcomes.size(),
-                                                   "): no resample left a prompt out to measure on"));
+                                                   "): no resample drawn left a prompt out to measure on"));
   }
   c.resamples = static_cast<int>(advantages.size());
   c.better_than_random_share = static_cast<double>(wins) / static_cast<double>(advantages.size());

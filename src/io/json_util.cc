@@ -158,7 +158,9 @@ std::string parse_error_reason(simdjson::error_code error, const SyntaxError& fo
   if (found.kind == SyntaxError::Kind::kNonFinite) {
     return absl::StrCat(to_absl(found.token), " is not a JSON number (non-finite values are not allowed)");
   }
-  if (found.kind == SyntaxError::Kind::kTextAfterValue) {
+  // Only where simdjson stopped on the structure: text after the value
+  // must not hide bytes that are not UTF-8, or a document too large.
+  if (found.kind == SyntaxError::Kind::kTextAfterValue && error == simdjson::TAPE_ERROR) {
     return "not valid JSON: more text after the end of the JSON value";
   }
   switch (error) {

@@ -109,6 +109,30 @@ LineRead read_line(std::istream& in, std::string& line) {
   }
 }
 
+// The text of the top-level field `key` of the JSON object in `line` (valid
+// JSON, with simdjson's padding within its capacity), as written, or "" if
+// it is not found. Keys compare unescaped ("i\u0064" is "id"), as the
+// parsed tree's lookup does.
+std::string raw_number_text(simdjson::ondemand::parser& parser, const std::string& line, std::string_view key) {
+  simdjson::ondemand::document document;
+  simdjson::ondemand::object object;
+  if (parser.iterate(line.data(), line.size(), line.capacity()).get(document) != simdjson::SUCCESS ||
+      document.get_object().get(object) != simdjson::SUCCESS) {
+    return "";
+  }
+  for (auto field : object) {
+    std::string_view name;
+    if (field.error() != simdjson::SUCCESS || field.unescaped_key().get(name) != simdjson::SUCCESS) return "";
+    if (name != key) continue;
+    std::string_view text = field.value().raw_json_token();
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' || text.back() == '\n')) {
+      text.remove_suffix(1);
+    }
+    return std::string(text);
+  }
+  return "";
+}
+
 }  // namespace
 
 absl::StatusOr<bool> JsonlReader::next() {
@@ -264,17 +288,10 @@ absl::StatusOr<std::string> JsonlReader::json_field(std::string_view path) const
   // already, is walked again for the text of a top-level number.
   if (value.is_number() && path.find('.') == std::string_view::npos) {
     Impl& s = *impl_;
-    simdjson::ondemand::document document;
-    simdjson::ondemand::value field;
-    if (s.raw_parser.iterate(s.line.data(), s.line.size(), s.line.capacity()).get(document) == simdjson::SUCCESS &&
-        document.find_field_unordered(path).get(field) == simdjson::SUCCESS) {
-      std::string_view text = field.raw_json_token();
-      while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' ||
-                               text.back() == '\n')) {
-        text.remove_suffix(1);
-      }
-      if (!text.empty()) return std::string(text);
-    }
+    std::string text = raw_number_text(s.raw_parser, s.line, path);
+    // The parser's buffers grow to the line; a long one is not kept.
+    if (s.line.size() > (size_t{1} << 20)) s.raw_parser = simdjson::ondemand::parser();
+    if (!text.empty()) return text;
   }
   return simdjson::minify(value);
 }

@@ -175,7 +175,7 @@ def calibrate(p, qs, ql, cs, cl, kind, value, resamples, seed):
     # Out-of-bag bootstrap: each resample draws n prompts with replacement
     # (in-bag, in draw order); the prompts never drawn (in index order) are
     # the out-of-bag set. A threshold chosen on the in-bag prompts for the
-    # target (always-strong as 2.0, above any score) is measured on the
+    # target (always-strong as +inf, above any score) is measured on the
     # out-of-bag ones. A resample that left nothing out is skipped.
     state = (seed ^ SEED_SALT) & MASK64
     savings, drops, advantages = [], [], []
@@ -194,7 +194,6 @@ def calibrate(p, qs, ql, cs, cl, kind, value, resamples, seed):
         c = router_curve(ip, iqs, iql, ics, icl)
         pick = choose(c, kind, value, iql.mean(), icl.sum())
         t = c["threshold"][pick]
-        t = 2.0 if t == math.inf else t
         op, oqs, oql, ocs, ocl = p[out], qs[out], ql[out], cs[out], cl[out]
         o_cost, o_quality, _ = at_threshold(op, oqs, oql, ocs, ocl, t)
         o_ql, o_cl = oql.mean(), ocl.sum()
