@@ -112,8 +112,7 @@ std::string small_model_suffices(const Evaluation& e) {
 }
 
 std::string threshold_line(double threshold, double strong_share) {
-  std::string number;
-  internal::append_json_number(number, threshold);
+  const std::string number = internal::json_number(threshold);
   if (strong_share >= 1.0) {
     return absl::StrCat("threshold: p_small_ok >= ", number,
                         " (above every score: nothing goes to the small model)");

@@ -73,6 +73,15 @@ double objective_difference_error(std::span<const Outcome> a, const internal::Ra
   return std::sqrt(std::max(0.0, (sum_squares - resamples * mean * mean) / (resamples - 1)));
 }
 
+// A K-fold split of n examples needs 2 <= K <= n.
+absl::Status check_fold_count(int folds, size_t n) {
+  if (folds < 2 || static_cast<size_t>(folds) > n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("folds: expected between 2 and the number of examples (", n, "), got ", folds));
+  }
+  return absl::OkStatus();
+}
+
 // The shape subset() relies on: one label (and weight, gap and cheaper
 // models' quality, if any) per query,
 // and with context fields, a row of at least `fields` values per query.
@@ -151,10 +160,7 @@ bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fol
 absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const TrainOptions& options, int folds,
                                                   uint64_t seed) {
   const size_t n = data.queries.size();
-  if (folds < 2 || static_cast<size_t>(folds) > n) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("folds: expected between 2 and the number of examples (", n, "), got ", folds));
-  }
+  COSTROUTE_RETURN_IF_ERROR(check_fold_count(folds, n));
   COSTROUTE_RETURN_IF_ERROR(check_shape(data, options.context_fields.size()));
   std::vector<size_t> all_context(options.context_fields.size());
   for (size_t k = 0; k < all_context.size(); ++k) all_context[k] = k;
@@ -222,13 +228,8 @@ std::string describe(const TrainOptions& o) {
   std::string context;
   for (const std::string& field : o.context_fields) absl::StrAppend(&context, context.empty() ? "" : ",", field);
   // Numbers with the fewest digits that read back the same: C=1.0000001 is not C=1.
-  auto exact = [](double x) {
-    std::string text;
-    internal::append_json_number(text, x);
-    return text;
-  };
   std::string out = absl::StrCat(
-      "C=", exact(o.C), " analyzer=", internal::to_absl(name_of(v.analyzer)), " ngram=", v.ngram_min, ",", v.ngram_max,
+      "C=", internal::json_number(o.C), " analyzer=", internal::to_absl(name_of(v.analyzer)), " ngram=", v.ngram_min, ",", v.ngram_max,
       " max_features=", v.max_features > 0 ? absl::StrCat(v.max_features) : "none",
       " sublinear_tf=", v.sublinear_tf ? 1 : 0, " class_weight=", o.balanced_class_weight ? "balanced" : "none",
       " context=", context.empty() ? "none" : context);
@@ -248,7 +249,7 @@ std::string describe(const TrainOptions& o) {
     if (bound == fallback) continue;
     // As --min-df reads it: a fraction with a point (0.5, 1.0), a count without (2).
     const bool whole = bound.value == std::floor(bound.value);
-    absl::StrAppend(&out, name, exact(bound.value), bound.is_fraction && whole ? ".0" : "");
+    absl::StrAppend(&out, name, internal::json_number(bound.value), bound.is_fraction && whole ? ".0" : "");
   }
   return out;
 }
@@ -260,10 +261,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   }
   COSTROUTE_RETURN_IF_ERROR(check_shape(data, options.context_fields.size()));
   // Checked here too (cross_validated_scores does), before the loops over the folds below.
-  if (options.folds < 2 || static_cast<size_t>(options.folds) > data.queries.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("folds: expected between 2 and the number of examples (",
-                                                   data.queries.size(), "), got ", options.folds));
-  }
+  COSTROUTE_RETURN_IF_ERROR(check_fold_count(options.folds, data.queries.size()));
   TuneResult result;
   // A trial with its out-of-fold outcomes and their ranking, which the
   // acceptance test below compares example by example.

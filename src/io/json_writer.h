@@ -18,6 +18,14 @@ void append_json_string(std::string& out, std::string_view s);
 // values (which JSON cannot hold) are written as null.
 void append_json_number(std::string& out, double v);
 
+// The same digits as a string, for messages and labels that must not round
+// a number ("C=1.0000001", a threshold to deploy).
+inline std::string json_number(double v) {
+  std::string text;
+  append_json_number(text, v);
+  return text;
+}
+
 // Builds compact JSON: commas and colons are placed by the writer. Misuse
 // (a value where a key belongs) is a programming error, not checked.
 class JsonWriter {

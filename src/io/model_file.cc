@@ -324,8 +324,7 @@ void write_document_frequency(internal::JsonWriter& w, DocumentFrequency df) {
     w.value(static_cast<int64_t>(df.value));
     return;
   }
-  std::string number;
-  internal::append_json_number(number, df.value);
+  std::string number = internal::json_number(df.value);
   if (number.find_first_of(".e") == std::string::npos) number += ".0";
   w.raw(number);
 }

@@ -388,12 +388,10 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
   report.seconds_vectorizer = seconds_vectorizer;
   report.seconds_solver = seconds_since(solve_start);
 
-  std::string c_text;  // exactly, so that calibrate reads back the C the model was trained with
-  internal::append_json_number(c_text, options.C);
   Provenance provenance = {
       {"trainer", "costroute " COSTROUTE_VERSION_STRING},
       {"n_examples", absl::StrCat(n)},
-      {"C", c_text},
+      {"C", internal::json_number(options.C)},  // exactly, so that calibrate reads back the C trained with
       {"class_weight", options.balanced_class_weight ? "balanced" : "none"},
       {"target", std::string(name_of(options.target))},
       {"solver", absl::StrCat("lbfgs, ", solved.iterations, " iterations, ",
