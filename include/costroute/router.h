@@ -218,12 +218,15 @@ class Router {
     if (context.explain && (chosen != decided_model || d.unmet_needs != 0)) {
       const std::string unmet =
           d.unmet_needs != 0 ? absl::StrCat("no model has ", capability_names(d.unmet_needs)) : "";
-      d.trace.push_back(
-          {"router", chosen == decided_model
-                         ? absl::StrCat("filter: ", unmet, "; ", catalog_[chosen].name, " serves the rest")
-                         : absl::StrCat("filter: ", catalog_[chosen].name, " instead of ", catalog_[decided_model].name,
-                                        ", which cannot take the request", unmet.empty() ? "" : " (", unmet,
-                                        unmet.empty() ? "" : ")")});
+      std::string step;
+      if (chosen == decided_model) {
+        step = absl::StrCat("filter: ", unmet, "; ", catalog_[chosen].name, " serves the rest");
+      } else {
+        step = absl::StrCat("filter: ", catalog_[chosen].name, " instead of ", catalog_[decided_model].name,
+                            ", which cannot take the request");
+        if (!unmet.empty()) absl::StrAppend(&step, " (", unmet, ")");
+      }
+      d.trace.push_back({"router", std::move(step)});
     }
     if (request.known_p_small_ok) d.p_small_ok = *request.known_p_small_ok;
     const ModelInfo& model = catalog_[chosen];
