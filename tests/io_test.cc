@@ -213,7 +213,9 @@ TEST_CASE("JsonlReader reads bytes that are not UTF-8 and lone surrogate escapes
              "{\"query\": \"\\ud83d\\ude00 \\ud83d\"}\n"     // a pair, then a lone high one at the end
              "{\"query\": \"\\\\ud800 \\ud800\\u0041\"}\n"  // an escaped backslash, then a high one before A
              "{\"query\": \"caf\xe9 \\udce9\"}\n"              // a byte that is not UTF-8, and a lone surrogate
-             "{\"query\": \"\\u00e9\", \"bad\": \"\\x\"}\n");  // another bad escape: still refused
+             "{\"query\": \"\\u00e9\", \"bad\": \"\\x\"}\n"  // another bad escape: still refused
+             "{\"query\": \"\xe9\xe9\", \"n\": }\n"            // two bad bytes, then a missing value
+             "{\"query\": \"\\udce9\xe9\", \"n\": }\n");      // both repairs, then a missing value
   auto in = costroute::JsonlReader::open(path);
   REQUIRE(in.ok());
   REQUIRE(*in->next());
@@ -225,6 +227,9 @@ TEST_CASE("JsonlReader reads bytes that are not UTF-8 and lone surrogate escapes
   REQUIRE(*in->next());
   CHECK(*in->string_field("query") == "caf\uFFFD \uFFFD");
   CHECK(in->next().status().message().find(path + ":5: column 30: not valid JSON: a string with a bad escape") == 0);
+  // The column counts the bytes as written, not the three of each U+FFFD put in their place.
+  CHECK(in->next().status().message().find(path + ":6: column 22: not valid JSON") == 0);
+  CHECK(in->next().status().message().find(path + ":7: column 27: not valid JSON") == 0);
 }
 
 TEST_CASE("JsonlReader echoes a number as written, and re-encodes anything else compactly") {

@@ -152,15 +152,22 @@ absl::StatusOr<bool> JsonlReader::next() {
     simdjson::error_code error = s.parser.parse(s.line.data(), s.line.size(), false).get(s.record);
     // Broken text, as bytes that are not UTF-8 or escaped as lone
     // surrogates, reads as U+FFFD: the router answers any query.
-    // (A line may have both: the bytes are checked first.)
-    for (int fixes = 0; fixes < 2 && ((error == simdjson::UTF8_ERROR && internal::replace_invalid_utf8(s.line)) ||
-                                      (error == simdjson::STRING_ERROR && internal::replace_lone_surrogates(s.line)));
-         ++fixes) {
+    // (A line may have both: the bytes are checked first.) The line as
+    // read is kept while it is repaired, so that an error still left is
+    // placed at its column in the file: each bad byte grows to three.
+    std::string as_read;
+    for (int fixes = 0; fixes < 2 && (error == simdjson::UTF8_ERROR || error == simdjson::STRING_ERROR); ++fixes) {
+      if (fixes == 0) as_read = s.line;
+      const bool repaired = error == simdjson::UTF8_ERROR ? internal::replace_invalid_utf8(s.line)
+                                                          : internal::replace_lone_surrogates(s.line);
+      if (!repaired) break;
       s.line.reserve(s.line.size() + simdjson::SIMDJSON_PADDING);
       error = s.parser.parse(s.line.data(), s.line.size(), false).get(s.record);
     }
     if (error != simdjson::SUCCESS) {
-      std::string reason = internal::describe_parse_error(error, s.line);
+      // A repair leaves the syntax as it was, so the place is found in
+      // the line as read, the reason in the repaired line's parse.
+      std::string reason = internal::describe_parse_error(error, as_read.empty() ? s.line : as_read);
       // "1:COLUMN: ..." locates within the text parsed, here one line.
       if (reason.rfind("1:", 0) == 0) reason.replace(0, 2, "column ");
       return s.located(absl::StatusCode::kInvalidArgument, reason);
