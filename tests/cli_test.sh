@@ -245,12 +245,12 @@ grep -q '"target": *"quality_gap"' "$dir/gap.json" || fail "the model does not r
   fail "eval --cv --learn quality-gap exited $?: $(cat "$dir/err")"
 grep -q "^router" "$dir/eval_gap" || fail "eval --cv --learn quality-gap printed no table: $(cat "$dir/eval_gap")"
 for learn in gap quality_gap cheap; do
-  expect_error 1 "costroute train: --learn: expected label, quality-gap or cheap-quality" \
+  expect_error 1 "costroute train: --learn: expected label, quality-gap, cheap-quality or label-and-win" \
     "$costroute" train --data "$dir/routing.jsonl" --out "$dir/x.json" --learn $learn
 done
-expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap and cheap-quality learn from the models' scores)" \
+expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap, cheap-quality and label-and-win learn from the models' scores)" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --learn quality-gap
-expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap and cheap-quality learn from the models' scores)" \
+expect_error 1 "costroute train: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap, cheap-quality and label-and-win learn from the models' scores)" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --learn cheap-quality
 # --learn cheap-quality learns the mean score of every model but the strong
 # one: a third model scored 0 or 1 beside a small one scored 1 teaches the
@@ -273,14 +273,25 @@ cmp -s "$dir/cheap_three.scores" "$dir/cheap_two.scores" || fail "cheap-quality:
 "$costroute" train --data "$dir/three.jsonl" --out "$dir/label3.json" >/dev/null 2>&1 || fail "train on three models"
 "$costroute" score --model "$dir/label3.json" --data "$dir/three.jsonl" >"$dir/label3.scores" || fail "score label3"
 cmp -s "$dir/cheap_three.scores" "$dir/label3.scores" && fail "cheap-quality learned the same as the label"
+# --learn label-and-win adds a second head for the prompts where the small
+# model did better (here "derive result": s right, l wrong); routing.jsonl
+# has none, so there it is refused.
+"$costroute" train --data "$dir/three.jsonl" --out "$dir/win.json" --learn label-and-win >/dev/null 2>"$dir/err" ||
+  fail "train --learn label-and-win exited $?: $(cat "$dir/err")"
+grep -q '"target": *"label_and_win"' "$dir/win.json" || fail "the model does not record its target: $(cat "$dir/win.json")"
+grep -q '"win_head": *{"weight": *0.5' "$dir/win.json" || fail "the model has no win head: $(cat "$dir/win.json")"
+"$costroute" score --model "$dir/win.json" --data "$dir/three.jsonl" >"$dir/win.scores" || fail "score win"
+cmp -s "$dir/win.scores" "$dir/label3.scores" && fail "label-and-win scored as the label alone"
+expect_error 1 "costroute train: $dir/routing.jsonl: quality_gap: no example where the small model did better than the strong one (a gap above 0); learning the small model's wins needs both" \
+  "$costroute" train --data "$dir/routing.jsonl" --out "$dir/x.json" --learn label-and-win
 sed 's/"large":"l"/"large":"s"/' "$dir/three.jsonl" >"$dir/same.jsonl"
 expect_error 1 "costroute train: $dir/same.jsonl:1: meta.small and meta.large both name s: routing needs two models" \
   "$costroute" train --data "$dir/same.jsonl" --out "$dir/x.json" --learn cheap-quality
 for command in eval calibrate; do
-  expect_error 1 "costroute $command: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap and cheap-quality learn from the models' scores)" \
+  expect_error 1 "costroute $command: $dir/train.jsonl:1: missing field \"quality\" (--learn quality-gap, cheap-quality and label-and-win learn from the models' scores)" \
     "$costroute" $command --cv 4 --data "$dir/train.jsonl" --cost-small 0.1 --cost-large 1 --learn quality-gap
   # The flag is checked before the data is read.
-  expect_error 1 "costroute $command: --learn: expected label, quality-gap or cheap-quality" \
+  expect_error 1 "costroute $command: --learn: expected label, quality-gap, cheap-quality or label-and-win" \
     "$costroute" $command --cv 4 --data "$dir/train.jsonl" --learn gap
 done
 # eval says whether the router beats random beyond the data's noise.

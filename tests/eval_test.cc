@@ -462,11 +462,12 @@ TEST_CASE("tune keeps a context field that predicts the outcome") {
   }
 }
 
-TEST_CASE("tune learns the quality gap when it ranks the prompts better than the label") {
+TEST_CASE("tune learns the quality gap or the wins when they rank the prompts better than the label") {
   // Three kinds of prompt: on "w" only the small model is right (mostly),
   // on "x" both are, on "y" (half the prompts) only the strong one. The label calls "w" and
-  // "x" alike, and "x" the safer; the gap puts "w" first, where sending a
-  // prompt to the small model gains quality.
+  // "x" alike, and "x" the safer; the gap, and the label beside the wins,
+  // put "w" first, where sending a prompt to the small model gains
+  // quality.
   TuneData d = tune_data(300, 5, [](uint64_t, const std::string&) { return true; });
   for (size_t i = 0; i < d.outcomes.size(); ++i) {
     const uint64_t r = i * 2654435761u % 100;
@@ -485,13 +486,35 @@ TEST_CASE("tune learns the quality gap when it ranks the prompts better than the
   const absl::StatusOr<costroute::TuneResult> without = costroute::tune(d.set, d.outcomes, {}, options);
   REQUIRE(without.ok());
   CHECK_FALSE(tried(*without, costroute::TrainTarget::kQualityGap));
+  CHECK_FALSE(tried(*without, costroute::TrainTarget::kLabelAndWin));
   for (const costroute::Outcome& o : d.outcomes) d.set.quality_gap.push_back(o.quality_small - o.quality_large);
   const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, options);
   REQUIRE(tuned.ok());
   CHECK(tried(*tuned, costroute::TrainTarget::kQualityGap));
-  CHECK(tuned->best.target == costroute::TrainTarget::kQualityGap);
+  CHECK(tried(*tuned, costroute::TrainTarget::kLabelAndWin));
+  CHECK(tuned->best.target != costroute::TrainTarget::kLabel);
   CHECK(tuned->best.context_fields == std::vector<std::string>{"kind"});
-  CHECK(costroute::describe(tuned->best).find(" target=quality-gap") != std::string::npos);
+  const std::string chosen = costroute::describe(tuned->best);
+  CHECK((chosen.find(" target=quality-gap") != std::string::npos ||
+         chosen.find(" target=label-and-win") != std::string::npos));
+  // Each of the two alone beats the label by far: the wins are the signal.
+  double label_apgr = 0.0, gap_apgr = 0.0, win_apgr = 0.0;
+  for (const costroute::TuneTrial& t : tuned->trials) {
+    if (t.options.context_fields != std::vector<std::string>{"kind"}) continue;
+    double& apgr = t.options.target == costroute::TrainTarget::kLabel        ? label_apgr
+                   : t.options.target == costroute::TrainTarget::kQualityGap ? gap_apgr
+                                                                              : win_apgr;
+    apgr = std::max(apgr, t.apgr);
+  }
+  CHECK(gap_apgr > label_apgr + 0.05);
+  CHECK(win_apgr > label_apgr + 0.05);
+
+  // Where the small model never does better, there are no wins to learn
+  // and the target is not tried.
+  for (double& gap : d.set.quality_gap) gap = std::min(gap, 0.0);
+  const absl::StatusOr<costroute::TuneResult> no_wins = costroute::tune(d.set, d.outcomes, {}, options);
+  REQUIRE(no_wins.ok());
+  CHECK_FALSE(tried(*no_wins, costroute::TrainTarget::kLabelAndWin));
 }
 
 TEST_CASE("on graded outcomes tune keeps the cheaper models' quality where it ranks the prompts better") {

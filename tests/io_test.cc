@@ -325,6 +325,46 @@ TEST_CASE("context features survive a save and load, and bad ones are refused wi
   CHECK(twice.status().message() == "context_features[1].field: meta.subset given twice (also context_features[0])");
 }
 
+TEST_CASE("a win head survives a save and load, and a bad one is refused with its path") {
+  auto v = costroute::Vectorizer::create({}, {"ab", "cd"}, {1.0, 2.0});
+  REQUIRE(v.ok());
+  auto model = costroute::Model::create(
+      *v, {0.5, -0.25}, 0.1, {},
+      {{.field = "meta.subset", .values = {"law", "math"}, .coef = {-1.0 / 3, 2.5}, .win_coef = {0.1, -1.0 / 7}}},
+      costroute::WinHead{.weight = 0.5, .coef = {1.0 / 3, -2.0}, .intercept = -1.5});
+  REQUIRE(model.ok());
+  const std::string json = costroute::model_to_json(*model);
+  auto loaded = costroute::parse_model(json);
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->win_head().has_value());
+  CHECK(loaded->win_head()->weight == 0.5);
+  CHECK(loaded->win_head()->coef == std::vector<double>{1.0 / 3, -2.0});
+  CHECK(loaded->win_head()->intercept == -1.5);
+  CHECK(loaded->context_features()[0].win_coef == std::vector<double>{0.1, -1.0 / 7});
+  CHECK(costroute::model_to_json(*loaded) == json);
+  const std::string_view math[] = {"math"};
+  costroute::TextScratch scratch;
+  CHECK(loaded->p_small_ok("ab cd ab", math, scratch) == model->p_small_ok("ab cd ab", math, scratch));
+
+  auto replaced = [&](const std::string& what, const std::string& with) {
+    std::string changed = json;
+    REQUIRE(changed.find(what) != std::string::npos);
+    changed.replace(changed.find(what), what.size(), with);
+    return error_of(changed);
+  };
+  CHECK(replaced("\"weight\":0.5", "\"weight\":-1") ==
+        "m.json: win_head.weight: expected a positive finite number, got -1");
+  CHECK(replaced("\"weight\":0.5,", "") == "m.json: win_head.weight: missing");
+  CHECK(replaced("\"weight\":0.5", "\"weight\":0.5,\"bias\":1") == "m.json: win_head.bias: unknown field");
+  CHECK(replaced("-2]", "-2,3]") == "m.json: win_head.coef: expected 2 values (one per vocabulary term), got 3");
+  CHECK(replaced(",\"win_coef\":[0.1,-0.14285714285714285]", "") ==
+        "m.json: context_features[0].win_coef: expected 2 values (one per value), got 0");
+  // Without its win head, the context's win weights have nothing to belong to.
+  std::string headless = json.substr(0, json.find(",\n\"win_head\"")) + "\n}\n";
+  CHECK(error_of(headless) ==
+        "m.json: context_features[0].win_coef: expected 0 values (the model has no win_head), got 2");
+}
+
 TEST_CASE("every signal a context feature may name has a value") {
   const costroute::Signals signals;
   for (std::string_view field : costroute::kSignalFeatures) {

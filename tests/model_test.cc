@@ -112,3 +112,56 @@ TEST_CASE("scoring makes no heap allocation once warm") {
   CHECK(counter.count() == 0);
   CHECK(sum > 0.0);
 }
+
+TEST_CASE("a model with a win head blends the two heads' probabilities") {
+  auto v = costroute::Vectorizer::create({}, {"ab", "cd"}, {1.0, 1.0});
+  REQUIRE(v.ok());
+  const costroute::ContextFeature subset{
+      .field = "meta.subset", .values = {"x", "y"}, .coef = {0.5, -0.5}, .win_coef = {-1.0, 2.0}};
+  auto m = costroute::Model::create(*v, {1.0, -2.0}, 0.25, {}, {subset},
+                                    costroute::WinHead{.weight = 0.5, .coef = {-1.0, 3.0}, .intercept = -2.0});
+  REQUIRE(m.ok());
+  costroute::TextScratch scratch;
+  const double norm = std::sqrt(2.0);
+  using costroute::Model;
+  const std::string_view y[] = {"y"};
+  // "ab cd" with "y": the first head's logit 1/norm*... from column 1 down.
+  double z_label = 0.0, z_win = 0.0;
+  z_label += costroute::internal::fp_barrier((1.0 / norm) * -2.0);
+  z_label += costroute::internal::fp_barrier((1.0 / norm) * 1.0);
+  z_win += costroute::internal::fp_barrier((1.0 / norm) * 3.0);
+  z_win += costroute::internal::fp_barrier((1.0 / norm) * -1.0);
+  const double expected =
+      (Model::probability(z_label - 0.5 + 0.25) + 0.5 * Model::probability(z_win + 2.0 - 2.0)) / 1.5;
+  CHECK(m->p_small_ok("ab cd", y, scratch) == expected);
+  // decision_function is the first head's logit.
+  CHECK(m->decision_function(m->vectorizer().transform("ab cd", scratch), y) == z_label - 0.5 + 0.25);
+  // No known term, no context: the intercepts alone.
+  CHECK(m->p_small_ok("zz") == (Model::probability(0.25) + 0.5 * Model::probability(-2.0)) / 1.5);
+  costroute::SparseRow outside;
+  outside.columns = {2};
+  outside.values = {1.0};
+  CHECK(std::isnan(m->p_small_ok(outside)));
+}
+
+TEST_CASE("model creation checks the win head and its context weights") {
+  auto v = costroute::Vectorizer::create({}, {"ab", "cd"}, {1.0, 1.0});
+  REQUIRE(v.ok());
+  auto make = [&](costroute::WinHead head, std::vector<double> win_coef = {1.0}) -> std::string {
+    const costroute::ContextFeature f{.field = "f", .values = {"x"}, .coef = {0.0}, .win_coef = std::move(win_coef)};
+    return std::string(costroute::Model::create(*v, {1.0, 1.0}, 0.0, {}, {f}, std::move(head)).status().message());
+  };
+  CHECK(make({.weight = 0.0, .coef = {1.0, 1.0}}) == "win_head.weight: expected a positive finite number, got 0");
+  CHECK(make({.weight = INFINITY, .coef = {1.0, 1.0}}) ==
+        "win_head.weight: expected a positive finite number, got inf");
+  CHECK(make({.weight = 1.0, .coef = {1.0}}) == "win_head.coef: expected 2 values (one per vocabulary term), got 1");
+  CHECK(make({.weight = 1.0, .coef = {1.0, NAN}}) == "win_head.coef[1]: not a finite number");
+  CHECK(make({.weight = 1.0, .coef = {1.0, 1.0}, .intercept = 1e200}) == "win_head.intercept: beyond 1e100 in size");
+  CHECK(make({.weight = 1.0, .coef = {1.0, 1.0}}, {}) ==
+        "context_features[0].win_coef: expected 1 values (one per value), got 0");
+  CHECK(make({.weight = 1.0, .coef = {1.0, 1.0}}, {NAN}) == "context_features[0].win_coef[0]: not a finite number");
+  // Without a win head, a context feature has no win weights.
+  const costroute::ContextFeature stray{.field = "f", .values = {"x"}, .coef = {0.0}, .win_coef = {1.0}};
+  CHECK(costroute::Model::create(*v, {1.0, 1.0}, 0.0, {}, {stray}).status().message() ==
+        "context_features[0].win_coef: expected 0 values (the model has no win_head), got 1");
+}

@@ -583,6 +583,23 @@ TEST_CASE("a model's context features are read from the matching Context field o
   CHECK(router->route("a question").p_small_ok == Approx(0.5));
 }
 
+TEST_CASE("a model with a win head routes by the blend of its two heads, context included") {
+  auto vectorizer = costroute::Vectorizer::create({}, {"question"}, {1.0});
+  REQUIRE(vectorizer.ok());
+  const auto router = classifier_router(costroute::Model::create(
+      *std::move(vectorizer), {0.0}, 0.0, {},
+      {{.field = "meta.subset", .values = {"law", "math"}, .coef = {-3.0, 3.0}, .win_coef = {-1.0, 1.0}}},
+      costroute::WinHead{.weight = 0.5, .coef = {0.0}, .intercept = -2.0}));
+  auto p = [](double z) { return 1 / (1 + std::exp(-z)); };
+  const costroute::Tag math[] = {{"meta.subset", "math"}};
+  const costroute::Tag law[] = {{"meta.subset", "law"}};
+  CHECK(router->route("a question", {.tags = math}).p_small_ok == Approx((p(3.0) + 0.5 * p(-1.0)) / 1.5));
+  CHECK(router->route("a question", {.tags = math}).model->name == "small");
+  CHECK(router->route("a question", {.tags = law}).p_small_ok == Approx((p(-3.0) + 0.5 * p(-3.0)) / 1.5));
+  CHECK(router->route("a question", {.tags = law}).model->name == "big");
+  CHECK(router->route("a question").p_small_ok == Approx((0.5 + 0.5 * p(-2.0)) / 1.5));
+}
+
 TEST_CASE("a model's signal features are computed from the query when routing") {
   auto vectorizer = costroute::Vectorizer::create({}, {"zzz"}, {1.0});
   REQUIRE(vectorizer.ok());

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -432,4 +433,91 @@ TEST_CASE("context fields are learned one-hot beside the text; unseen and missin
   data.context.pop_back();
   CHECK(costroute::train(data, options).status().message() ==
         "context: expected 40 rows (one per query) for the context fields, got 39");
+}
+
+TEST_CASE("learning the label and the wins fits two heads, each the model of its own labels") {
+  costroute::TrainingSet data = small_set();
+  // 0/1 qualities: a gap of 1 where only the small model is right, -1
+  // where only the strong one is, 0 for a tie (the label counts ties as 1).
+  data.quality_gap = {1, 0, -1, -1, 0, 1, -1, -1, 0, 1};
+  data.context.assign(10, {"a"});
+  for (size_t i = 0; i < 10; i += 3) data.context[i] = {"b"};
+  costroute::TrainOptions options;
+  options.target = costroute::TrainTarget::kLabelAndWin;
+  options.context_fields = {"meta.subset"};
+  options.balanced_class_weight = true;
+  auto vectorizer = costroute::fit_vectorizer(data.queries, {});
+  REQUIRE(vectorizer.ok());
+  auto both = costroute::fit_classifier(*vectorizer, data, options);
+  REQUIRE(both.ok());
+  CHECK(both->report.converged);
+  REQUIRE(both->model.win_head().has_value());
+  const costroute::WinHead& win = *both->model.win_head();
+  CHECK(win.weight == costroute::kWinHeadWeight);
+
+  // The first head is the label's model, the second the model of "the small
+  // model did better", each fitted alone with the same settings: the same
+  // solver on the same numbers, so the same weights bit for bit.
+  costroute::TrainOptions alone = options;
+  alone.target = costroute::TrainTarget::kLabel;
+  auto label = costroute::fit_classifier(*vectorizer, data, alone);
+  costroute::TrainingSet wins = data;
+  for (size_t i = 0; i < 10; ++i) wins.labels[i] = data.quality_gap[i] > 0 ? 1 : 0;
+  auto better = costroute::fit_classifier(*vectorizer, wins, alone);
+  REQUIRE(label.ok());
+  REQUIRE(better.ok());
+  CHECK(both->model.coef() == label->model.coef());
+  CHECK(both->model.intercept() == label->model.intercept());
+  CHECK(both->model.context_features()[0].coef == label->model.context_features()[0].coef);
+  CHECK(win.coef == better->model.coef());
+  CHECK(win.intercept == better->model.intercept());
+  CHECK(both->model.context_features()[0].win_coef == better->model.context_features()[0].coef);
+  CHECK(both->report.iterations == label->report.iterations + better->report.iterations);
+
+  // The score blends the two probabilities, context included.
+  costroute::TextScratch scratch;
+  for (const char* query : {"what is two plus two", "prove it", "zzz"}) {
+    for (std::string_view subset : {"a", "b", "never seen"}) {
+      const std::string_view context[] = {subset};
+      const double p_label = label->model.p_small_ok(query, context, scratch);
+      const double p_win = better->model.p_small_ok(query, context, scratch);
+      INFO(query << " / " << subset);
+      CHECK(both->model.p_small_ok(query, context, scratch) == (p_label + 0.5 * p_win) / 1.5);
+    }
+  }
+  bool has_solver = false;
+  for (const auto& [key, value] : both->model.provenance()) {
+    if (key == "target") CHECK(value == "label_and_win");
+    if (key == "solver") {
+      has_solver = true;
+      CHECK(value.find("converged; win head ") != std::string::npos);
+    }
+  }
+  CHECK(has_solver);
+}
+
+TEST_CASE("learning the wins needs a quality gap with wins and non-wins") {
+  costroute::TrainOptions options;
+  options.target = costroute::TrainTarget::kLabelAndWin;
+  costroute::TrainingSet data = small_set();
+  CHECK(costroute::train(data, options).status().message() ==
+        "quality_gap: learning the label and the small model's wins needs one value per query (10), got none");
+  data.quality_gap.assign(10, 0.0);
+  CHECK(costroute::train(data, options).status().message() ==
+        "quality_gap: no example where the small model did better than the strong one (a gap above 0); learning "
+        "the small model's wins needs both");
+  data.quality_gap.assign(10, 2.5);
+  CHECK(costroute::train(data, options).status().message() ==
+        "quality_gap: no example where the small model did no better (a gap of 0 or less); learning the small "
+        "model's wins needs both");
+  // Wins only with weight 0 count as none.
+  data.quality_gap.assign(10, -1.0);
+  data.quality_gap[0] = 1.0;
+  data.weights.assign(10, 1.0);
+  data.weights[0] = 0.0;
+  CHECK(costroute::train(data, options).status().message() ==
+        "quality_gap: no example of weight above 0 where the small model did better than the strong one (a gap "
+        "above 0); learning the small model's wins needs both");
+  data.weights[0] = 0.5;
+  CHECK(costroute::train(data, options).ok());
 }

@@ -385,9 +385,11 @@ struct TuneResult {
 // for options.passes passes: context
 // fields, C, one of four recipes (words; character n-grams within words;
 // those with sublinear tf and balanced classes; words with sublinear tf
-// and 20,000 features), the target (TrainTarget: the label, and the soft
+// and 20,000 features), the target (TrainTarget: the label, the soft
 // targets whose values in `data` differ within the training part of every
-// fold), n-gram range, vocabulary size,
+// fold, and kLabelAndWin where every training part has examples of weight
+// above 0 with a quality gap above 0 and at most 0), n-gram range,
+// vocabulary size,
 // sublinear tf, balanced class weights. The target starts as the label,
 // or as kCheapQuality on graded outcomes (TrainingSet::cheap_quality
 // learnable, and strictly between its least and largest values for at
@@ -406,7 +408,7 @@ struct TuneResult {
 
 // "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=meta.subset",
 // then the target if it is not the label ("target=quality-gap",
-// "target=cheap-quality") and any
+// "target=cheap-quality", "target=label-and-win") and any
 // other vectorizer setting that differs from its default ("binary=1
 // min_df=2", "max_df=0.9"): two different settings never read the same.
 std::string describe(const TrainOptions& options);

@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,14 +65,38 @@ struct ContextFeature {
   std::string field = {};
   std::vector<std::string> values = {};  // sorted, unique
   std::vector<double> coef = {};         // one per value
+  // In a model with a WinHead, that head's weights, one per value; else
+  // empty.
+  std::vector<double> win_coef = {};
+
+  // The position of `value` in `values`, or values.size() for an unknown
+  // or empty one.
+  size_t index(std::string_view value) const {
+    if (value.empty()) return values.size();
+    const auto it = std::lower_bound(values.begin(), values.end(), value,
+                                     [](const std::string& a, std::string_view b) { return a < b; });
+    return it != values.end() && *it == value ? static_cast<size_t>(it - values.begin()) : values.size();
+  }
 
   // The weight of `value`, or 0 for an unknown or empty one.
   double weight(std::string_view value) const {
-    if (value.empty()) return 0.0;
-    const auto it = std::lower_bound(values.begin(), values.end(), value,
-                                     [](const std::string& a, std::string_view b) { return a < b; });
-    return it != values.end() && *it == value ? coef[static_cast<size_t>(it - values.begin())] : 0.0;
+    const size_t i = index(value);
+    return i < coef.size() ? coef[i] : 0.0;
   }
+};
+
+// The second logistic regression of a model trained with
+// TrainTarget::kLabelAndWin: over the same TF-IDF row and context values
+// as the first, it estimates p(the small model does strictly better than
+// the strong one), and the model's score becomes
+//
+//   p_small_ok = (p_label + weight * p_win) / (1 + weight)
+//
+// (train.h says why). Its context weights are ContextFeature::win_coef.
+struct WinHead {
+  double weight = 0.0;             // positive and finite
+  std::vector<double> coef = {};   // one per vocabulary term
+  double intercept = 0.0;
 };
 
 // The "signal.*" fields a ContextFeature may name: signals computed from
@@ -106,22 +131,22 @@ class Model {
   // values, got 12", "coef[3]: not a finite number", "intercept: not a
   // finite number", "context_features[0].values: not sorted and unique",
   // "provenance[0]: not valid UTF-8" (a model file is JSON, so its text
-  // must be UTF-8 to survive a save and a load).
+  // must be UTF-8 to survive a save and a load), "win_head.weight:
+  // expected a positive finite number, got 0".
   [[nodiscard]] static absl::StatusOr<Model> create(
       Vectorizer vectorizer, std::vector<double> coef, double intercept,
-      Provenance provenance = {}, std::vector<ContextFeature> context_features = {}) {
-    if (coef.size() != vectorizer.num_features()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("coef: expected ", vectorizer.num_features(),
-                       " values (one per vocabulary term), got ", coef.size()));
-    }
-    for (size_t i = 0; i < coef.size(); ++i) {
-      if (const char* problem = Vectorizer::weight_problem(coef[i])) {
-        return absl::InvalidArgumentError(absl::StrCat("coef[", i, "]: ", problem));
+      Provenance provenance = {}, std::vector<ContextFeature> context_features = {},
+      std::optional<WinHead> win_head = std::nullopt) {
+    if (absl::Status s = check_weights("", coef, intercept, vectorizer.num_features()); !s.ok()) return s;
+    if (win_head) {
+      if (!(win_head->weight > 0.0) || !std::isfinite(win_head->weight)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("win_head.weight: expected a positive finite number, got ", win_head->weight));
       }
-    }
-    if (const char* problem = Vectorizer::weight_problem(intercept)) {
-      return absl::InvalidArgumentError(absl::StrCat("intercept: ", problem));
+      if (absl::Status s = check_weights("win_head.", win_head->coef, win_head->intercept, vectorizer.num_features());
+          !s.ok()) {
+        return s;
+      }
     }
     std::unordered_set<std::string_view> keys;  // linear in the entries, whatever a file holds
     for (size_t i = 0; i < provenance.size(); ++i) {
@@ -163,9 +188,21 @@ class Model {
           return absl::InvalidArgumentError(absl::StrCat(where, ".coef[", i, "]: ", problem));
         }
       }
+      // With a win head, each value has a weight in it too; without, none.
+      const size_t win_values = win_head ? c.values.size() : 0;
+      if (c.win_coef.size() != win_values) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ".win_coef: expected ", win_values, " values (",
+                                                       win_head ? "one per value" : "the model has no win_head",
+                                                       "), got ", c.win_coef.size()));
+      }
+      for (size_t i = 0; i < c.win_coef.size(); ++i) {
+        if (const char* problem = Vectorizer::weight_problem(c.win_coef[i])) {
+          return absl::InvalidArgumentError(absl::StrCat(where, ".win_coef[", i, "]: ", problem));
+        }
+      }
     }
     return Model(std::move(vectorizer), std::move(coef), intercept,
-                 std::move(provenance), std::move(context_features));
+                 std::move(provenance), std::move(context_features), std::move(win_head));
   }
 
   // p(the small model is sufficient) for `query`, in [0, 1]. Never fails:
@@ -173,7 +210,7 @@ class Model {
   // 1 / (1 + exp(-intercept)). Thread-safe with one scratch per thread; no
   // heap allocation once the scratch has grown.
   double p_small_ok(std::string_view query, TextScratch& scratch) const {
-    return probability(decision_function(vectorizer_.transform(query, scratch)));
+    return p_small_ok(vectorizer_.transform(query, scratch));
   }
 
   // As above, with the values of the model's context features, in the order
@@ -181,7 +218,7 @@ class Model {
   // values are ignored).
   double p_small_ok(std::string_view query, std::span<const std::string_view> context,
                     TextScratch& scratch) const {
-    return probability(decision_function(vectorizer_.transform(query, scratch), context));
+    return p_small_ok(vectorizer_.transform(query, scratch), context);
   }
 
   // As above, with a scratch owned by the calling thread.
@@ -190,25 +227,26 @@ class Model {
     return p_small_ok(query, scratch);
   }
 
+  // The score of a TF-IDF row of this model's vectorizer(), with the
+  // context values as above: the probability of decision_function(), or
+  // with a WinHead the two heads' blend (WinHead). NaN for a row that is
+  // not of this vocabulary.
+  double p_small_ok(const SparseRow& row, std::span<const std::string_view> context = {}) const {
+    const double p_label = probability(decision_function(row, context));
+    if (!win_head_) return p_label;
+    const double p_win = probability(logit(row, context, /*win=*/true));
+    return (p_label + win_head_->weight * p_win) / (1.0 + win_head_->weight);
+  }
+
   // The logit z = w . x + b of a TF-IDF row, summed in scikit-learn's order:
   // from 0.0 over the row as stored, then the context features' weights in
   // their order, intercept last. The row is one of this model's
   // vectorizer(): a column outside its vocabulary (a row of another model,
-  // or made by hand) gives NaN, not a read past the coefficients.
+  // or made by hand) gives NaN, not a read past the coefficients. With a
+  // WinHead, this is the first head's logit only.
   double decision_function(const SparseRow& row,
                            std::span<const std::string_view> context = {}) const {
-    if (row.values.size() != row.columns.size()) return std::numeric_limits<double>::quiet_NaN();
-    double dot = 0.0;
-    const size_t columns = coef_.size();
-    for (size_t k = 0; k < row.size(); ++k) {
-      const auto column = static_cast<size_t>(static_cast<uint32_t>(row.columns[k]));  // negative: huge
-      if (column >= columns) return std::numeric_limits<double>::quiet_NaN();
-      dot += internal::fp_barrier(row.values[k] * coef_[column]);
-    }
-    for (size_t f = 0; f < context_features_.size() && f < context.size(); ++f) {
-      dot += context_features_[f].weight(context[f]);
-    }
-    return dot + intercept_;
+    return logit(row, context, /*win=*/false);
   }
 
   // The logistic function as scipy.special.expit computes it.
@@ -219,26 +257,70 @@ class Model {
   double intercept() const { return intercept_; }
   const Provenance& provenance() const { return provenance_; }
   const std::vector<ContextFeature>& context_features() const { return context_features_; }
+  // The second head of a TrainTarget::kLabelAndWin model, else none.
+  const std::optional<WinHead>& win_head() const { return win_head_; }
 
   // Approximate bytes held, for memory reports.
   size_t memory_bytes() const {
-    return vectorizer_.memory_bytes() + coef_.capacity() * sizeof(double);
+    return vectorizer_.memory_bytes() + coef_.capacity() * sizeof(double) +
+           (win_head_ ? win_head_->coef.capacity() * sizeof(double) : 0);
   }
 
  private:
   Model(Vectorizer vectorizer, std::vector<double> coef, double intercept,
-        Provenance provenance, std::vector<ContextFeature> context_features)
+        Provenance provenance, std::vector<ContextFeature> context_features, std::optional<WinHead> win_head)
       : vectorizer_(std::move(vectorizer)),
         coef_(std::move(coef)),
         intercept_(intercept),
         provenance_(std::move(provenance)),
-        context_features_(std::move(context_features)) {}
+        context_features_(std::move(context_features)),
+        win_head_(std::move(win_head)) {}
+
+  // OK if `coef` has one finite weight per term and `intercept` is
+  // finite; else the error, its field prefixed with `head` ("win_head.").
+  static absl::Status check_weights(const char* head, const std::vector<double>& coef, double intercept,
+                                    size_t terms) {
+    if (coef.size() != terms) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(head, "coef: expected ", terms, " values (one per vocabulary term), got ", coef.size()));
+    }
+    for (size_t i = 0; i < coef.size(); ++i) {
+      if (const char* problem = Vectorizer::weight_problem(coef[i])) {
+        return absl::InvalidArgumentError(absl::StrCat(head, "coef[", i, "]: ", problem));
+      }
+    }
+    if (const char* problem = Vectorizer::weight_problem(intercept)) {
+      return absl::InvalidArgumentError(absl::StrCat(head, "intercept: ", problem));
+    }
+    return absl::OkStatus();
+  }
+
+  // The first head's logit (decision_function()), or with `win` the win
+  // head's.
+  double logit(const SparseRow& row, std::span<const std::string_view> context, bool win) const {
+    const std::vector<double>& coef = win ? win_head_->coef : coef_;
+    if (row.values.size() != row.columns.size()) return std::numeric_limits<double>::quiet_NaN();
+    double dot = 0.0;
+    const size_t columns = coef.size();
+    for (size_t k = 0; k < row.size(); ++k) {
+      const auto column = static_cast<size_t>(static_cast<uint32_t>(row.columns[k]));  // negative: huge
+      if (column >= columns) return std::numeric_limits<double>::quiet_NaN();
+      dot += internal::fp_barrier(row.values[k] * coef[column]);
+    }
+    for (size_t f = 0; f < context_features_.size() && f < context.size(); ++f) {
+      const ContextFeature& feature = context_features_[f];
+      const size_t i = feature.index(context[f]);
+      if (i < feature.values.size()) dot += win ? feature.win_coef[i] : feature.coef[i];
+    }
+    return dot + (win ? win_head_->intercept : intercept_);
+  }
 
   Vectorizer vectorizer_;
   std::vector<double> coef_;
   double intercept_;
   Provenance provenance_;
   std::vector<ContextFeature> context_features_;
+  std::optional<WinHead> win_head_;
 };
 
 }  // namespace costroute

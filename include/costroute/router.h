@@ -293,8 +293,7 @@ class Router {
         values[f] = is_signal_feature(features[f].field) ? signal_feature(signals_, features[f].field)
                                                          : context_value(context_, features[f].field);
       }
-      return Model::probability(
-          model.decision_function(row, std::span<const std::string_view>(values.data(), features.size())));
+      return model.p_small_ok(row, std::span<const std::string_view>(values.data(), features.size()));
     }
 
    private:

@@ -85,7 +85,7 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
     std::string name = *learn;
     std::replace(name.begin(), name.end(), '-', '_');
     if (learn->find('_') != std::string::npos || !parse_target(name, o.target)) {
-      return absl::InvalidArgumentError("--learn: expected label, quality-gap or cheap-quality");
+      return absl::InvalidArgumentError("--learn: expected label, quality-gap, cheap-quality or label-and-win");
     }
   }
   return o;
@@ -217,7 +217,7 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
       std::string& first = has_quality ? tally.first_with_quality : tally.first_without_quality;
       if (first.empty()) first = absl::StrCat(path, ":", in.line_number());
       if (!has_quality && options.need_quality) {
-        return in.error("missing field \"quality\" (--learn quality-gap and cheap-quality learn from the models' scores)");
+        return in.error("missing field \"quality\" (--learn quality-gap, cheap-quality and label-and-win learn from the models' scores)");
       }
       if (has_quality) {
         COSTROUTE_ASSIGN_OR_RETURN(std::string_view small, in.string_field("meta.small"));

@@ -227,7 +227,7 @@ absl::StatusOr<Model> parse_root(element root) {
   COSTROUTE_ASSIGN_OR_RETURN(
       Fields f, Fields::of(root, "",
                            {"format", "vectorizer", "vocabulary", "idf", "sublinear_tf_log",
-                            "coef", "intercept", "context_features", "provenance"}));
+                            "coef", "intercept", "context_features", "win_head", "provenance"}));
   COSTROUTE_RETURN_IF_ERROR(f.string("format").status());  // present, and a string
   COSTROUTE_ASSIGN_OR_RETURN(element vectorizer_json, f.get("vectorizer"));
   COSTROUTE_ASSIGN_OR_RETURN(VectorizerOptions options,
@@ -288,7 +288,7 @@ absl::StatusOr<Model> parse_root(element root) {
     }
     for (element item : array) {
       const std::string path = absl::StrCat("context_features[", context_features.size(), "]");
-      COSTROUTE_ASSIGN_OR_RETURN(Fields cf, Fields::of(item, path, {"field", "values", "coef"}));
+      COSTROUTE_ASSIGN_OR_RETURN(Fields cf, Fields::of(item, path, {"field", "values", "coef", "win_coef"}));
       ContextFeature feature;
       COSTROUTE_ASSIGN_OR_RETURN(std::string_view field, cf.string("field"));
       feature.field = std::string(field);
@@ -305,8 +305,21 @@ absl::StatusOr<Model> parse_root(element root) {
         feature.values.emplace_back(text);
       }
       COSTROUTE_ASSIGN_OR_RETURN(feature.coef, number_array(cf, "coef"));
+      if (cf.has("win_coef")) {
+        COSTROUTE_ASSIGN_OR_RETURN(feature.win_coef, number_array(cf, "win_coef"));
+      }
       context_features.push_back(std::move(feature));
     }
+  }
+
+  std::optional<WinHead> win_head;
+  if (f.has("win_head")) {
+    COSTROUTE_ASSIGN_OR_RETURN(element head, f.get("win_head"));
+    COSTROUTE_ASSIGN_OR_RETURN(Fields wf, Fields::of(head, "win_head", {"weight", "intercept", "coef"}));
+    win_head.emplace();
+    COSTROUTE_ASSIGN_OR_RETURN(win_head->weight, wf.number("weight"));
+    COSTROUTE_ASSIGN_OR_RETURN(win_head->intercept, wf.number("intercept"));
+    COSTROUTE_ASSIGN_OR_RETURN(win_head->coef, number_array(wf, "coef"));
   }
 
   COSTROUTE_ASSIGN_OR_RETURN(
@@ -314,7 +327,7 @@ absl::StatusOr<Model> parse_root(element root) {
       Vectorizer::create(options, std::move(vocabulary), std::move(idf),
                          std::move(sublinear_tf_log)));
   return Model::create(std::move(vectorizer), std::move(coef), intercept,
-                       std::move(provenance), std::move(context_features));
+                       std::move(provenance), std::move(context_features), std::move(win_head));
 }
 
 // A fraction is written with a decimal point so that it reads back as a
@@ -390,7 +403,13 @@ std::string model_to_json(const Model& model) {
       for (const std::string& v : c.values) w.value(v);
       w.end_array().key("coef").begin_array();
       for (double x : c.coef) w.value(x);
-      w.end_array().end_object();
+      w.end_array();
+      if (model.win_head()) {
+        w.key("win_coef").begin_array();
+        for (double x : c.win_coef) w.value(x);
+        w.end_array();
+      }
+      w.end_object();
     }
     w.end_array();
   }
@@ -410,6 +429,13 @@ std::string model_to_json(const Model& model) {
   w.newline().key("coef").begin_array();
   for (double x : model.coef()) w.value(x);
   w.end_array();
+  if (const std::optional<WinHead>& head = model.win_head()) {
+    w.newline().key("win_head").begin_object();
+    w.key("weight").value(head->weight).key("intercept").value(head->intercept);
+    w.newline().key("coef").begin_array();
+    for (double x : head->coef) w.value(x);
+    w.end_array().end_object();
+  }
   w.newline().end_object();
   std::string out = w.take();
   out.push_back('\n');

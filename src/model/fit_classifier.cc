@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <numeric>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -38,7 +39,7 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
   const size_t n = data.queries.size();
   if (n == 0) return absl::InvalidArgumentError("queries: no training examples");
   if (options.target != TrainTarget::kLabel && options.target != TrainTarget::kQualityGap &&
-      options.target != TrainTarget::kCheapQuality) {
+      options.target != TrainTarget::kCheapQuality && options.target != TrainTarget::kLabelAndWin) {
     return absl::InvalidArgumentError(
         absl::StrCat("target: not a TrainTarget (", static_cast<int>(options.target), ")"));
   }
@@ -107,6 +108,26 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
     if (!quality_gaps_differ(t.values)) {
       return absl::InvalidArgumentError(absl::StrCat(t.field, ": every value is ", t.values.front(), "; learning ",
                                                      t.learning, " needs values that differ between queries"));
+    }
+  }
+  // The win head learns whether the gap is above 0: both kinds must be
+  // there, with weight.
+  if (options.target == TrainTarget::kLabelAndWin) {
+    if (data.quality_gap.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "quality_gap: learning the label and the small model's wins needs one value per query (", n, "), got none"));
+    }
+    double win_total[2] = {0.0, 0.0};
+    for (size_t i = 0; i < n; ++i) {
+      win_total[data.quality_gap[i] > 0.0 ? 1 : 0] += data.weights.empty() ? 1.0 : data.weights[i];
+    }
+    for (int win : {0, 1}) {
+      if (!(win_total[win] > 0.0)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "quality_gap: no example", data.weights.empty() ? "" : " of weight above 0", " where the small model did ",
+            win == 1 ? "better than the strong one (a gap above 0)" : "no better (a gap of 0 or less)",
+            "; learning the small model's wins needs both"));
+      }
     }
   }
   for (const auto& [key, value] : options.provenance) {
@@ -304,37 +325,22 @@ int resolved_threads(int threads) {
   return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
-                                           const TrainingSet& data,
-                                           const TrainOptions& options) {
-  COSTROUTE_RETURN_IF_ERROR(validate_training_set(data, options));
-  const auto start = std::chrono::steady_clock::now();
-  const size_t n = data.queries.size();
-  std::vector<ContextFeature> context = context_vocabulary(data, options);
-  size_t d = vectorizer.num_features();
-  for (const ContextFeature& c : context) d += c.values.size();
-  const Rows rows = vectorize(vectorizer, data, context);
+namespace {
 
-  // What each example teaches: y, the label or a soft label in [0, 1].
-  std::vector<double> y(n), s(n);
-  if (options.target == TrainTarget::kQualityGap) {
-    double largest = 0.0;
-    for (double g : data.quality_gap) largest = std::max(largest, std::fabs(g));
-    for (size_t i = 0; i < n; ++i) y[i] = std::clamp(0.5 + 0.5 * (data.quality_gap[i] / largest), 0.0, 1.0);
-  } else if (options.target == TrainTarget::kCheapQuality) {
-    const auto [lo, hi] = std::minmax_element(data.cheap_quality.begin(), data.cheap_quality.end());
-    // The values differ (validate_training_set), so the range is above 0,
-    // if only a subnormal; it overflows only for values of both signs
-    // beyond 1e308, which are then halved first.
-    const double range = *hi - *lo;
-    const bool overflows = !std::isfinite(range);
-    for (size_t i = 0; i < n; ++i) {
-      const double q = data.cheap_quality[i];
-      y[i] = std::clamp(overflows ? (q / 2 - *lo / 2) / (*hi / 2 - *lo / 2) : (q - *lo) / range, 0.0, 1.0);
-    }
-  } else {
-    for (size_t i = 0; i < n; ++i) y[i] = data.labels[i];
-  }
+// One logistic regression's solution: the weights of the text and context
+// columns, then the intercept.
+struct Solved {
+  Eigen::VectorXd params;
+  internal::LbfgsResult lbfgs;
+};
+
+// Fits a logistic regression on `rows` (`d` columns) to y, per example a
+// 0/1 label or a soft label in [0, 1], with the class and example weights
+// of `options` and `data`.
+absl::StatusOr<Solved> solve(const Rows& rows, std::vector<double> y, size_t d, const TrainingSet& data,
+                             const TrainOptions& options) {
+  const size_t n = y.size();
+  std::vector<double> s(n);
   // Balanced classes: an example is y of an example of class 1 and 1 - y
   // of one of class 0. Its loss y * w1 * softplus(-z) + (1 - y) * w0 *
   // softplus(z) is (a + b) times the loss of the soft label a / (a + b),
@@ -365,26 +371,72 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
         ", below 1e-12: the examples would weigh nothing against the penalty; raise ",
         data.weights.empty() ? "C" : "C or scale the weights up"));
   }
-  const double seconds_vectorizer = seconds_since(start);
-
   Objective objective(rows, std::move(y), std::move(s), options.C, d, resolved_threads(options.threads));
-  const auto solve_start = std::chrono::steady_clock::now();
-  Eigen::VectorXd params = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(d + 1));
+  Solved solved{Eigen::VectorXd::Zero(static_cast<Eigen::Index>(d + 1)), {}};
   internal::LbfgsOptions lbfgs;
   lbfgs.max_iterations = options.max_iterations;
   lbfgs.tolerance = options.tolerance;
-  const internal::LbfgsResult solved = internal::minimize_lbfgs(
-      [&objective](const Eigen::VectorXd& x, Eigen::VectorXd& g) { return objective(x, g); },
-      params, lbfgs);
+  solved.lbfgs = internal::minimize_lbfgs(
+      [&objective](const Eigen::VectorXd& x, Eigen::VectorXd& g) { return objective(x, g); }, solved.params, lbfgs);
+  return solved;
+}
+
+std::string describe_solver(const internal::LbfgsResult& r) {
+  return absl::StrCat(r.iterations, " iterations, ", r.converged ? "converged" : "NOT converged");
+}
+
+}  // namespace
+
+absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
+                                           const TrainingSet& data,
+                                           const TrainOptions& options) {
+  COSTROUTE_RETURN_IF_ERROR(validate_training_set(data, options));
+  const auto start = std::chrono::steady_clock::now();
+  const size_t n = data.queries.size();
+  std::vector<ContextFeature> context = context_vocabulary(data, options);
+  size_t d = vectorizer.num_features();
+  for (const ContextFeature& c : context) d += c.values.size();
+  const Rows rows = vectorize(vectorizer, data, context);
+
+  // What each example teaches: y, the label or a soft label in [0, 1].
+  std::vector<double> y(n);
+  if (options.target == TrainTarget::kQualityGap) {
+    double largest = 0.0;
+    for (double g : data.quality_gap) largest = std::max(largest, std::fabs(g));
+    for (size_t i = 0; i < n; ++i) y[i] = std::clamp(0.5 + 0.5 * (data.quality_gap[i] / largest), 0.0, 1.0);
+  } else if (options.target == TrainTarget::kCheapQuality) {
+    const auto [lo, hi] = std::minmax_element(data.cheap_quality.begin(), data.cheap_quality.end());
+    // The values differ (validate_training_set), so the range is above 0,
+    // if only a subnormal; it overflows only for values of both signs
+    // beyond 1e308, which are then halved first.
+    const double range = *hi - *lo;
+    const bool overflows = !std::isfinite(range);
+    for (size_t i = 0; i < n; ++i) {
+      const double q = data.cheap_quality[i];
+      y[i] = std::clamp(overflows ? (q / 2 - *lo / 2) / (*hi / 2 - *lo / 2) : (q - *lo) / range, 0.0, 1.0);
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) y[i] = data.labels[i];
+  }
+  const double seconds_vectorizer = seconds_since(start);
+
+  const auto solve_start = std::chrono::steady_clock::now();
+  COSTROUTE_ASSIGN_OR_RETURN(const Solved solved, solve(rows, std::move(y), d, data, options));
+  std::optional<Solved> win;
+  if (options.target == TrainTarget::kLabelAndWin) {
+    std::vector<double> wins(n);
+    for (size_t i = 0; i < n; ++i) wins[i] = data.quality_gap[i] > 0.0 ? 1.0 : 0.0;
+    COSTROUTE_ASSIGN_OR_RETURN(win, solve(rows, std::move(wins), d, data, options));
+  }
 
   TrainReport report;
   report.n_examples = n;
   report.n_features = d;
-  report.iterations = solved.iterations;
-  report.evaluations = solved.evaluations;
-  report.converged = solved.converged;
-  report.objective = solved.value;
-  report.relative_gradient = solved.relative_gradient;
+  report.iterations = solved.lbfgs.iterations + (win ? win->lbfgs.iterations : 0);
+  report.evaluations = solved.lbfgs.evaluations + (win ? win->lbfgs.evaluations : 0);
+  report.converged = solved.lbfgs.converged && (!win || win->lbfgs.converged);
+  report.objective = solved.lbfgs.value + (win ? win->lbfgs.value : 0.0);
+  report.relative_gradient = std::max(solved.lbfgs.relative_gradient, win ? win->lbfgs.relative_gradient : 0.0);
   report.seconds_vectorizer = seconds_vectorizer;
   report.seconds_solver = seconds_since(solve_start);
 
@@ -394,16 +446,18 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
       {"C", internal::json_number(options.C)},  // exactly, so that calibrate reads back the C trained with
       {"class_weight", options.balanced_class_weight ? "balanced" : "none"},
       {"target", std::string(name_of(options.target))},
-      {"solver", absl::StrCat("lbfgs, ", solved.iterations, " iterations, ",
-                              solved.converged ? "converged" : "NOT converged")},
+      {"solver", absl::StrCat("lbfgs, ", describe_solver(solved.lbfgs),
+                              win ? absl::StrCat("; win head ", describe_solver(win->lbfgs)) : "")},
   };
   for (const auto& entry : options.provenance) provenance.push_back(entry);
 
   const size_t text_columns = vectorizer.num_features();
-  std::vector<double> coef(params.data(), params.data() + text_columns);
+  const double* p = solved.params.data();
+  const double* q = win ? win->params.data() : nullptr;
   size_t offset = text_columns;
   for (ContextFeature& c : context) {
-    c.coef.assign(params.data() + offset, params.data() + offset + c.values.size());
+    c.coef.assign(p + offset, p + offset + c.values.size());
+    if (q) c.win_coef.assign(q + offset, q + offset + c.values.size());
     offset += c.values.size();
   }
   if (!context.empty()) {
@@ -411,10 +465,11 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
     for (const ContextFeature& c : context) absl::StrAppend(&fields, fields.empty() ? "" : ",", c.field);
     provenance.emplace_back("context_fields", fields);
   }
-  const double intercept = params[static_cast<Eigen::Index>(d)];
+  std::optional<WinHead> win_head;
+  if (q) win_head = WinHead{kWinHeadWeight, std::vector<double>(q, q + text_columns), q[d]};
   COSTROUTE_ASSIGN_OR_RETURN(
-      Model model, Model::create(std::move(vectorizer), std::move(coef), intercept,
-                                 std::move(provenance), std::move(context)));
+      Model model, Model::create(std::move(vectorizer), std::vector<double>(p, p + text_columns), p[d],
+                                 std::move(provenance), std::move(context), std::move(win_head)));
   return TrainResult{std::move(model), report};
 }
 
