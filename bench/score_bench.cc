@@ -1,5 +1,5 @@
 // Google Benchmark: tokenizing, vectorizing and scoring real queries with the
-// default model, and training on the parity corpus. bench/README.md records
+// default model (and with a second head), and training on the parity corpus. bench/README.md records
 // the results; run with --benchmark_min_time=2 on a quiet machine.
 //
 // Queries: every prompt of shared/data/routing (real traffic) and the
@@ -105,11 +105,34 @@ void BM_Score(benchmark::State& state, const std::vector<std::string>& (*set)())
   });
 }
 
+// The default model with a second head (TrainTarget::kLabelAndWin): two
+// dot products over the one TF-IDF row. The head's weights here are the
+// first head's negated; the time does not depend on their values.
+void BM_ScoreWinHead(benchmark::State& state, const std::vector<std::string>& (*set)()) {
+  static const costroute::Model model = [] {
+    const costroute::Model& base = default_model();
+    std::vector<double> win(base.coef());
+    for (double& w : win) w = -w;
+    auto m = costroute::Model::create(base.vectorizer(), base.coef(), base.intercept(), base.provenance(), {},
+                                      costroute::WinHead{.weight = 0.5, .coef = std::move(win), .intercept = -1.0});
+    if (!m.ok()) {
+      std::fprintf(stderr, "score_bench: %s\n", std::string(m.status().message()).c_str());
+      std::exit(1);
+    }
+    return *std::move(m);
+  }();
+  costroute::TextScratch scratch;
+  each_query(state, set(), [&](const std::string& q) {
+    benchmark::DoNotOptimize(model.p_small_ok(q, scratch));
+  });
+}
+
 BENCHMARK_CAPTURE(BM_Tokenize, real, real_queries);
 BENCHMARK_CAPTURE(BM_Tokenize, generated, generated_queries);
 BENCHMARK_CAPTURE(BM_Transform, real, real_queries);
 BENCHMARK_CAPTURE(BM_Score, real, real_queries);
 BENCHMARK_CAPTURE(BM_Score, generated, generated_queries);
+BENCHMARK_CAPTURE(BM_ScoreWinHead, real, real_queries);
 
 void BM_TrainParity10k(benchmark::State& state) {
   costroute::TrainingSet data;
