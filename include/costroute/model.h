@@ -5,7 +5,9 @@
 // same scores bit for bit (shared/DESIGN.md, "scikit-learn import"). Models
 // come from a file (costroute/io.h: load_model), from training
 // (costroute/train.h: train), or from scikit-learn through
-// tools/export_sklearn.py.
+// tools/export_sklearn.py. A model trained with
+// TrainTarget::kLabelAndWin has a second logistic regression over the
+// same row (WinHead), and its score blends the two.
 //
 // Header-only; scoring needs Abseil and utf8proc, not Eigen.
 //
