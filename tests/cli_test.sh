@@ -282,6 +282,10 @@ grep -q '"target": *"label_and_win"' "$dir/win.json" || fail "the model does not
 grep -q '"win_head": *{"weight": *0.5' "$dir/win.json" || fail "the model has no win head: $(cat "$dir/win.json")"
 "$costroute" score --model "$dir/win.json" --data "$dir/three.jsonl" >"$dir/win.scores" || fail "score win"
 cmp -s "$dir/win.scores" "$dir/label3.scores" && fail "label-and-win scored as the label alone"
+"$costroute" train --data "$dir/three.jsonl" --out "$dir/x.json" --learn label-and-win --max-iter 1 >/dev/null 2>"$dir/err" ||
+  fail "train --learn label-and-win --max-iter 1 exited $?: $(cat "$dir/err")"
+grep -q "^costroute train: warning: the solver stopped after 2 iterations of its two heads before converging (.*); raise --max-iter$" "$dir/err" ||
+  fail "two heads at the iteration limit: $(cat "$dir/err")"
 expect_error 1 "costroute train: $dir/routing.jsonl: quality_gap: no example where the small model did better than the strong one (a gap above 0); learning the small model's wins needs both" \
   "$costroute" train --data "$dir/routing.jsonl" --out "$dir/x.json" --learn label-and-win
 sed 's/"large":"l"/"large":"s"/' "$dir/three.jsonl" >"$dir/same.jsonl"

@@ -501,20 +501,29 @@ TEST_CASE("tune learns the quality gap or the wins when they rank the prompts be
   double label_apgr = 0.0, gap_apgr = 0.0, win_apgr = 0.0;
   for (const costroute::TuneTrial& t : tuned->trials) {
     if (t.options.context_fields != std::vector<std::string>{"kind"}) continue;
-    double& apgr = t.options.target == costroute::TrainTarget::kLabel        ? label_apgr
-                   : t.options.target == costroute::TrainTarget::kQualityGap ? gap_apgr
-                                                                              : win_apgr;
-    apgr = std::max(apgr, t.apgr);
+    if (t.options.target == costroute::TrainTarget::kLabel) label_apgr = std::max(label_apgr, t.apgr);
+    if (t.options.target == costroute::TrainTarget::kQualityGap) gap_apgr = std::max(gap_apgr, t.apgr);
+    if (t.options.target == costroute::TrainTarget::kLabelAndWin) win_apgr = std::max(win_apgr, t.apgr);
   }
   CHECK(gap_apgr > label_apgr + 0.05);
   CHECK(win_apgr > label_apgr + 0.05);
 
   // Where the small model never does better, there are no wins to learn
-  // and the target is not tried.
+  // and the target is not tried; nor with one win, which the training
+  // part of the fold that tests it lacks.
   for (double& gap : d.set.quality_gap) gap = std::min(gap, 0.0);
   const absl::StatusOr<costroute::TuneResult> no_wins = costroute::tune(d.set, d.outcomes, {}, options);
   REQUIRE(no_wins.ok());
   CHECK_FALSE(tried(*no_wins, costroute::TrainTarget::kLabelAndWin));
+  d.set.quality_gap[0] = 1.0;
+  const absl::StatusOr<costroute::TuneResult> one_win = costroute::tune(d.set, d.outcomes, {}, options);
+  REQUIRE(one_win.ok());
+  CHECK_FALSE(tried(*one_win, costroute::TrainTarget::kLabelAndWin));
+  // With a win in every fold's training part, it is.
+  d.set.quality_gap[1] = d.set.quality_gap[2] = 1.0;
+  const absl::StatusOr<costroute::TuneResult> three_wins = costroute::tune(d.set, d.outcomes, {}, options);
+  REQUIRE(three_wins.ok());
+  CHECK(tried(*three_wins, costroute::TrainTarget::kLabelAndWin));
 }
 
 TEST_CASE("on graded outcomes tune keeps the cheaper models' quality where it ranks the prompts better") {

@@ -357,12 +357,14 @@ TEST_CASE("a win head survives a save and load, and a bad one is refused with it
   CHECK(replaced("\"weight\":0.5,", "") == "m.json: win_head.weight: missing");
   CHECK(replaced("\"weight\":0.5", "\"weight\":0.5,\"bias\":1") == "m.json: win_head.bias: unknown field");
   CHECK(replaced("-2]", "-2,3]") == "m.json: win_head.coef: expected 2 values (one per vocabulary term), got 3");
-  CHECK(replaced(",\"win_coef\":[0.1,-0.14285714285714285]", "") ==
-        "m.json: context_features[0].win_coef: expected 2 values (one per value), got 0");
-  // Without its win head, the context's win weights have nothing to belong to.
+  CHECK(replaced(",\"win_coef\":[0.1,-0.14285714285714285]", "") == "m.json: context_features[0].win_coef: missing");
+  CHECK(replaced("[0.1,-0.14285714285714285]", "[0.1]") ==
+        "m.json: context_features[0].win_coef: expected 2 values (one per value), got 1");
+  // Without its win head, the context's win weights have nothing to belong to, even none.
   std::string headless = json.substr(0, json.find(",\n\"win_head\"")) + "\n}\n";
-  CHECK(error_of(headless) ==
-        "m.json: context_features[0].win_coef: expected 0 values (the model has no win_head), got 2");
+  CHECK(error_of(headless) == "m.json: context_features[0].win_coef: present although the model has no win_head");
+  headless.replace(headless.find("[0.1,-0.14285714285714285]"), 26, "[]");
+  CHECK(error_of(headless) == "m.json: context_features[0].win_coef: present although the model has no win_head");
 }
 
 TEST_CASE("every signal a context feature may name has a value") {

@@ -106,9 +106,18 @@ TEST_CASE("scoring makes no heap allocation once warm") {
   const std::string query = "Is this a hard proof or a cheap one? hard proof.";
   model.p_small_ok(query, scratch);
   model.p_small_ok(query);  // warms the thread-local scratch too
+  // And with a second head and context values.
+  const costroute::ContextFeature subset{.field = "f", .values = {"x", "y"}, .coef = {1.0, -1.0}, .win_coef = {2.0, 0.5}};
+  auto two = costroute::Model::create(model.vectorizer(), model.coef(), model.intercept(), {}, {subset},
+                                      costroute::WinHead{.weight = 0.5, .coef = {1.0, 2.0, 3.0, 4.0}, .intercept = 1.0});
+  REQUIRE(two.ok());
+  const std::string_view y[] = {"y"};
+  two->p_small_ok(query, y, scratch);
   costroute::testing::AllocationCounter counter;
   double sum = 0.0;
-  for (int i = 0; i < 100; ++i) sum += model.p_small_ok(query, scratch) + model.p_small_ok(query);
+  for (int i = 0; i < 100; ++i) {
+    sum += model.p_small_ok(query, scratch) + model.p_small_ok(query) + two->p_small_ok(query, y, scratch);
+  }
   CHECK(counter.count() == 0);
   CHECK(sum > 0.0);
 }

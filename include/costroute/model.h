@@ -209,7 +209,8 @@ class Model {
 
   // p(the small model is sufficient) for `query`, in [0, 1]. Never fails:
   // any bytes are scored, and a query without a known term scores
-  // 1 / (1 + exp(-intercept)). Thread-safe with one scratch per thread; no
+  // 1 / (1 + exp(-intercept)) (with a WinHead, the blend of both
+  // intercepts' probabilities). Thread-safe with one scratch per thread; no
   // heap allocation once the scratch has grown.
   double p_small_ok(std::string_view query, TextScratch& scratch) const {
     return p_small_ok(vectorizer_.transform(query, scratch));

@@ -168,13 +168,19 @@ struct TrainOptions {
   Provenance provenance = {};
 };
 
-// What the solver did, for logs and for the caller's checks.
+// What the solver did, for logs and for the caller's checks. With two
+// heads (TrainTarget::kLabelAndWin) the counts and the objective are the
+// two fits' sums, and the relative gradient the larger.
 struct TrainReport {
   size_t n_examples = 0;
   size_t n_features = 0;
   int iterations = 0;
   int evaluations = 0;  // of the objective and its gradient
   bool converged = false;
+  // Not converged because a fit reached TrainOptions::max_iterations (more
+  // may help), rather than because it found no step that lowers the loss
+  // in double precision (a larger tolerance is needed).
+  bool at_iteration_limit = false;
   double objective = 0.0;
   // Largest gradient component at the end, relative to the start.
   double relative_gradient = 0.0;
@@ -203,8 +209,7 @@ struct TrainResult {
 // without its value per query, or with the same value for all, or
 // kLabelAndWin without a quality gap above 0 and one at most 0. A solver
 // that stops before convergence is not an error: check report.converged
-// (with two heads, both converged; the report sums their iterations and
-// evaluations, and gives the larger relative gradient).
+// (with two heads, both converged).
 [[nodiscard]] absl::StatusOr<TrainResult> train(const TrainingSet& data,
                                                 const TrainOptions& options = {});
 

@@ -93,12 +93,13 @@ absl::Status train_command(const Args& args) {
     // At the iteration limit, more iterations may help; before it, the
     // solver found no step that lowers the loss in double precision, and
     // a --tol that small cannot be reached.
-    const bool at_limit = r.iterations >= options.max_iterations;
     std::fprintf(stderr,
-                 "costroute train: warning: the solver stopped after %d iterations before converging (relative "
+                 "costroute train: warning: the solver stopped after %d iterations%s before converging (relative "
                  "gradient %.3g, --tol %.3g); %s\n",
-                 r.iterations, r.relative_gradient, options.tolerance,
-                 at_limit ? "raise --max-iter" : "it can make no further progress in double precision: raise --tol");
+                 r.iterations, result.model.win_head() ? " of its two heads" : "", r.relative_gradient,
+                 options.tolerance,
+                 r.at_iteration_limit ? "raise --max-iter"
+                                      : "it can make no further progress in double precision: raise --tol");
   }
   internal::JsonWriter w;
   w.begin_object()

@@ -305,8 +305,11 @@ absl::StatusOr<Model> parse_root(element root) {
         feature.values.emplace_back(text);
       }
       COSTROUTE_ASSIGN_OR_RETURN(feature.coef, number_array(cf, "coef"));
-      if (cf.has("win_coef")) {
+      // A win head has a weight per value; a model without one has none.
+      if (f.has("win_head")) {
         COSTROUTE_ASSIGN_OR_RETURN(feature.win_coef, number_array(cf, "win_coef"));
+      } else if (cf.has("win_coef")) {
+        return invalid(cf.path_of("win_coef"), "present although the model has no win_head");
       }
       context_features.push_back(std::move(feature));
     }

@@ -338,7 +338,7 @@ struct Solved {
 // 0/1 label or a soft label in [0, 1], with the class and example weights
 // of `options` and `data`.
 absl::StatusOr<Solved> solve(const Rows& rows, std::vector<double> y, size_t d, const TrainingSet& data,
-                             const TrainOptions& options) {
+                             const TrainOptions& options, bool win_head) {
   const size_t n = y.size();
   std::vector<double> s(n);
   // Balanced classes: an example is y of an example of class 1 and 1 - y
@@ -365,9 +365,11 @@ absl::StatusOr<Solved> solve(const Rows& rows, std::vector<double> y, size_t d, 
   // "converged" at an intercept of 0. The floor keeps a factor of 100.
   if (const double data_weight = options.C * std::accumulate(s.begin(), s.end(), 0.0);
       !(data_weight >= kMinDataWeight)) {
+    // With balanced classes the win head's total weight differs from the
+    // label's: its classes are the wins and the rest.
     return absl::InvalidArgumentError(absl::StrCat(
-        data.weights.empty() ? "C: C times the number of examples is " : "weights: C times the total example weight is ",
-        data_weight,
+        data.weights.empty() ? "C: C times the number of examples is " : "weights: C times the total example weight",
+        data.weights.empty() ? "" : (win_head ? " for the win head is " : " is "), data_weight,
         ", below 1e-12: the examples would weigh nothing against the penalty; raise ",
         data.weights.empty() ? "C" : "C or scale the weights up"));
   }
@@ -421,12 +423,12 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
   const double seconds_vectorizer = seconds_since(start);
 
   const auto solve_start = std::chrono::steady_clock::now();
-  COSTROUTE_ASSIGN_OR_RETURN(const Solved solved, solve(rows, std::move(y), d, data, options));
+  COSTROUTE_ASSIGN_OR_RETURN(const Solved solved, solve(rows, std::move(y), d, data, options, /*win_head=*/false));
   std::optional<Solved> win;
   if (options.target == TrainTarget::kLabelAndWin) {
     std::vector<double> wins(n);
     for (size_t i = 0; i < n; ++i) wins[i] = data.quality_gap[i] > 0.0 ? 1.0 : 0.0;
-    COSTROUTE_ASSIGN_OR_RETURN(win, solve(rows, std::move(wins), d, data, options));
+    COSTROUTE_ASSIGN_OR_RETURN(win, solve(rows, std::move(wins), d, data, options, /*win_head=*/true));
   }
 
   TrainReport report;
@@ -435,6 +437,8 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
   report.iterations = solved.lbfgs.iterations + (win ? win->lbfgs.iterations : 0);
   report.evaluations = solved.lbfgs.evaluations + (win ? win->lbfgs.evaluations : 0);
   report.converged = solved.lbfgs.converged && (!win || win->lbfgs.converged);
+  auto at_limit = [&](const Solved& s) { return !s.lbfgs.converged && s.lbfgs.iterations >= options.max_iterations; };
+  report.at_iteration_limit = at_limit(solved) || (win && at_limit(*win));
   report.objective = solved.lbfgs.value + (win ? win->lbfgs.value : 0.0);
   report.relative_gradient = std::max(solved.lbfgs.relative_gradient, win ? win->lbfgs.relative_gradient : 0.0);
   report.seconds_vectorizer = seconds_vectorizer;
