@@ -384,13 +384,14 @@ struct TuneResult {
 // time, starting from `base` (but for its target and context fields),
 // for options.passes passes: context
 // fields, C, one of four recipes (words; character n-grams within words;
-// those with sublinear tf and balanced classes; words with sublinear tf
-// and 20,000 features), the target (TrainTarget: the label, the soft
+// those with sublinear tf and balanced classes; words with binary tf and
+// 20,000 features), the target (TrainTarget: the label, the soft
 // targets whose values in `data` differ within the training part of every
 // fold, and kLabelAndWin where every training part has examples of weight
 // above 0 with a quality gap above 0 and at most 0), n-gram range,
 // vocabulary size,
-// sublinear tf, balanced class weights. The target starts as the label,
+// term frequency (counts, sublinear or binary), balanced class weights.
+// The target starts as the label,
 // or as kCheapQuality on graded outcomes (TrainingSet::cheap_quality
 // learnable, and strictly between its least and largest values for at
 // least a tenth of the examples). The best recipe is kept,
