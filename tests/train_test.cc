@@ -520,4 +520,11 @@ TEST_CASE("learning the wins needs a quality gap with wins and non-wins") {
         "above 0); learning the small model's wins needs both");
   data.weights[0] = 0.5;
   CHECK(costroute::train(data, options).ok());
+  // The same rule, as tune() asks it of each fold's training part.
+  CHECK(costroute::wins_and_non_wins(data.quality_gap, {}));
+  CHECK(costroute::wins_and_non_wins(data.quality_gap, data.weights));
+  data.weights[0] = 0.0;
+  CHECK_FALSE(costroute::wins_and_non_wins(data.quality_gap, data.weights));
+  CHECK_FALSE(costroute::wins_and_non_wins(std::vector<double>(3, 0.0), {}));
+  CHECK_FALSE(costroute::wins_and_non_wins(std::vector<double>(3, 0.5), {}));
 }

@@ -218,6 +218,12 @@ struct TrainResult {
 // to learn something.
 [[nodiscard]] bool quality_gaps_differ(std::span<const double> gaps);
 
+// Whether `gaps` (TrainingSet::quality_gap) holds an example of weight
+// above 0 with a gap above 0 (a win of the small model) and one with a gap
+// of 0 or less: what TrainTarget::kLabelAndWin's win head needs to learn
+// something. `weights` is empty (each example weighs 1) or one per gap.
+[[nodiscard]] bool wins_and_non_wins(std::span<const double> gaps, std::span<const double> weights);
+
 // The checks train() makes of its input, without training. When a fold
 // fails to train, cross validation runs them on the whole set, so that a
 // problem of the data (one class only) is reported as such, not as a fold's.

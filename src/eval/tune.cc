@@ -342,11 +342,14 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   const bool wins_learnable = [&] {
     if (data.quality_gap.size() != fold.size()) return false;
     for (int f = 0; f < options.folds; ++f) {
-      double total[2] = {0.0, 0.0};
+      std::vector<double> gaps, weights;
       for (size_t i = 0; i < fold.size(); ++i) {
-        if (fold[i] != f) total[data.quality_gap[i] > 0.0 ? 1 : 0] += data.weights.empty() ? 1.0 : data.weights[i];
+        if (fold[i] != f) {
+          gaps.push_back(data.quality_gap[i]);
+          if (!data.weights.empty()) weights.push_back(data.weights[i]);
+        }
       }
-      if (!(total[0] > 0.0 && total[1] > 0.0)) return false;
+      if (!wins_and_non_wins(gaps, weights)) return false;
     }
     return true;
   }();

@@ -279,6 +279,7 @@ absl::StatusOr<Model> parse_root(element root) {
     }
   }
 
+  const bool has_win_head = f.has("win_head");
   std::vector<ContextFeature> context_features;
   if (f.has("context_features")) {
     COSTROUTE_ASSIGN_OR_RETURN(element list, f.get("context_features"));
@@ -306,7 +307,7 @@ absl::StatusOr<Model> parse_root(element root) {
       }
       COSTROUTE_ASSIGN_OR_RETURN(feature.coef, number_array(cf, "coef"));
       // A win head has a weight per value; a model without one has none.
-      if (f.has("win_head")) {
+      if (has_win_head) {
         COSTROUTE_ASSIGN_OR_RETURN(feature.win_coef, number_array(cf, "win_coef"));
       } else if (cf.has("win_coef")) {
         return invalid(cf.path_of("win_coef"), "present although the model has no win_head");
@@ -316,7 +317,7 @@ absl::StatusOr<Model> parse_root(element root) {
   }
 
   std::optional<WinHead> win_head;
-  if (f.has("win_head")) {
+  if (has_win_head) {
     COSTROUTE_ASSIGN_OR_RETURN(element head, f.get("win_head"));
     COSTROUTE_ASSIGN_OR_RETURN(Fields wf, Fields::of(head, "win_head", {"weight", "intercept", "coef"}));
     win_head.emplace();

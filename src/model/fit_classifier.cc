@@ -1,6 +1,7 @@
 // Logistic regression with scikit-learn's objective, solved to its optimum.
 #include <Eigen/Core>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -33,6 +34,23 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 bool quality_gaps_differ(std::span<const double> gaps) {
   return std::adjacent_find(gaps.begin(), gaps.end(), std::not_equal_to<>()) != gaps.end();
+}
+
+namespace {
+
+// The total weight (1 each without weights) of the examples whose gap is
+// at most 0 ([0]) and above 0 ([1]).
+std::array<double, 2> win_class_weights(std::span<const double> gaps, std::span<const double> weights) {
+  std::array<double, 2> total = {0.0, 0.0};
+  for (size_t i = 0; i < gaps.size(); ++i) total[gaps[i] > 0.0 ? 1 : 0] += weights.empty() ? 1.0 : weights[i];
+  return total;
+}
+
+}  // namespace
+
+bool wins_and_non_wins(std::span<const double> gaps, std::span<const double> weights) {
+  const std::array<double, 2> total = win_class_weights(gaps, weights);
+  return total[0] > 0.0 && total[1] > 0.0;
 }
 
 absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& options) {
@@ -117,10 +135,7 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
       return absl::InvalidArgumentError(absl::StrCat(
           "quality_gap: learning the label and the small model's wins needs one value per query (", n, "), got none"));
     }
-    double win_total[2] = {0.0, 0.0};
-    for (size_t i = 0; i < n; ++i) {
-      win_total[data.quality_gap[i] > 0.0 ? 1 : 0] += data.weights.empty() ? 1.0 : data.weights[i];
-    }
+    const std::array<double, 2> win_total = win_class_weights(data.quality_gap, data.weights);
     for (int win : {0, 1}) {
       if (!(win_total[win] > 0.0)) {
         return absl::InvalidArgumentError(absl::StrCat(
