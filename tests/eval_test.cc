@@ -770,6 +770,34 @@ TEST_CASE("tune moves past its recipes less often when a change must beat the no
   }
 }
 
+TEST_CASE("tune's recipes read the same whichever settings they replace") {
+  // A start with every setting a recipe names off its defaults: binary
+  // and sublinear tf, balanced classes, an odd vocabulary and trigrams.
+  // Each recipe is tried as itself, none inherits from the start.
+  const TuneData d = tune_data(200, 5, [](uint64_t r, const std::string&) { return r % 2 == 0; });
+  costroute::TrainOptions base;
+  base.vectorizer.ngram_max = 3;
+  base.vectorizer.max_features = 777;
+  base.vectorizer.sublinear_tf = true;
+  base.vectorizer.binary = true;
+  base.balanced_class_weight = true;
+  const costroute::TuneOptions options{.passes = 1, .margin = 1e9};
+  const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, base, options);
+  REQUIRE(tuned.ok());
+  // With an unreachable margin no fine change is kept, so the C values are
+  // tried from C = 1 and the recipes with it.
+  for (const char* recipe :
+       {"C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=none",
+        "C=1 analyzer=char_wb ngram=1,4 max_features=none sublinear_tf=0 class_weight=none context=none",
+        "C=1 analyzer=char_wb ngram=1,4 max_features=none sublinear_tf=1 class_weight=balanced context=none",
+        "C=1 analyzer=word ngram=1,2 max_features=20000 sublinear_tf=0 class_weight=none context=none binary=1"}) {
+    bool tried = false;
+    for (const costroute::TuneTrial& t : tuned->trials) tried = tried || costroute::describe(t.options) == recipe;
+    INFO(recipe);
+    CHECK(tried);
+  }
+}
+
 TEST_CASE("within-fold quantiles: mid-ranks for ties, NaN lowest, and no ranking of tiny folds") {
   // Two folds of ten: fold 0 holds 0..9 with a tie at 5, fold 1 holds NaN
   // and nine scores on another scale.

@@ -430,38 +430,41 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     // difference is large: on GSM8K character n-grams beat words by 2.5
     // standard errors of APGR, short of the margin, and keeping the best
     // recipe raised nested CV's savings from 22.8% to 26.4%
-    // (docs/experiments.md).
-    const Change word_ngrams = [](TrainOptions& o) {
-      o.vectorizer.analyzer = Analyzer::kWord;
-      o.vectorizer.ngram_min = 1;
-      o.vectorizer.ngram_max = 2;
+    // (docs/experiments.md). Each recipe sets all of the vectorizer's
+    // kind, n-grams, vocabulary and term frequency and the class weights,
+    // so that it reads the same whichever setting it replaces.
+    struct Recipe {
+      Analyzer analyzer;
+      int ngram_max;
+      int max_features;  // 0: no limit
+      bool sublinear_tf, binary, balanced_class_weight;
     };
-    recipes.push_back(word_ngrams);
-    const Change char_wb = [](TrainOptions& o) {
-      o.vectorizer.analyzer = Analyzer::kCharWb;
-      o.vectorizer.ngram_min = 1;
-      o.vectorizer.ngram_max = 4;
-      o.vectorizer.max_features = 0;
+    const Recipe recipe_list[] = {
+        // Words and bigrams, 5,000 features: scikit-learn's defaults with
+        // the seed's vocabulary.
+        {Analyzer::kWord, 2, 5000, false, false, false},
+        {Analyzer::kCharWb, 4, 0, false, false, false},
+        // The same with sublinear tf and balanced classes: the three
+        // together are a common recipe for short texts.
+        {Analyzer::kCharWb, 4, 0, true, false, true},
+        // Words with a larger vocabulary, counted as present or absent
+        // (binary tf): on MMLU 20,000 features and sublinear tf each gained
+        // about a point, within the margin, and the two together 2.3
+        // points; binary tf instead of sublinear gained 0.5 more with the
+        // label and 0.7 with the label and the wins (docs/experiments.md).
+        {Analyzer::kWord, 2, 20000, false, true, false},
     };
-    recipes.push_back(char_wb);
-    // The same with sublinear tf and balanced classes: the three together
-    // are a common recipe for short texts.
-    recipes.push_back([char_wb](TrainOptions& o) {
-      char_wb(o);
-      o.vectorizer.sublinear_tf = true;
-      o.balanced_class_weight = true;
-    });
-    // Words with a larger vocabulary, counted as present or absent
-    // (binary tf): on MMLU 20,000 features and sublinear tf each gained
-    // about a point, within the margin, and the two together 2.3 points;
-    // binary tf instead of sublinear gained 0.5 more with the label and
-    // 0.7 with the label and the wins (docs/experiments.md).
-    recipes.push_back([word_ngrams](TrainOptions& o) {
-      word_ngrams(o);
-      o.vectorizer.max_features = 20000;
-      o.vectorizer.sublinear_tf = false;
-      o.vectorizer.binary = true;
-    });
+    for (const Recipe& r : recipe_list) {
+      recipes.push_back([r](TrainOptions& o) {
+        o.vectorizer.analyzer = r.analyzer;
+        o.vectorizer.ngram_min = 1;
+        o.vectorizer.ngram_max = r.ngram_max;
+        o.vectorizer.max_features = r.max_features;
+        o.vectorizer.sublinear_tf = r.sublinear_tf;
+        o.vectorizer.binary = r.binary;
+        o.balanced_class_weight = r.balanced_class_weight;
+      });
+    }
     // Up to 1, 2 or 3 words, or up to 3, 4 or 5 characters: by the kind
     // in use when the change is tried (the recipes may have switched it).
     for (int words : {1, 2, 3}) {
