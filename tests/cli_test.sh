@@ -288,6 +288,24 @@ grep -q "^costroute train: warning: the solver stopped after 2 iterations of its
   fail "two heads at the iteration limit: $(cat "$dir/err")"
 expect_error 1 "costroute train: $dir/routing.jsonl: quality_gap: no example where the small model did better than the strong one (a gap above 0); learning the small model's wins needs both" \
   "$costroute" train --data "$dir/routing.jsonl" --out "$dir/x.json" --learn label-and-win
+# --win-c-factor: the win head's C as a multiple of C, recorded in the
+# model; only where there is a win head.
+"$costroute" train --data "$dir/three.jsonl" --out "$dir/win3.json" --learn label-and-win --win-c-factor 3 >/dev/null 2>"$dir/err" ||
+  fail "train --win-c-factor 3 exited $?: $(cat "$dir/err")"
+grep -q '"win_C_factor": *"3"' "$dir/win3.json" || fail "the model does not record its win head's C: $(cat "$dir/win3.json")"
+grep -q '"win_C_factor": *"1"' "$dir/win.json" || fail "the model does not record its win head's C: $(cat "$dir/win.json")"
+grep -q '"win_C_factor"' "$dir/label3.json" && fail "a model without a win head records a win head's C"
+"$costroute" score --model "$dir/win3.json" --data "$dir/three.jsonl" >"$dir/win3.scores" || fail "score win3"
+cmp -s "$dir/win3.scores" "$dir/win.scores" && fail "--win-c-factor 3 scored as 1"
+expect_error 1 "costroute train: --win-c-factor: only with --learn label-and-win, which has a win head" \
+  "$costroute" train --data "$dir/three.jsonl" --out "$dir/x.json" --win-c-factor 3
+expect_error 1 "costroute eval: --win-c-factor: only with --learn label-and-win, which has a win head" \
+  "$costroute" eval --cv 3 --data "$dir/three.jsonl" --learn quality-gap --win-c-factor 3
+for bad in "0 0" "1e13 1e+13" "-2 -2"; do
+  set -- $bad
+  expect_error 1 "costroute train: --win-c-factor: expected a number above 0 that keeps C times it at most 1e12, got $2" \
+    "$costroute" train --data "$dir/three.jsonl" --out "$dir/x.json" --learn label-and-win --win-c-factor "$1"
+done
 sed 's/"large":"l"/"large":"s"/' "$dir/three.jsonl" >"$dir/same.jsonl"
 expect_error 1 "costroute train: $dir/same.jsonl:1: meta.small and meta.large both name s: routing needs two models" \
   "$costroute" train --data "$dir/same.jsonl" --out "$dir/x.json" --learn cheap-quality
@@ -429,6 +447,18 @@ grep -q 'trained as "C=1 analyzer=word ngram=1,2 max_features=100 sublinear_tf=0
 grep -q 'trained as "C=1 analyzer=word ngram=1,2 max_features=100 sublinear_tf=0 class_weight=none context=none target=quality-gap", but the config.s classifier was trained as "C=1 analyzer=word ngram=1,2 max_features=100 sublinear_tf=0 class_weight=none context=none"' "$dir/err" ||
   fail "calibrate did not tell the targets apart: $(cat "$dir/err")"
 grep -q '"model": "../model.json"' "$dir/written/calibrated.json" || fail "calibrate did not rebase the classifier path"
+# calibrate trains its folds as the config's model was trained, the win
+# head's C included, and says so where they differ.
+mkdir -p "$dir/win_cal"
+cp "$dir/win3.json" "$dir/win_cal/model.json"
+cp "$dir/config.json" "$dir/win_cal/config.json"
+"$costroute" calibrate --data "$dir/three.jsonl" --cost-small 0.1 --cost-large 1 --cv 3 --bootstrap 50 --force \
+  --learn label-and-win --config "$dir/win_cal/config.json" --out "$dir/win_cal/out.json" >/dev/null 2>"$dir/err"
+grep -q 'trained as "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=none target=label-and-win", but the config.s classifier was trained as "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=none target=label-and-win win_C_factor=3"' "$dir/err" ||
+  fail "calibrate did not tell the win head's C apart: $(cat "$dir/err")"
+"$costroute" calibrate --data "$dir/three.jsonl" --cost-small 0.1 --cost-large 1 --cv 3 --bootstrap 50 --force \
+  --learn label-and-win --win-c-factor 3 --config "$dir/win_cal/config.json" --out "$dir/win_cal/out.json" >/dev/null 2>"$dir/err"
+grep -q "trained as" "$dir/err" && fail "calibrate warned although the win head's C matches: $(cat "$dir/err")"
 echo '{"query":"what is the capital of country 3"}' | "$costroute" route --config "$dir/written/calibrated.json" >/dev/null ||
   fail "the calibrated config does not load"
 "$costroute" calibrate --data "$dir/routing.jsonl" --cv 4 --max-features 50 --bootstrap 50 --strong-share 0.5 \

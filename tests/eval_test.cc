@@ -507,6 +507,15 @@ TEST_CASE("tune learns the quality gap or the wins when they rank the prompts be
   }
   CHECK(gap_apgr > label_apgr + 0.05);
   CHECK(win_apgr > label_apgr + 0.05);
+  // The label and the wins are tried with the win head's C at 3 times C too.
+  bool tried_factor = false;
+  for (const costroute::TuneTrial& t : tuned->trials) {
+    if (t.options.win_C_factor == 3.0 && t.options.target == costroute::TrainTarget::kLabelAndWin) {
+      tried_factor = true;
+      CHECK(costroute::describe(t.options).find(" target=label-and-win win_C_factor=3") != std::string::npos);
+    }
+  }
+  CHECK(tried_factor);
 
   // Where the small model never does better, there are no wins to learn
   // and the target is not tried; nor with one win, which the training

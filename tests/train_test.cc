@@ -485,15 +485,47 @@ TEST_CASE("learning the label and the wins fits two heads, each the model of its
       CHECK(both->model.p_small_ok(query, context, scratch) == (p_label + 0.5 * p_win) / 1.5);
     }
   }
-  bool has_solver = false;
+  bool has_solver = false, has_factor = false;
   for (const auto& [key, value] : both->model.provenance()) {
     if (key == "target") CHECK(value == "label_and_win");
+    if (key == "win_C_factor") has_factor = value == "1";
     if (key == "solver") {
       has_solver = true;
       CHECK(value.find("converged; win head ") != std::string::npos);
     }
   }
   CHECK(has_solver);
+  CHECK(has_factor);
+  for (const auto& entry : label->model.provenance()) CHECK(entry.first != "win_C_factor");
+
+  // With win_C_factor the win head is fitted with C times it, the label's
+  // head as before.
+  options.win_C_factor = 3;
+  auto scaled = costroute::fit_classifier(*vectorizer, data, options);
+  alone.C = 3;
+  auto better3 = costroute::fit_classifier(*vectorizer, wins, alone);
+  REQUIRE(scaled.ok());
+  REQUIRE(better3.ok());
+  CHECK(scaled->model.coef() == label->model.coef());
+  CHECK(scaled->model.win_head()->coef == better3->model.coef());
+  CHECK(scaled->model.win_head()->intercept == better3->model.intercept());
+  CHECK(scaled->model.win_head()->coef != win.coef);
+  for (const auto& [key, value] : scaled->model.provenance()) {
+    if (key == "win_C_factor") CHECK(value == "3");
+  }
+  for (double bad : {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    options.win_C_factor = bad;
+    INFO(bad);
+    CHECK(std::string(costroute::fit_classifier(*vectorizer, data, options).status().message()).starts_with(
+        "win_C_factor: expected a positive number that keeps C times it finite, got "));
+  }
+  options.win_C_factor = 1e-20;
+  CHECK(std::string(costroute::fit_classifier(*vectorizer, data, options).status().message()).starts_with(
+      "C: C times win_C_factor times the number of examples for the win head is "));
+  options.win_C_factor = 1;
+  options.provenance = {{"win_C_factor", "2"}};
+  CHECK(costroute::fit_classifier(*vectorizer, data, options).status().message() ==
+        "provenance: \"win_C_factor\" is written by the trainer");
 }
 
 TEST_CASE("learning the wins needs a quality gap with wins and non-wins") {

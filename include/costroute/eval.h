@@ -388,7 +388,8 @@ struct TuneResult {
 // 20,000 features), the target (TrainTarget: the label, the soft
 // targets whose values in `data` differ within the training part of every
 // fold, and kLabelAndWin where every training part has examples of weight
-// above 0 with a quality gap above 0 and at most 0), n-gram range,
+// above 0 with a quality gap above 0 and at most 0, with
+// TrainOptions::win_C_factor 1 or 3), n-gram range,
 // vocabulary size,
 // term frequency (counts, sublinear or binary), balanced class weights.
 // The target starts as the label,
@@ -409,7 +410,8 @@ struct TuneResult {
 
 // "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=meta.subset",
 // then the target if it is not the label ("target=quality-gap",
-// "target=cheap-quality", "target=label-and-win") and any
+// "target=cheap-quality", "target=label-and-win", with " win_C_factor=3"
+// where the win head's C is not C) and any
 // other vectorizer setting that differs from its default ("binary=1
 // min_df=2", "max_df=0.9"): two different settings never read the same.
 std::string describe(const TrainOptions& options);

@@ -26,7 +26,7 @@ namespace costroute::cli {
 namespace {
 
 // How `model` was trained, as far as its file says: its vectorizer and
-// context fields, and the C, class weights and target that costroute's
+// context fields, and the C, win head's C factor, class weights and target that costroute's
 // trainer records in the provenance (else those of `otherwise`, and the
 // label for the target).
 TrainOptions trained_as(const Model& model, const TrainOptions& otherwise) {
@@ -39,6 +39,7 @@ TrainOptions trained_as(const Model& model, const TrainOptions& otherwise) {
   for (const auto& [key, value] : model.provenance()) {
     double c = 0;
     if (key == "C" && absl::SimpleAtod(value, &c)) o.C = c;
+    if (key == "win_C_factor" && absl::SimpleAtod(value, &c)) o.win_C_factor = c;
     if (key == "class_weight") o.balanced_class_weight = value == "balanced";
     if (key == "target") (void)parse_target(value, o.target);
   }

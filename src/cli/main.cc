@@ -28,7 +28,7 @@ constexpr Command kCommands[] = {
             [--label label_small_ok] [--weight-field FIELD] [--class-weight balanced|none]
             [--min-df N|F] [--max-df N|F] [--sublinear-tf] [--binary]
             [--max-iter 2000] [--tol 1e-9] [--context-fields PATH[,PATH...]] [--threads N]
-            [--learn label|quality-gap|cheap-quality|label-and-win]
+            [--learn label|quality-gap|cheap-quality|label-and-win [--win-c-factor 1.0]]
             [--tune [--cv 5] [--tune-by apgr|savings] [--max-quality-drop 0.03]
                     [--cost-small C] [--cost-large C]]
 )"},

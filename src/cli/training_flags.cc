@@ -88,6 +88,16 @@ absl::StatusOr<TrainOptions> train_options(const Flags& flags) {
       return absl::InvalidArgumentError("--learn: expected label, quality-gap, cheap-quality or label-and-win");
     }
   }
+  if (flags.has("win-c-factor")) {
+    if (o.target != TrainTarget::kLabelAndWin) {
+      return absl::InvalidArgumentError("--win-c-factor: only with --learn label-and-win, which has a win head");
+    }
+    COSTROUTE_ASSIGN_OR_RETURN(o.win_C_factor, flags.number("win-c-factor", 1.0));
+    if (!(o.win_C_factor > 0.0 && o.C * o.win_C_factor <= 1e12)) {  // as --C
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--win-c-factor: expected a number above 0 that keeps C times it at most 1e12, got ", o.win_C_factor));
+    }
+  }
   return o;
 }
 

@@ -29,9 +29,9 @@ inline constexpr double kMaxQuality = 1e12;
 [[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, double>>> quality_map(const JsonlReader& in);
 
 // Flags with a value that train_options reads.
-inline constexpr std::array<std::string_view, 12> kTrainValueFlags = {
-    "analyzer", "max-features", "ngram", "C", "class-weight", "min-df", "max-df", "max-iter", "tol", "context-fields",
-    "learn", "threads"};
+inline constexpr std::array<std::string_view, 13> kTrainValueFlags = {
+    "analyzer", "max-features", "ngram", "C", "win-c-factor", "class-weight", "min-df", "max-df", "max-iter", "tol",
+    "context-fields", "learn", "threads"};
 inline constexpr std::array<std::string_view, 2> kTrainSwitches = {"sublinear-tf", "binary"};
 
 // Both, and then `more`: for refusing training settings where nothing is trained.

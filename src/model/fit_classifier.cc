@@ -146,7 +146,8 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
     }
   }
   for (const auto& [key, value] : options.provenance) {
-    for (const char* written : {"trainer", "n_examples", "C", "class_weight", "target", "solver", "context_fields"}) {
+    for (const char* written : {"trainer", "n_examples", "C", "win_C_factor", "class_weight", "target", "solver",
+                                "context_fields"}) {
       if (key == written) {
         return absl::InvalidArgumentError(absl::StrCat("provenance: \"", key, "\" is written by the trainer"));
       }
@@ -182,6 +183,10 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
   if (!(options.C > 0.0) || !std::isfinite(options.C)) {
     return absl::InvalidArgumentError(
         absl::StrCat("C: expected a positive number, got ", options.C));
+  }
+  if (!(options.win_C_factor > 0.0) || !std::isfinite(options.C * options.win_C_factor)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "win_C_factor: expected a positive number that keeps C times it finite, got ", options.win_C_factor));
   }
   if (options.max_iterations < 1) {
     return absl::InvalidArgumentError("max_iterations: expected at least 1");
@@ -378,17 +383,21 @@ absl::StatusOr<Solved> solve(const Rows& rows, std::vector<double> y, size_t d, 
   // examples, it fits the log odds down to 1e-14 or 1e-15 and stalls
   // below; weights near 5e-324 make the first gradient exactly 0, a false
   // "converged" at an intercept of 0. The floor keeps a factor of 100.
-  if (const double data_weight = options.C * std::accumulate(s.begin(), s.end(), 0.0);
+  const double C = win_head ? options.C * options.win_C_factor : options.C;
+  if (const double data_weight = C * std::accumulate(s.begin(), s.end(), 0.0);
       !(data_weight >= kMinDataWeight)) {
     // With balanced classes the win head's total weight differs from the
     // label's: its classes are the wins and the rest.
+    const bool scaled = win_head && options.win_C_factor != 1.0;
+    const char* c_name = scaled ? "C times win_C_factor" : "C";
     return absl::InvalidArgumentError(absl::StrCat(
-        data.weights.empty() ? "C: C times the number of examples is " : "weights: C times the total example weight",
-        data.weights.empty() ? "" : (win_head ? " for the win head is " : " is "), data_weight,
+        data.weights.empty() ? "C: " : "weights: ", c_name,
+        data.weights.empty() ? " times the number of examples" : " times the total example weight",
+        win_head && (scaled || !data.weights.empty()) ? " for the win head is " : " is ", data_weight,
         ", below 1e-12: the examples would weigh nothing against the penalty; raise ",
-        data.weights.empty() ? "C" : "C or scale the weights up"));
+        scaled ? "C or win_C_factor" : "C", data.weights.empty() ? "" : " or scale the weights up"));
   }
-  Objective objective(rows, std::move(y), std::move(s), options.C, d, resolved_threads(options.threads));
+  Objective objective(rows, std::move(y), std::move(s), C, d, resolved_threads(options.threads));
   Solved solved{Eigen::VectorXd::Zero(static_cast<Eigen::Index>(d + 1)), {}};
   internal::LbfgsOptions lbfgs;
   lbfgs.max_iterations = options.max_iterations;
@@ -468,6 +477,8 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
       {"solver", absl::StrCat("lbfgs, ", describe_solver(solved.lbfgs),
                               win ? absl::StrCat("; win head ", describe_solver(win->lbfgs)) : "")},
   };
+  // Exactly, as C, so that calibrate trains the win head as it was trained.
+  if (win) provenance.emplace_back("win_C_factor", internal::json_number(options.win_C_factor));
   for (const auto& entry : options.provenance) provenance.push_back(entry);
 
   const size_t text_columns = vectorizer.num_features();

@@ -11,8 +11,8 @@ For the parity corpus and for real MMLU routing data:
   tolerances, then polished with Newton-CG, reported with its gradient);
 * and within 5e-4 of scikit-learn's default LogisticRegression fit on the
   same features (which stops early, about 1e-4 from the optimum).
-With --learn label-and-win on MMLU, the held-out scores are within 1e-5 of
-the blend of the two exact optima (the label's and the small model's wins').
+With --learn label-and-win --win-c-factor 3 on MMLU, the held-out scores are within 1e-5 of
+the blend of the two exact optima (the label's at C = 1, the small model's wins' at C = 3).
 For character n-grams ("char" and "char_wb", without a max_features cut)
 the vocabulary equals scikit-learn's exactly and idf is at most one unit in
 the last place apart (numpy's log against the C library's).
@@ -105,14 +105,16 @@ def check(binary, tmp, name, train_path, test_path, label):
 
 
 def check_label_and_win(binary, tmp, train_path, test_path):
-    """--learn label-and-win: two heads, each the exact optimum for its own labels, blended (p + w * p_win) / (1 + w)."""
+    """--learn label-and-win --win-c-factor 3: two heads, each the exact optimum for its own labels (the win head's
+    at C = 3), blended (p + w * p_win) / (1 + w)."""
     rows = [json.loads(line) for line in open(train_path, encoding="utf-8") if line.strip()]
     train_q = [r["query"] for r in rows]
     label = np.array([float(r["label_small_ok"]) for r in rows])
     win = np.array([float(r["quality"][r["meta"]["small"]] > r["quality"][r["meta"]["large"]]) for r in rows])
     test_q, _ = read_jsonl(test_path, "label_small_ok")
     model_path = os.path.join(tmp, "win.json")
-    costroute(binary, "train", "--data", train_path, "--out", model_path, "--learn", "label-and-win")
+    costroute(binary, "train", "--data", train_path, "--out", model_path, "--learn", "label-and-win",
+              "--win-c-factor", "3")
     model = json.load(open(model_path, encoding="utf-8"))
     got = np.array([json.loads(l)["p_small_ok"] for l in
                     costroute(binary, "score", "--model", model_path, "--data", test_path).splitlines()])
@@ -123,10 +125,11 @@ def check_label_and_win(binary, tmp, train_path, test_path):
     vectorizer.idf_ = np.array(model["idf"])
     X, X_test = vectorizer.transform(train_q), vectorizer.transform(test_q)
     theta, g1 = exact_optimum(X, label)
-    phi, g2 = exact_optimum(X, win)
+    phi, g2 = exact_optimum(X, win, C=3.0)
     expected = (expit(X_test @ theta[:-1] + theta[-1]) + weight * expit(X_test @ phi[:-1] + phi[-1])) / (1 + weight)
     d_opt = np.abs(got - expected).max()
-    print(f"MMLU routing, label and wins ({int(win.sum())} wins of {len(win)}): held-out max |costroute - "
+    print(f"MMLU routing, label and wins ({int(win.sum())} wins of {len(win)}, win head at C = 3): held-out max "
+          f"|costroute - "
           f"blend of the two optima| = {d_opt:.2e} (reference gradients {g1:.1e}, {g2:.1e})")
     if d_opt > OPTIMUM_TOLERANCE:
         sys.exit(f"label and wins: {d_opt:.3g} from the optimum, limit {OPTIMUM_TOLERANCE}")
