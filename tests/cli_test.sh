@@ -147,6 +147,10 @@ expect_error 1 "costroute train: --learn does not apply with --tune, which choos
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune --learn label --cost-small 0.1 --cost-large 1
 expect_error 1 "costroute eval: --learn does not apply with --tune, which chooses what to learn" \
   "$costroute" eval --cv 3 --data "$dir/train.jsonl" --tune --learn quality-gap --cost-small 0.1 --cost-large 1
+for command in "train --out $dir/x.json" "eval --cv 3"; do
+  expect_error 1 "costroute ${command%% *}: --win-c-factor does not apply with --tune, which chooses what to learn" \
+    "$costroute" $command --data "$dir/train.jsonl" --tune --win-c-factor 3 --cost-small 0.1 --cost-large 1
+done
 expect_error 1 "costroute train: --max-quality-drop: expected a number in [0, 1]" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune --max-quality-drop 5 --cost-small 0.1 --cost-large 1
 # A problem of the whole data set is named by its file, not blamed on a fold.
@@ -447,18 +451,28 @@ grep -q 'trained as "C=1 analyzer=word ngram=1,2 max_features=100 sublinear_tf=0
 grep -q 'trained as "C=1 analyzer=word ngram=1,2 max_features=100 sublinear_tf=0 class_weight=none context=none target=quality-gap", but the config.s classifier was trained as "C=1 analyzer=word ngram=1,2 max_features=100 sublinear_tf=0 class_weight=none context=none"' "$dir/err" ||
   fail "calibrate did not tell the targets apart: $(cat "$dir/err")"
 grep -q '"model": "../model.json"' "$dir/written/calibrated.json" || fail "calibrate did not rebase the classifier path"
-# calibrate trains its folds as the config's model was trained, the win
-# head's C included, and says so where they differ.
+# calibrate compares its training flags with the config's model as its
+# file records them, the win head's C included, and warns where they differ.
 mkdir -p "$dir/win_cal"
 cp "$dir/win3.json" "$dir/win_cal/model.json"
 cp "$dir/config.json" "$dir/win_cal/config.json"
 "$costroute" calibrate --data "$dir/three.jsonl" --cost-small 0.1 --cost-large 1 --cv 3 --bootstrap 50 --force \
-  --learn label-and-win --config "$dir/win_cal/config.json" --out "$dir/win_cal/out.json" >/dev/null 2>"$dir/err"
+  --learn label-and-win --config "$dir/win_cal/config.json" --out "$dir/win_cal/out.json" >/dev/null 2>"$dir/err" ||
+  fail "calibrate of a win head at 3 times C exited $?: $(cat "$dir/err")"
 grep -q 'trained as "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=none target=label-and-win", but the config.s classifier was trained as "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=none target=label-and-win win_C_factor=3"' "$dir/err" ||
   fail "calibrate did not tell the win head's C apart: $(cat "$dir/err")"
 "$costroute" calibrate --data "$dir/three.jsonl" --cost-small 0.1 --cost-large 1 --cv 3 --bootstrap 50 --force \
-  --learn label-and-win --win-c-factor 3 --config "$dir/win_cal/config.json" --out "$dir/win_cal/out.json" >/dev/null 2>"$dir/err"
+  --learn label-and-win --win-c-factor 3 --config "$dir/win_cal/config.json" --out "$dir/win_cal/out.json" >/dev/null 2>"$dir/err" ||
+  fail "calibrate --win-c-factor 3 exited $?: $(cat "$dir/err")"
 grep -q "trained as" "$dir/err" && fail "calibrate warned although the win head's C matches: $(cat "$dir/err")"
+# A model written before the factor was recorded fitted its win head with C.
+sed -e 's/"win_C_factor": *"[^"]*", *//' -e 's/, *"win_C_factor": *"[^"]*"//' "$dir/win.json" >"$dir/win_cal/model.json"
+grep -q win_C_factor "$dir/win_cal/model.json" && fail "the provenance edit left win_C_factor in: $(cat "$dir/win_cal/model.json")"
+"$costroute" calibrate --data "$dir/three.jsonl" --cost-small 0.1 --cost-large 1 --cv 3 --bootstrap 50 --force \
+  --learn label-and-win --win-c-factor 3 --config "$dir/win_cal/config.json" --out "$dir/win_cal/out.json" >/dev/null 2>"$dir/err" ||
+  fail "calibrate of an older win head exited $?: $(cat "$dir/err")"
+grep -q 'was trained as "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=none target=label-and-win"' "$dir/err" ||
+  fail "calibrate took an older win head for one at 3 times C: $(cat "$dir/err")"
 echo '{"query":"what is the capital of country 3"}' | "$costroute" route --config "$dir/written/calibrated.json" >/dev/null ||
   fail "the calibrated config does not load"
 "$costroute" calibrate --data "$dir/routing.jsonl" --cv 4 --max-features 50 --bootstrap 50 --strong-share 0.5 \

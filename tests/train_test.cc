@@ -510,9 +510,11 @@ TEST_CASE("learning the label and the wins fits two heads, each the model of its
   CHECK(scaled->model.win_head()->coef == better3->model.coef());
   CHECK(scaled->model.win_head()->intercept == better3->model.intercept());
   CHECK(scaled->model.win_head()->coef != win.coef);
+  bool has_factor3 = false;
   for (const auto& [key, value] : scaled->model.provenance()) {
-    if (key == "win_C_factor") CHECK(value == "3");
+    if (key == "win_C_factor") has_factor3 = value == "3";
   }
+  CHECK(has_factor3);
   for (double bad : {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
     options.win_C_factor = bad;
     INFO(bad);
@@ -522,6 +524,11 @@ TEST_CASE("learning the label and the wins fits two heads, each the model of its
   options.win_C_factor = 1e-20;
   CHECK(std::string(costroute::fit_classifier(*vectorizer, data, options).status().message()).starts_with(
       "C: C times win_C_factor times the number of examples for the win head is "));
+  costroute::TrainingSet weighted = data;
+  weighted.weights.assign(10, 1.0);
+  const std::string too_light(costroute::fit_classifier(*vectorizer, weighted, options).status().message());
+  CHECK(too_light.starts_with("weights: C times win_C_factor times the total example weight for the win head is "));
+  CHECK(too_light.ends_with("; raise C or win_C_factor or scale the weights up"));
   options.win_C_factor = 1;
   options.provenance = {{"win_C_factor", "2"}};
   CHECK(costroute::fit_classifier(*vectorizer, data, options).status().message() ==

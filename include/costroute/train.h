@@ -145,7 +145,7 @@ struct TrainOptions {
   // Inverse regularisation strength, as scikit-learn's C.
   double C = 1.0;
   // The win head's C as a multiple of C (TrainTarget::kLabelAndWin; no
-  // effect on the other targets). Wins are rare, and a penalty that suits
+  // effect on the other targets, but checked, as C is, for all). Wins are rare, and a penalty that suits
   // the label holds the win head's weights close to 0: on MMLU a factor
   // of 3 gave a higher APGR than 1 at each of six seeds (the same savings
   // at a 3% drop), on GSM8K with character n-grams a lower one
@@ -170,8 +170,8 @@ struct TrainOptions {
   // number of threads.
   int threads = 0;
   // Extra provenance recorded in the model (the data's name, ...); not the
-  // keys the trainer writes itself: trainer, n_examples, C, class_weight,
-  // target, solver, context_fields.
+  // keys the trainer writes itself: trainer, n_examples, C, win_C_factor,
+  // class_weight, target, solver, context_fields.
   Provenance provenance = {};
 };
 

@@ -34,8 +34,10 @@ TrainOptions trained_as(const Model& model, const TrainOptions& otherwise) {
   o.vectorizer = model.vectorizer().options();
   o.context_fields.clear();
   for (const ContextFeature& f : model.context_features()) o.context_fields.push_back(f.field);
-  // A model that does not say (imported from scikit-learn, or older) learned the label.
+  // A model that does not say (imported from scikit-learn, or older) learned
+  // the label; an older one with a win head fitted it with C.
   o.target = TrainTarget::kLabel;
+  o.win_C_factor = 1.0;
   for (const auto& [key, value] : model.provenance()) {
     double c = 0;
     if (key == "C" && absl::SimpleAtod(value, &c)) o.C = c;

@@ -282,7 +282,7 @@ absl::Status eval_command(const Args& args) {
                                            "with --model, whose scores are used as they are"));
   }
   if (!flags.has("tune")) COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"tune-by"}, "without --tune"));
-  if (flags.has("tune")) COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"learn"}, kTuneChoosesTarget));
+  if (flags.has("tune")) COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"learn", "win-c-factor"}, kTuneChoosesTarget));
   if (flags.has("title") && !flags.has("plot")) {
     return absl::InvalidArgumentError("--title names the picture: it goes with --plot FILE.svg");
   }

@@ -30,7 +30,7 @@ absl::Status train_command(const Args& args) {
     COSTROUTE_RETURN_IF_ERROR(
         refuse_flags(flags, {"cv", "max-quality-drop", "cost-small", "cost-large", "tune-by"}, "without --tune"));
   } else {
-    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"learn"}, kTuneChoosesTarget));
+    COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"learn", "win-c-factor"}, kTuneChoosesTarget));
   }
   COSTROUTE_ASSIGN_OR_RETURN(TrainOptions options, train_options(flags));
   // Tuning measures savings, so it needs each prompt's qualities and costs.

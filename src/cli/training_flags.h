@@ -41,8 +41,9 @@ inline std::vector<std::string_view> training_flags_and(std::vector<std::string_
   return more;
 }
 
-// Why --learn is refused beside --tune: the search picks the target
-// itself, starting from the one the data suits (costroute::tune).
+// Why --learn and --win-c-factor are refused beside --tune: the search
+// picks the target and the win head's C itself, starting from the target
+// the data suits (costroute::tune).
 inline constexpr std::string_view kTuneChoosesTarget = "with --tune, which chooses what to learn";
 
 // Training settings from --analyzer, --max-features, --ngram, --C, ...

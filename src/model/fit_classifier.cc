@@ -477,7 +477,7 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
       {"solver", absl::StrCat("lbfgs, ", describe_solver(solved.lbfgs),
                               win ? absl::StrCat("; win head ", describe_solver(win->lbfgs)) : "")},
   };
-  // Exactly, as C, so that calibrate trains the win head as it was trained.
+  // Exactly, as C, so that calibrate can compare its flags with the model's.
   if (win) provenance.emplace_back("win_C_factor", internal::json_number(options.win_C_factor));
   for (const auto& entry : options.provenance) provenance.push_back(entry);
 
