@@ -507,15 +507,23 @@ TEST_CASE("tune learns the quality gap or the wins when they rank the prompts be
   }
   CHECK(gap_apgr > label_apgr + 0.05);
   CHECK(win_apgr > label_apgr + 0.05);
-  // The label and the wins are tried with the win head's C at 3 times C too.
-  bool tried_factor = false;
+  // The label and the wins are tried with the win head's C equal to C and
+  // at 3 times C.
+  bool tried_factor[2] = {false, false};
   for (const costroute::TuneTrial& t : tuned->trials) {
-    if (t.options.win_C_factor == 3.0 && t.options.target == costroute::TrainTarget::kLabelAndWin) {
-      tried_factor = true;
-      CHECK(costroute::describe(t.options).find(" target=label-and-win win_C_factor=3") != std::string::npos);
+    if (t.options.target != costroute::TrainTarget::kLabelAndWin) continue;
+    const std::string described = costroute::describe(t.options);
+    if (t.options.win_C_factor == 1.0) {
+      tried_factor[0] = true;
+      CHECK(described.find(" win_C_factor=") == std::string::npos);
+    }
+    if (t.options.win_C_factor == 3.0) {
+      tried_factor[1] = true;
+      CHECK(described.find(" target=label-and-win win_C_factor=3") != std::string::npos);
     }
   }
-  CHECK(tried_factor);
+  CHECK(tried_factor[0]);
+  CHECK(tried_factor[1]);
 
   // Where the small model never does better, there are no wins to learn
   // and the target is not tried; nor with one win, which the training
