@@ -145,11 +145,11 @@ struct TrainOptions {
   // Inverse regularisation strength, as scikit-learn's C.
   double C = 1.0;
   // The win head's C as a multiple of C (TrainTarget::kLabelAndWin; no
-  // effect on the other targets, but checked, as C is, for all). Wins are rare, and a penalty that suits
-  // the label holds the win head's weights close to 0: on MMLU a factor
-  // of 3 gave a higher APGR than 1 at each of six seeds (the same savings
-  // at a 3% drop), on GSM8K with character n-grams a lower one
-  // (docs/experiments.md), so tune() tries both.
+  // effect on the other targets, but checked, as C is, for all). Wins are
+  // rare, and a penalty that suits the label holds the win head's weights
+  // close to 0: on MMLU a factor of 3 gave a higher APGR than 1 at each of
+  // six seeds (the same savings at a 3% drop), on GSM8K with character
+  // n-grams a lower one (docs/experiments.md), so tune() tries both.
   double win_C_factor = 1.0;
   // Weight each class by n / (2 * n_class), as class_weight="balanced".
   // With a soft label y (kQualityGap, kCheapQuality), an example counts y

@@ -26,9 +26,9 @@ namespace costroute::cli {
 namespace {
 
 // How `model` was trained, as far as its file says: its vectorizer and
-// context fields, and the C, win head's C factor, class weights and target that costroute's
-// trainer records in the provenance (else those of `otherwise`, and the
-// label for the target).
+// context fields, and the C, class weights, target and win head's C factor
+// that costroute's trainer records in the provenance (else those of
+// `otherwise`, the label for the target and 1 for the factor).
 TrainOptions trained_as(const Model& model, const TrainOptions& otherwise) {
   TrainOptions o = otherwise;
   o.vectorizer = model.vectorizer().options();
