@@ -328,34 +328,30 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   // trial would fail. The label may come from elsewhere than the
   // qualities, so two labels do not imply two gaps.
   const std::vector<int> fold = assign_folds(data.labels, options.folds, options.seed);
-  auto learnable = [&](const std::vector<double>& values) {
-    bool differ = !values.empty();
-    for (int f = 0; differ && f < options.folds; ++f) {
-      std::vector<double> part;
-      for (size_t i = 0; i < fold.size(); ++i) {
-        if (fold[i] != f) part.push_back(values[i]);
-      }
-      differ = quality_gaps_differ(part);
+  // The values of fold f's training part: every example outside fold f.
+  auto training_part = [&](const std::vector<double>& values, int f) {
+    std::vector<double> part;
+    for (size_t i = 0; i < fold.size(); ++i) {
+      if (fold[i] != f) part.push_back(values[i]);
     }
-    return differ;
+    return part;
+  };
+  auto every_training_part = [&](const std::function<bool(int)>& holds) {
+    for (int f = 0; f < options.folds; ++f) {
+      if (!holds(f)) return false;
+    }
+    return true;
+  };
+  auto learnable = [&](const std::vector<double>& values) {
+    return !values.empty() && every_training_part([&](int f) { return quality_gaps_differ(training_part(values, f)); });
   };
   const bool cheap_learnable = learnable(data.cheap_quality);
   // The win head needs, in every fold's training part, examples where the
   // small model did better and examples where it did not, with weight.
-  const bool wins_learnable = [&] {
-    if (data.quality_gap.size() != fold.size()) return false;
-    for (int f = 0; f < options.folds; ++f) {
-      std::vector<double> gaps, weights;
-      for (size_t i = 0; i < fold.size(); ++i) {
-        if (fold[i] != f) {
-          gaps.push_back(data.quality_gap[i]);
-          if (!data.weights.empty()) weights.push_back(data.weights[i]);
-        }
-      }
-      if (!wins_and_non_wins(gaps, weights)) return false;
-    }
-    return true;
-  }();
+  const bool wins_learnable = data.quality_gap.size() == fold.size() && every_training_part([&](int f) {
+    return wins_and_non_wins(training_part(data.quality_gap, f),
+                             data.weights.empty() ? std::vector<double>{} : training_part(data.weights, f));
+  });
   std::vector<TrainTarget> targets = {TrainTarget::kLabel};
   if (learnable(data.quality_gap)) targets.push_back(TrainTarget::kQualityGap);
   if (cheap_learnable) targets.push_back(TrainTarget::kCheapQuality);
