@@ -875,6 +875,50 @@ tagged = json.load(open(sys.argv[1]))["signals"]["p_small_ok"]
 hard = json.loads(open(sys.argv[2]).readlines()[1])["p_small_ok"]
 sys.exit(0 if tagged == hard else 1)' "$dir/out" "$dir/subject.scores" || fail "a tag did not override the record field"
 
+# --extra-data: other prompt sets, one per file, learned beside the data at
+# --extra-weight (default 0.1), never measured; recorded in the model.
+{
+  for i in $(seq 1 15); do
+    echo "{\"query\":\"name the largest city of region $i\",\"quality\":{\"s\":9,\"l\":9},\"meta\":{\"small\":\"s\",\"large\":\"l\"}}"
+    echo "{\"query\":\"prove lemma $i and explain each step\",\"quality\":{\"s\":2,\"l\":8},\"meta\":{\"small\":\"s\",\"large\":\"l\"}}"
+  done
+} >"$dir/extra.jsonl"
+"$costroute" train --data "$dir/three.jsonl" --out "$dir/extra_model.json" --learn cheap-quality \
+  --extra-data "$dir/extra.jsonl" >"$dir/extra_train.out" 2>"$dir/err" || fail "train --extra-data exited $?: $(cat "$dir/err")"
+grep -q '"n_examples":66' "$dir/extra_train.out" || fail "train --extra-data did not learn from 36 + 30 examples: $(cat "$dir/extra_train.out")"
+grep -q "\"extra_data\": *\"$dir/extra.jsonl\"" "$dir/extra_model.json" || fail "the model does not record its extra data: $(cat "$dir/extra_model.json")"
+grep -q '"extra_weight": *"0.1"' "$dir/extra_model.json" || fail "the model does not record the extra weight"
+"$costroute" score --model "$dir/extra_model.json" --data "$dir/three.jsonl" >"$dir/extra.scores" || fail "score extra"
+cmp -s "$dir/extra.scores" "$dir/cheap_three.scores" && fail "--extra-data scored as without it"
+"$costroute" train --data "$dir/three.jsonl" --out "$dir/extra_heavy.json" --learn cheap-quality \
+  --extra-data "$dir/extra.jsonl" --extra-weight 2 >/dev/null 2>"$dir/err" || fail "train --extra-weight 2 exited $?: $(cat "$dir/err")"
+"$costroute" score --model "$dir/extra_heavy.json" --data "$dir/three.jsonl" >"$dir/extra_heavy.scores" || fail "score extra_heavy"
+cmp -s "$dir/extra.scores" "$dir/extra_heavy.scores" && fail "--extra-weight 2 scored as 0.1"
+"$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/extra.jsonl" --json >"$dir/extra_eval" 2>"$dir/err" ||
+  fail "eval --cv --extra-data exited $?: $(cat "$dir/err")"
+grep -q '"n":40,' "$dir/extra_eval" || fail "eval --cv --extra-data measured more than the data: $(cat "$dir/extra_eval")"
+"$costroute" calibrate --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/extra.jsonl" --json >/dev/null 2>"$dir/err" ||
+  fail "calibrate --cv --extra-data exited $?: $(cat "$dir/err")"
+expect_error 1 "costroute train: --extra-weight weighs the examples of --extra-data: give that too" \
+  "$costroute" train --data "$dir/three.jsonl" --out "$dir/x.json" --extra-weight 0.5
+for bad in 0 -1 1e13; do
+  expect_error 1 "costroute train: --extra-weight: expected a number in (0, 1e12]" \
+    "$costroute" train --data "$dir/three.jsonl" --out "$dir/x.json" --extra-data "$dir/extra.jsonl" --extra-weight "$bad"
+done
+expect_error 1 "costroute eval: --extra-data: $dir/routing.jsonl is also in --data; its prompts would be trained on and measured" \
+  "$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/routing.jsonl"
+for command in eval calibrate; do
+  expect_error 1 "costroute $command: --extra-data does not apply with --model, whose scores are used as they are" \
+    "$costroute" $command --model "$dir/m.json" --data "$dir/routing.jsonl" --extra-data "$dir/extra.jsonl"
+done
+expect_error 1 "costroute train: $dir/train.jsonl: record 1 has no \"quality\" map, which every record of --data has (a target learned from the qualities needs them in every example)" \
+  "$costroute" train --data "$dir/three.jsonl" --out "$dir/x.json" --learn cheap-quality --extra-data "$dir/train.jsonl"
+printf '%s\n' '{"query":"fine","label_small_ok":1}' '{"query":' >"$dir/extra_bad.jsonl"
+"$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --extra-data "$dir/extra_bad.jsonl" >/dev/null 2>"$dir/err" &&
+  fail "train read a malformed --extra-data file"
+grep -q "^costroute train: $dir/extra_bad.jsonl:2: " "$dir/err" || fail "a malformed --extra-data file is not named: $(cat "$dir/err")"
+[ "$(wc -l <"$dir/err")" = 1 ] || fail "a malformed --extra-data file: more than one line: $(cat "$dir/err")"
+
 if [ "$failures" -gt 0 ]; then
   echo "$failures CLI check(s) failed" >&2
   exit 1

@@ -1114,3 +1114,63 @@ TEST_CASE("calibrate refuses scores outside [0, 1] and values that are not finit
   CHECK(strong->threshold == std::nextafter(1.0, 2.0));
   CHECK(costroute::point_at_threshold(edges, strong->threshold).strong_share == 1.0);
 }
+
+TEST_CASE("cross validation trains every fold on its training part and the extra sets, and scores only the data") {
+  const TuneData d = tune_data(60, 11, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 4 == 0; });
+  const TuneData other = tune_data(200, 12, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 8 == 0; });
+  costroute::TrainingSet data = d.set, extra_set = other.set;
+  data.context.clear();
+  extra_set.context.clear();
+  const costroute::ExtraExamples extra{.sets = {extra_set}, .weight = 0.3};
+  costroute::TrainOptions options;
+  options.threads = 2;
+  const absl::StatusOr<costroute::FoldScores> cv = costroute::cross_validated_scores(data, options, 5, 4, extra);
+  REQUIRE(cv.ok());
+  REQUIRE(cv->scores.size() == data.queries.size());
+  const absl::StatusOr<costroute::FoldScores> alone = costroute::cross_validated_scores(data, options, 5, 4);
+  REQUIRE(alone.ok());
+  CHECK(cv->fold == alone->fold);  // the folds split the data alone
+  CHECK(cv->scores != alone->scores);
+  // Each fold's scores are those of a model trained by hand on the fold's
+  // training part joined to the extra set.
+  for (int f = 0; f < 5; ++f) {
+    costroute::TrainingSet part;
+    for (size_t i = 0; i < data.queries.size(); ++i) {
+      if (cv->fold[i] == f) continue;
+      part.queries.push_back(data.queries[i]);
+      part.labels.push_back(data.labels[i]);
+    }
+    auto joined = costroute::with_extra(part, extra);
+    REQUIRE(joined.ok());
+    auto trained = costroute::train(*joined, options);
+    REQUIRE(trained.ok());
+    for (size_t i = 0; i < data.queries.size(); ++i) {
+      if (cv->fold[i] == f) CHECK(cv->scores[i] == trained->model.p_small_ok(data.queries[i]));
+    }
+  }
+  // A set that does not fit is refused before any fold, naming it.
+  costroute::ExtraExamples broken = extra;
+  broken.sets[0].labels.pop_back();
+  CHECK(costroute::cross_validated_scores(data, options, 5, 4, broken).status().message() ==
+        "extra.sets[0].labels: expected 200 values (one per query), got 199");
+}
+
+TEST_CASE("tune scores every setting with the extra sets in its training parts") {
+  const TuneData d = tune_data(150, 21, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 5 == 0; });
+  const TuneData other = tune_data(300, 22, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 5 == 0; });
+  const costroute::TuneOptions options{.context_fields = {"kind"}, .passes = 1};
+  const absl::StatusOr<costroute::TuneResult> alone = costroute::tune(d.set, d.outcomes, {}, options);
+  const absl::StatusOr<costroute::TuneResult> joined =
+      costroute::tune(d.set, d.outcomes, {}, options, {.sets = {other.set}, .weight = 0.5});
+  REQUIRE(alone.ok());
+  REQUIRE(joined.ok());
+  // The first trial has the same settings both ways, and other scores.
+  CHECK(costroute::describe(joined->trials[0].options) == costroute::describe(alone->trials[0].options));
+  CHECK(joined->trials[0].apgr != alone->trials[0].apgr);
+  CHECK(joined->best.context_fields == std::vector<std::string>{"kind"});
+  // The extra set's context rows follow the candidate fields.
+  costroute::TrainingSet narrow = other.set;
+  narrow.context.clear();
+  CHECK(costroute::tune(d.set, d.outcomes, {}, options, {.sets = {narrow}}).status().message() ==
+        "extra.sets[0]: context: expected 300 rows (one per query) for the context fields, got 0");
+}

@@ -567,3 +567,167 @@ TEST_CASE("learning the wins needs a quality gap with wins and non-wins") {
   CHECK_FALSE(costroute::wins_and_non_wins(std::vector<double>(3, 0.0), {}));
   CHECK_FALSE(costroute::wins_and_non_wins(std::vector<double>(3, 0.5), {}));
 }
+
+namespace {
+
+// Another set of prompts for with_extra: a different base rate (7 of 8
+// good enough) and its own scale of qualities (0/1 correctness).
+costroute::TrainingSet other_set() {
+  costroute::TrainingSet extra;
+  extra.queries = {"what is the capital of italy", "translate goodbye to french", "what is three plus four",
+                   "classify this email as spam", "is this review positive", "what day is it",
+                   "prove that the square root of two is irrational", "explain why the moon has phases"};
+  extra.labels = {1, 1, 1, 1, 1, 1, 0, 1};
+  extra.cheap_quality = {1, 1, 1, 1, 0, 1, 0, 1};
+  extra.quality_gap = {0, 1, 0, 0, -1, 0, -1, 0};
+  return extra;
+}
+
+// The offset of `set` that makes the gradient of C * sum s_i * logloss +
+// |w|^2 / 2 along it 0, given the model's logits: found by bisection, as
+// that gradient rises with the offset.
+double optimal_offset(const costroute::Model& model, const costroute::TrainingSet& data, uint32_t set, double C,
+                      const std::vector<double>& weights) {
+  costroute::TextScratch scratch;
+  auto gradient = [&](double offset) {
+    double g = offset;
+    for (size_t i = 0; i < data.queries.size(); ++i) {
+      if (data.source[i] != set) continue;
+      const double z = model.decision_function(model.vectorizer().transform(data.queries[i], scratch)) + offset;
+      g += C * weights[i] * (costroute::Model::probability(z) - data.labels[i]);
+    }
+    return g;
+  };
+  double lo = -100.0, hi = 100.0;
+  for (int step = 0; step < 200; ++step) (gradient((lo + hi) / 2) > 0 ? hi : lo) = (lo + hi) / 2;
+  return (lo + hi) / 2;
+}
+
+}  // namespace
+
+TEST_CASE("with_extra joins the extra sets at their weight, each numbered, its qualities on the data's scale") {
+  costroute::TrainingSet data = small_set();
+  data.cheap_quality = {10, 6, 2, 4, 9, 8, 3, 5, 7, 2};  // from 2 to 10
+  data.quality_gap = {0, 2, -4, -1, 4, 0, -3, -2, 1, 3};  // largest |gap| 4
+  costroute::TrainingSet second;
+  second.queries = {"summarise this paragraph", "write a haiku"};
+  second.labels = {1, 0};
+  second.weights = {2.0, 1.0};
+  second.cheap_quality = {5, 5};  // a single value: the middle of the data's range
+  second.quality_gap = {0, 0};    // no gap to scale: unchanged
+  auto joined = costroute::with_extra(data, {.sets = {other_set(), second}, .weight = 0.25});
+  REQUIRE(joined.ok());
+  REQUIRE(joined->queries.size() == 20);
+  CHECK(joined->queries[10] == other_set().queries[0]);
+  CHECK(joined->queries[19] == "write a haiku");
+  CHECK(std::vector<int>(joined->labels.begin() + 10, joined->labels.begin() + 18) == other_set().labels);
+  const std::vector<uint32_t> source = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2};
+  CHECK(joined->source == source);
+  CHECK(joined->weights[0] == 1.0);
+  CHECK(joined->weights[10] == 0.25);
+  CHECK(joined->weights[18] == 0.5);  // its own weight 2, times 0.25
+  CHECK(joined->cheap_quality[10] == 10.0);  // correct: the data's largest
+  CHECK(joined->cheap_quality[14] == 2.0);   // wrong: the data's least
+  CHECK(joined->cheap_quality[18] == 6.0);
+  CHECK(joined->quality_gap[11] == 4.0);
+  CHECK(joined->quality_gap[14] == -4.0);
+  CHECK(joined->quality_gap[18] == 0.0);
+  // No sets: the data as it is.
+  auto alone = costroute::with_extra(data, {});
+  REQUIRE(alone.ok());
+  CHECK(alone->queries == data.queries);
+  CHECK(alone->source.empty());
+}
+
+TEST_CASE("with_extra refuses sets that do not fit the data, naming the set and field") {
+  const costroute::TrainingSet data = small_set();
+  auto message = [&](const costroute::TrainingSet& data, const costroute::ExtraExamples& extra) {
+    auto joined = costroute::with_extra(data, extra);
+    return joined.ok() ? std::string("ok") : std::string(joined.status().message());
+  };
+  costroute::TrainingSet short_labels = other_set();
+  short_labels.labels.pop_back();
+  CHECK(message(data, {.sets = {other_set(), short_labels}}) ==
+        "extra.sets[1].labels: expected 8 values (one per query), got 7");
+  for (double weight : {0.0, -1.0, std::nan(""), 1e13}) {
+    INFO(weight);
+    CHECK(message(data, {.sets = {other_set()}, .weight = weight}).rfind("extra.weight: expected a number in (0, 1e12]", 0) == 0);
+  }
+  costroute::TrainingSet with_qualities = data;
+  with_qualities.cheap_quality.assign(data.queries.size(), 1.0);
+  with_qualities.cheap_quality[0] = 2.0;
+  costroute::TrainingSet without = other_set();
+  without.cheap_quality.clear();
+  CHECK(message(with_qualities, {.sets = {without}}).rfind("extra.sets[0].cheap_quality: none, but the data has them", 0) == 0);
+  costroute::TrainingSet not_finite = other_set();
+  not_finite.quality_gap[3] = std::numeric_limits<double>::infinity();
+  CHECK(message(data, {.sets = {not_finite}}) == "extra.sets[0].quality_gap[3]: not a finite number");
+  costroute::TrainingSet negative = other_set();
+  negative.weights.assign(8, 1.0);
+  negative.weights[5] = -1.0;
+  CHECK(message(data, {.sets = {negative}}) == "extra.sets[0].weights[5]: expected a number in [0, 1e12], got -1");
+  costroute::TrainingSet numbered = other_set();
+  numbered.source.assign(8, 3);
+  CHECK(message(data, {.sets = {numbered}}) == "extra.sets[0].source: expected none (with_extra numbers the sets)");
+  costroute::TrainingSet with_context = data;
+  with_context.context.assign(data.queries.size(), {"a"});
+  CHECK(message(with_context, {.sets = {other_set()}}) ==
+        "extra.sets[0].context: expected 8 rows (one per query) of the data's 1 fields, got 0");
+  costroute::TrainingSet wide = other_set();
+  wide.context.assign(8, {"a", "b"});
+  CHECK(message(with_context, {.sets = {wide}}) ==
+        "extra.sets[0].context[0]: expected 1 values (the data's context fields), got 2");
+}
+
+TEST_CASE("each extra set gets an offset of its own, which the model leaves out") {
+  const costroute::TrainingSet data = small_set();  // 6 of 10 good enough
+  auto joined = costroute::with_extra(data, {.sets = {other_set()}, .weight = 0.5});
+  REQUIRE(joined.ok());
+  costroute::TrainOptions options;
+  options.tolerance = 1e-10;
+  auto result = costroute::train(*joined, options);
+  REQUIRE(result.ok());
+  CHECK(result->report.converged);
+  CHECK(result->model.coef().size() == result->model.vectorizer().num_features());
+  // The optimum of the objective with the set's offset as one more
+  // coefficient: with the offset that zeroes its own gradient, the
+  // gradients of the text weights and the intercept are zero too.
+  const double offset = optimal_offset(result->model, *joined, 1, 1.0, joined->weights);
+  CHECK(std::fabs(offset) > 0.05);  // the set's other base rate
+  costroute::TextScratch scratch;
+  std::vector<double> g(result->model.coef());
+  double g_intercept = 0.0;
+  for (size_t i = 0; i < joined->queries.size(); ++i) {
+    const costroute::SparseRow& row = result->model.vectorizer().transform(joined->queries[i], scratch);
+    const double z = result->model.decision_function(row) + (joined->source[i] == 1 ? offset : 0.0);
+    const double r = joined->weights[i] * (costroute::Model::probability(z) - joined->labels[i]);
+    for (size_t k = 0; k < row.size(); ++k) g[row.columns[k]] += r * row.values[k];
+    g_intercept += r;
+  }
+  double largest = std::fabs(g_intercept);
+  for (double x : g) largest = std::max(largest, std::fabs(x));
+  CHECK(largest < 1e-7);
+  // Without its offset the set's base rate (7 of 8) pulls the data's
+  // scores up: with it, they stay nearer the data's own rate.
+  costroute::TrainingSet pooled = *joined;
+  pooled.source.clear();
+  auto naive = costroute::train(pooled, options);
+  REQUIRE(naive.ok());
+  double mean_offset = 0.0, mean_pooled = 0.0;
+  for (const std::string& q : data.queries) {
+    mean_offset += result->model.p_small_ok(q) / 10.0;
+    mean_pooled += naive->model.p_small_ok(q) / 10.0;
+  }
+  INFO("mean p with the offset " << mean_offset << ", pooled " << mean_pooled);
+  CHECK(std::fabs(mean_offset - 0.6) < std::fabs(mean_pooled - 0.6));
+  // A source beyond kMaxSources, or one per query that is missing, is refused.
+  costroute::TrainingSet bad = *joined;
+  bad.source[12] = costroute::kMaxSources + 1;
+  auto refused = costroute::train(bad, options);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message() == "source[12]: expected at most 1024, got 1025");
+  bad.source.pop_back();
+  refused = costroute::train(bad, options);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message() == "source: expected 18 values (one per query) or none, got 17");
+}

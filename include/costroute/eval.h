@@ -309,9 +309,11 @@ struct FoldScores {
 // see it. The folds train side by side on options.threads threads (0: one
 // per core); the scores are the same on any number. InvalidArgument for
 // folds outside [2, n] or a fold that cannot be trained (one class only),
-// naming the lowest such fold.
+// naming the lowest such fold. `extra` joins every fold's training part
+// (with_extra(), its errors as that gives them) and is never scored.
 [[nodiscard]] absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const TrainOptions& options,
-                                                                int folds, uint64_t seed);
+                                                                int folds, uint64_t seed,
+                                                                const ExtraExamples& extra = {});
 
 // Replaces each out-of-fold score by its quantile within its fold, in
 // (0, 1), ties sharing their mid-rank and NaN ranking lowest. The K models
@@ -404,9 +406,13 @@ struct TuneResult {
 // better on average in `outcomes`, APGR is undefined and the search stops
 // at its start.
 // `outcomes` gives each example's qualities and costs (its p_small_ok is
-// ignored).
+// ignored). `extra` joins every training part of the search's cross
+// validation (cross_validated_scores); its sets hold a context row per
+// query with the values of options.context_fields, as `data` does. What
+// the search can learn is judged on `data` alone.
 [[nodiscard]] absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome> outcomes,
-                                              const TrainOptions& base, const TuneOptions& options);
+                                              const TrainOptions& base, const TuneOptions& options,
+                                              const ExtraExamples& extra = {});
 
 // "C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=meta.subset",
 // then the target if it is not the label ("target=quality-gap",

@@ -115,6 +115,7 @@ absl::Status calibrate_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(std::optional<Model> model, model_from_flags(flags, read));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(data_paths, read));
+  COSTROUTE_ASSIGN_OR_RETURN(ExtraRecords extra, read_extra(flags, read, records));
 
   std::vector<double> scores(records.size());
   if (model) {
@@ -122,7 +123,8 @@ absl::Status calibrate_command(const Args& args) {
   } else {
     COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), flags.has("cv")));
     absl::StatusOr<FoldScores> cv =
-        cross_validated_scores(training_set(records), cv_options, static_cast<int>(folds), static_cast<uint64_t>(seed));
+        cross_validated_scores(training_set(records), cv_options, static_cast<int>(folds), static_cast<uint64_t>(seed),
+                               extra_examples(extra, cv_options.context_fields, cv_options.context_fields));
     if (!cv.ok()) return internal::prefixed(data_path, cv.status());
     warn_unconverged("costroute calibrate", cv->unconverged, cv->models);
     scores = std::move(cv->scores);  // pooled raw: the threshold is a p_small_ok to deploy

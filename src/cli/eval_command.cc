@@ -310,6 +310,7 @@ absl::Status eval_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(std::optional<Model> model, model_from_flags(flags, read));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(data_paths, read));
+  COSTROUTE_ASSIGN_OR_RETURN(ExtraRecords extra, read_extra(flags, read, records));
 
   std::vector<double> scores(records.size());
   bool ranked = folds > 0;  // scores are within-fold quantiles
@@ -321,9 +322,10 @@ absl::Status eval_command(const Args& args) {
       COSTROUTE_ASSIGN_OR_RETURN(TuneObjective objective, tune_objective(flags));
       const TuneOptions tune_options{.max_quality_drop = max_drop, .folds = 5, .seed = static_cast<uint64_t>(seed) + 1,
                                      .context_fields = options.context_fields, .objective = objective};
-      cv = tuned_scores(records, options, tune_options, static_cast<int>(folds), static_cast<uint64_t>(seed));
+      cv = tuned_scores(records, options, tune_options, static_cast<int>(folds), static_cast<uint64_t>(seed), extra);
     } else {
-      cv = cross_validated_scores(training_set(records), options, static_cast<int>(folds), static_cast<uint64_t>(seed));
+      cv = cross_validated_scores(training_set(records), options, static_cast<int>(folds), static_cast<uint64_t>(seed),
+                                  extra_examples(extra, options.context_fields, options.context_fields));
     }
     if (!cv.ok()) return internal::prefixed(data_path, cv.status());
     warn_unconverged("costroute eval", cv->unconverged, cv->models);

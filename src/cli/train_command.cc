@@ -37,8 +37,14 @@ absl::Status train_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(ReadOptions read, read_options("train", flags, /*need_outcomes=*/flags.has("tune"), options));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> records, read_labelled(data_paths, read));
+  COSTROUTE_ASSIGN_OR_RETURN(ExtraRecords extra, read_extra(flags, read, records));
   TrainingSet data = training_set(records);
+  std::vector<std::string> fields = options.context_fields;  // the values read, whichever --tune keeps
   options.provenance.emplace_back("data", data_path);
+  if (!extra.sets.empty()) {
+    options.provenance.emplace_back("extra_data", std::string(*flags.get("extra-data")));
+    options.provenance.emplace_back("extra_weight", internal::json_number(extra.weight));
+  }
   if (flags.has("tune")) {
     COSTROUTE_ASSIGN_OR_RETURN(double max_drop, max_quality_drop(flags));
     COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 5, 2, 1000));
@@ -47,7 +53,8 @@ absl::Status train_command(const Args& args) {
     const TuneOptions tune_options{.max_quality_drop = max_drop, .folds = static_cast<int>(folds),
                                    .context_fields = options.context_fields, .objective = objective};
     absl::StatusOr<TuneResult> searched =
-        tune(data, outcomes(records, std::vector<double>(records.size())), options, tune_options);
+        tune(data, outcomes(records, std::vector<double>(records.size())), options, tune_options,
+             extra_examples(extra, fields, fields));
     if (!searched.ok()) return internal::prefixed(data_path, searched.status());
     const TuneResult& tuned = *searched;
     auto print_trial = [max_drop](std::string_view verb, const TuneTrial& t) {
@@ -82,7 +89,9 @@ absl::Status train_command(const Args& args) {
                                                              : absl::StrCat("by savings at ", 100 * max_drop, "% drop");
     options.provenance.emplace_back("tuned", absl::StrCat(describe(options), " (", folds, "-fold CV, ", by, ")"));
   }
-  absl::StatusOr<TrainResult> trained = train(data, options);
+  absl::StatusOr<TrainingSet> joined = with_extra(data, extra_examples(extra, fields, options.context_fields));
+  if (!joined.ok()) return internal::prefixed(data_path, joined.status());
+  absl::StatusOr<TrainResult> trained = train(*joined, options);
   // The data's problem ("labels: every example has label 1"), named by its file.
   if (!trained.ok()) return internal::prefixed(data_path, trained.status());
   TrainResult& result = *trained;

@@ -414,8 +414,61 @@ absl::Status check_folds(int64_t folds, size_t records, bool given) {
                                                  ": more folds than records (", records, ")"));
 }
 
+absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& read,
+                                        const std::vector<LabelledRecord>& records) {
+  ExtraRecords extra;
+  if (!flags.has("extra-data")) {
+    if (flags.has("extra-weight")) {
+      return absl::InvalidArgumentError("--extra-weight weighs the examples of --extra-data: give that too");
+    }
+    return extra;
+  }
+  COSTROUTE_ASSIGN_OR_RETURN(extra.weight, flags.number("extra-weight", extra.weight));
+  if (!(extra.weight > 0.0 && extra.weight <= kMaxExtraWeight)) {
+    return absl::InvalidArgumentError("--extra-weight: expected a number in (0, 1e12]");
+  }
+  COSTROUTE_ASSIGN_OR_RETURN(extra.paths, flags.list("extra-data"));
+  COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
+  // Their records need no costs, and may lack a context field the data has.
+  ReadOptions extra_read = read;
+  extra_read.need_outcomes = false;
+  extra_read.need_quality = false;
+  extra_read.context_fields_from_flag = false;
+  extra_read.cost_small.reset();
+  extra_read.cost_large.reset();
+  const bool qualities = !records.empty() && std::all_of(records.begin(), records.end(),
+                                                         [](const LabelledRecord& r) { return r.has_quality; });
+  for (const std::string& path : extra.paths) {
+    if (std::find(data_paths.begin(), data_paths.end(), path) != data_paths.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--extra-data: ", path, " is also in --data; its prompts would be trained on and measured"));
+    }
+    COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> set, read_labelled({path}, extra_read));
+    if (qualities) {
+      for (size_t i = 0; i < set.size(); ++i) {
+        if (set[i].has_quality) continue;
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ": record ", i + 1, " has no \"quality\" map, which every record of --data has (a target learned "
+            "from the qualities needs them in every example)"));
+      }
+    }
+    extra.sets.push_back(std::move(set));
+  }
+  return extra;
+}
+
+ExtraExamples extra_examples(const ExtraRecords& extra, const std::vector<std::string>& fields,
+                             const std::vector<std::string>& chosen) {
+  ExtraExamples out{.sets = {}, .weight = extra.weight};
+  for (const std::vector<LabelledRecord>& set : extra.sets) {
+    out.sets.push_back(training_set(with_context_fields(set, fields, chosen)));
+  }
+  return out;
+}
+
 absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& records, const TrainOptions& base,
-                                        const TuneOptions& tune_options, int folds, uint64_t seed) {
+                                        const TuneOptions& tune_options, int folds, uint64_t seed,
+                                        const ExtraRecords& extra) {
   std::vector<int> labels(records.size());
   for (size_t i = 0; i < records.size(); ++i) labels[i] = records[i].label;
   FoldScores out{std::vector<double>(records.size()), assign_folds(labels, folds, seed)};
@@ -428,7 +481,8 @@ absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& recor
     // Errors say which outer fold, since the inner folds are numbered too.
     const std::string where = absl::StrCat("outer fold ", f + 1, " of ", folds);
     absl::StatusOr<TuneResult> searched =
-        tune(training_set(inside), outcomes(inside, std::vector<double>(inside.size())), base, tune_options);
+        tune(training_set(inside), outcomes(inside, std::vector<double>(inside.size())), base, tune_options,
+             extra_examples(extra, base.context_fields, base.context_fields));
     if (!searched.ok()) {
       return internal::prefixed(absl::StrCat(where, ": tuning by ", tune_options.folds,
                                              "-fold cross validation inside its ", inside.size(), " training records"),
@@ -439,7 +493,10 @@ absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& recor
                  describe(tuned.best).c_str());
     const std::vector<LabelledRecord> trimmed =
         with_context_fields(inside, base.context_fields, tuned.best.context_fields);
-    absl::StatusOr<TrainResult> trained = train(training_set(trimmed), tuned.best);
+    absl::StatusOr<TrainingSet> part = with_extra(
+        training_set(trimmed), extra_examples(extra, base.context_fields, tuned.best.context_fields));
+    if (!part.ok()) return internal::prefixed(where, part.status());
+    absl::StatusOr<TrainResult> trained = train(*part, tuned.best);
     if (!trained.ok()) return internal::prefixed(where, trained.status());
     const auto [models, unconverged] = unconverged_in(tuned, tune_options.folds);
     out.models += models + 1;

@@ -29,9 +29,9 @@ inline constexpr double kMaxQuality = 1e12;
 [[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, double>>> quality_map(const JsonlReader& in);
 
 // Flags with a value that train_options reads.
-inline constexpr std::array<std::string_view, 13> kTrainValueFlags = {
+inline constexpr std::array<std::string_view, 15> kTrainValueFlags = {
     "analyzer", "max-features", "ngram", "C", "win-c-factor", "class-weight", "min-df", "max-df", "max-iter", "tol",
-    "context-fields", "learn", "threads"};
+    "context-fields", "learn", "threads", "extra-data", "extra-weight"};
 inline constexpr std::array<std::string_view, 2> kTrainSwitches = {"sublinear-tf", "binary"};
 
 // Both, and then `more`: for refusing training settings where nothing is trained.
@@ -145,14 +145,38 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
 // `given`: whether --cv was on the command line.
 [[nodiscard]] absl::Status check_folds(int64_t folds, size_t records, bool given);
 
+// Extra examples (--extra-data FILE[,FILE...], --extra-weight W): the
+// records of each file, one set per file (ExtraExamples).
+struct ExtraRecords {
+  std::vector<std::string> paths;
+  std::vector<std::vector<LabelledRecord>> sets;
+  double weight = ExtraExamples{}.weight;
+};
+
+// Reads --extra-data's files as `read` reads the data (the same label,
+// weight and context fields; a context field they lack is empty), beside
+// the data's `records`. InvalidArgument naming the flag or file:
+// --extra-weight without --extra-data or outside (0, 1e12], a file also
+// given to --data, and records without a "quality" map where every
+// record of the data has one (a target learned from the qualities needs
+// them in every example). Nothing without --extra-data.
+[[nodiscard]] absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& read,
+                                                      const std::vector<LabelledRecord>& records);
+
+// The extra records as ExtraExamples, with only the context values of
+// `chosen` (as with_context_fields()).
+ExtraExamples extra_examples(const ExtraRecords& extra, const std::vector<std::string>& fields,
+                             const std::vector<std::string>& chosen);
+
 // Nested cross validation of --tune (`folds` as check_folds() accepts
 // them): for each of `folds` outer folds, tunes
 // on the other folds (inner cross validation), trains the best settings on
 // them and scores the held-out fold; returns the scores with the folds.
-// Progress goes to stderr.
+// `extra` joins every training part, inner and outer. Progress goes to
+// stderr.
 [[nodiscard]] absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& records,
                                                       const TrainOptions& base, const TuneOptions& tune_options,
-                                                      int folds, uint64_t seed);
+                                                      int folds, uint64_t seed, const ExtraRecords& extra);
 
 // When some of the `models` trained for a cross validation or a search
 // stopped before converging (FoldScores::unconverged), a warning on stderr:

@@ -34,6 +34,7 @@ TrainingSet subset(const TrainingSet& data, const std::vector<size_t>& rows, con
     if (!data.weights.empty()) out.weights.push_back(data.weights[i]);
     if (!data.quality_gap.empty()) out.quality_gap.push_back(data.quality_gap[i]);
     if (!data.cheap_quality.empty()) out.cheap_quality.push_back(data.cheap_quality[i]);
+    if (!data.source.empty()) out.source.push_back(data.source[i]);
     if (!keep.empty()) {
       std::vector<std::string> values;
       for (size_t k : keep) values.push_back(data.context[i][k]);
@@ -98,6 +99,9 @@ absl::Status check_shape(const TrainingSet& data, size_t fields) {
   if (!data.cheap_quality.empty() && data.cheap_quality.size() != n) {
     return absl::InvalidArgumentError("cheap_quality: expected one per query, or none");
   }
+  if (!data.source.empty() && data.source.size() != n) {
+    return absl::InvalidArgumentError("source: expected one per query, or none");
+  }
   if (fields > 0) {
     if (data.context.size() != n) {
       return absl::InvalidArgumentError(
@@ -159,10 +163,12 @@ bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fol
 }
 
 absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const TrainOptions& options, int folds,
-                                                  uint64_t seed) {
+                                                  uint64_t seed, const ExtraExamples& extra) {
   const size_t n = data.queries.size();
   COSTROUTE_RETURN_IF_ERROR(check_fold_count(folds, n));
   COSTROUTE_RETURN_IF_ERROR(check_shape(data, options.context_fields.size()));
+  // The extra sets' problems once, before any fold (each fold joins them again).
+  if (!extra.sets.empty()) COSTROUTE_RETURN_IF_ERROR(with_extra(data, extra).status());
   std::vector<size_t> all_context(options.context_fields.size());
   for (size_t k = 0; k < all_context.size(); ++k) all_context[k] = k;
   FoldScores out{std::vector<double>(n), assign_folds(data.labels, folds, seed)};
@@ -182,7 +188,12 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
   auto run_fold = [&](int f) {
     std::vector<size_t> train_rows, test_rows;
     for (size_t i = 0; i < n; ++i) (fold[i] == f ? test_rows : train_rows).push_back(i);
-    absl::StatusOr<TrainResult> trained = train(subset(data, train_rows, all_context), fold_options);
+    absl::StatusOr<TrainingSet> part = with_extra(subset(data, train_rows, all_context), extra);
+    if (!part.ok()) {
+      failed[static_cast<size_t>(f)] = part.status();
+      return;
+    }
+    absl::StatusOr<TrainResult> trained = train(*part, fold_options);
     if (!trained.ok()) {
       failed[static_cast<size_t>(f)] = trained.status();
       return;
@@ -260,11 +271,16 @@ std::string describe(const TrainOptions& o) {
 }
 
 absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome> outcomes, const TrainOptions& base,
-                                const TuneOptions& options) {
+                                const TuneOptions& options, const ExtraExamples& extra) {
   if (outcomes.size() != data.queries.size()) {
     return absl::InvalidArgumentError("outcomes: expected one per query");
   }
   COSTROUTE_RETURN_IF_ERROR(check_shape(data, options.context_fields.size()));
+  for (size_t k = 0; k < extra.sets.size(); ++k) {
+    if (absl::Status s = check_shape(extra.sets[k], options.context_fields.size()); !s.ok()) {
+      return internal::prefixed(absl::StrCat("extra.sets[", k, "]"), s);
+    }
+  }
   // Checked here too (cross_validated_scores does), before the loops over the folds below.
   COSTROUTE_RETURN_IF_ERROR(check_fold_count(options.folds, data.queries.size()));
   TuneResult result;
@@ -287,7 +303,13 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     std::vector<size_t> all(data.queries.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
     const TrainingSet view = subset(data, all, keep);
-    COSTROUTE_ASSIGN_OR_RETURN(FoldScores cv, cross_validated_scores(view, o, options.folds, options.seed));
+    ExtraExamples extra_view{.sets = {}, .weight = extra.weight};
+    for (const TrainingSet& set : extra.sets) {
+      std::vector<size_t> rows(set.queries.size());
+      for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+      extra_view.sets.push_back(subset(set, rows, keep));
+    }
+    COSTROUTE_ASSIGN_OR_RETURN(FoldScores cv, cross_validated_scores(view, o, options.folds, options.seed, extra_view));
     // Measured as `costroute eval --cv` measures.
     within_fold_quantiles(cv.scores, cv.fold, options.folds);
     std::vector<Outcome> scored(outcomes.begin(), outcomes.end());

@@ -70,6 +70,16 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
         "weights: expected ", n, " values (one per query) or none, got ",
         data.weights.size()));
   }
+  if (!data.source.empty() && data.source.size() != n) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "source: expected ", n, " values (one per query) or none, got ", data.source.size()));
+  }
+  for (size_t i = 0; i < data.source.size(); ++i) {
+    if (data.source[i] > kMaxSources) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("source[", i, "]: expected at most ", kMaxSources, ", got ", data.source[i]));
+    }
+  }
   size_t positives = 0;
   for (size_t i = 0; i < n; ++i) {
     if (data.labels[i] != 0 && data.labels[i] != 1) {
@@ -222,7 +232,13 @@ std::vector<ContextFeature> context_vocabulary(const TrainingSet& data, const Tr
   return features;
 }
 
-// Text columns, then one column per (context field, value), value 1.
+// The number of extra sets (TrainingSet::source above 0): the largest source.
+size_t extra_sources(const TrainingSet& data) {
+  return data.source.empty() ? 0 : *std::max_element(data.source.begin(), data.source.end());
+}
+
+// Text columns, then one column per (context field, value), value 1, then
+// one per extra set (TrainingSet::source k >= 1 in column k - 1), value 1.
 Rows vectorize(const Vectorizer& vectorizer, const TrainingSet& data,
                const std::vector<ContextFeature>& context) {
   Rows rows;
@@ -242,6 +258,10 @@ Rows vectorize(const Vectorizer& vectorizer, const TrainingSet& data,
         rows.values.push_back(1.0);
       }
       offset += static_cast<int32_t>(values.size());
+    }
+    if (!data.source.empty() && data.source[i] > 0) {
+      rows.columns.push_back(offset + static_cast<int32_t>(data.source[i] - 1));
+      rows.values.push_back(1.0);
     }
     rows.starts.push_back(rows.columns.size());
   }
@@ -422,6 +442,7 @@ absl::StatusOr<TrainResult> fit_classifier(Vectorizer vectorizer,
   std::vector<ContextFeature> context = context_vocabulary(data, options);
   size_t d = vectorizer.num_features();
   for (const ContextFeature& c : context) d += c.values.size();
+  d += extra_sources(data);  // their offsets, dropped from the model below
   const Rows rows = vectorize(vectorizer, data, context);
 
   // What each example teaches: y, the label or a soft label in [0, 1].
