@@ -913,6 +913,19 @@ for command in eval calibrate; do
 done
 expect_error 1 "costroute train: $dir/train.jsonl: record 1 has no \"quality\" map, which every record of --data has (a target learned from the qualities needs them in every example)" \
   "$costroute" train --data "$dir/three.jsonl" --out "$dir/x.json" --learn cheap-quality --extra-data "$dir/train.jsonl"
+# calibrate compares its extra examples with those the config's model was trained with.
+mkdir -p "$dir/extra_cal"
+cp "$dir/extra_model.json" "$dir/extra_cal/model.json"
+cp "$dir/config.json" "$dir/extra_cal/config.json"
+"$costroute" calibrate --data "$dir/three.jsonl" --cost-small 0.1 --cost-large 1 --cv 3 --bootstrap 50 --force \
+  --learn cheap-quality --config "$dir/extra_cal/config.json" --out "$dir/extra_cal/out.json" >/dev/null 2>"$dir/err" ||
+  fail "calibrate of a model with extra examples exited $?: $(cat "$dir/err")"
+grep -q "was trained as \"C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=none target=cheap-quality extra_data=$dir/extra.jsonl extra_weight=0.1\"" "$dir/err" ||
+  fail "calibrate did not tell the extra examples apart: $(cat "$dir/err")"
+"$costroute" calibrate --data "$dir/three.jsonl" --cost-small 0.1 --cost-large 1 --cv 3 --bootstrap 50 --force \
+  --learn cheap-quality --extra-data "$dir/extra.jsonl" --config "$dir/extra_cal/config.json" --out "$dir/extra_cal/out.json" \
+  >/dev/null 2>"$dir/err" || fail "calibrate --extra-data exited $?: $(cat "$dir/err")"
+grep -q "trained as" "$dir/err" && fail "calibrate warned although the extra examples match: $(cat "$dir/err")"
 printf '%s\n' '{"query":"fine","label_small_ok":1}' '{"query":' >"$dir/extra_bad.jsonl"
 "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --extra-data "$dir/extra_bad.jsonl" >/dev/null 2>"$dir/err" &&
   fail "train read a malformed --extra-data file"

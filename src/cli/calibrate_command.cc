@@ -48,6 +48,17 @@ TrainOptions trained_as(const Model& model, const TrainOptions& otherwise) {
   return o;
 }
 
+// " extra_data=FILES extra_weight=W" for a model trained with extra
+// examples (the provenance train writes), else "".
+std::string extra_trained_as(const Model& model) {
+  std::string data, weight;
+  for (const auto& [key, value] : model.provenance()) {
+    if (key == "extra_data") data = value;
+    if (key == "extra_weight") weight = value;
+  }
+  return data.empty() ? "" : absl::StrCat(" extra_data=", data, " extra_weight=", weight);
+}
+
 }  // namespace
 
 absl::Status calibrate_command(const Args& args) {
@@ -175,7 +186,12 @@ absl::Status calibrate_command(const Args& args) {
       // model trained another way: their scores are on different scales.
       const Model* deployed = (*loads)->model();
       if (!flags.has("model") && deployed != nullptr) {
-        const std::string cv_as = describe(cv_options), deployed_as = describe(trained_as(*deployed, cv_options));
+        const std::string cv_extra =
+            extra.sets.empty() ? ""
+                               : absl::StrCat(" extra_data=", *flags.get("extra-data"),
+                                              " extra_weight=", internal::json_number(extra.weight));
+        const std::string cv_as = describe(cv_options) + cv_extra,
+                          deployed_as = describe(trained_as(*deployed, cv_options)) + extra_trained_as(*deployed);
         if (cv_as != deployed_as) {
           std::fprintf(stderr,
                        "costroute calibrate: warning: the threshold was chosen on models trained as \"%s\", but the "

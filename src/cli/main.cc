@@ -29,6 +29,7 @@ constexpr Command kCommands[] = {
             [--min-df N|F] [--max-df N|F] [--sublinear-tf] [--binary]
             [--max-iter 2000] [--tol 1e-9] [--context-fields PATH[,PATH...]] [--threads N]
             [--learn label|quality-gap|cheap-quality|label-and-win [--win-c-factor 1.0]]
+            [--extra-data OTHER.jsonl[,MORE.jsonl] [--extra-weight 0.1]]
             [--tune [--cv 5] [--tune-by apgr|savings] [--max-quality-drop 0.03]
                     [--cost-small C] [--cost-large C]]
 )"},
