@@ -99,13 +99,14 @@ inline constexpr double kMaxExtraWeight = kMaxExampleWeight;
 
 // `data` followed by the examples of every set of `extra`, at
 // extra.weight times their weights (the data's examples weigh 1 each
-// unless weighted), each set with a TrainingSet::source of its own. Each set's qualities are mapped linearly onto the
-// data's scale, so that training scales them all alike: its
-// cheap_quality from its least and largest value onto the data's (a set
-// with a single value onto the middle of the data's range), its
-// quality_gap by the ratio of the largest |gap| (a set without a gap
-// unchanged). Context rows keep their columns: a set has as many per
-// query as `data` (TrainOptions::context_fields, in that order).
+// unless weighted), each set with a TrainingSet::source of its own.
+// Each set's qualities are mapped linearly onto the data's scale, so that
+// training scales them all alike: its cheap_quality from its least and
+// largest value onto the data's (a set with a single value onto the
+// middle of the data's range), its quality_gap by the ratio of the
+// largest |gap| (a set without a gap unchanged). Context rows keep their
+// columns: a set has as many per query as `data`
+// (TrainOptions::context_fields, in that order).
 //
 // InvalidArgument, naming the set ("extra.sets[1].labels: expected 80
 // values (one per query), got 79"): a set whose shape does not match its

@@ -427,7 +427,7 @@ absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& r
   if (!(extra.weight > 0.0 && extra.weight <= kMaxExtraWeight)) {
     return absl::InvalidArgumentError("--extra-weight: expected a number in (0, 1e12]");
   }
-  COSTROUTE_ASSIGN_OR_RETURN(extra.paths, flags.list("extra-data"));
+  COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> paths, flags.list("extra-data"));
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
   // Their records need no costs, and may lack a context field the data has.
   ReadOptions extra_read = read;
@@ -438,7 +438,7 @@ absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& r
   extra_read.cost_large.reset();
   const bool qualities = !records.empty() && std::all_of(records.begin(), records.end(),
                                                          [](const LabelledRecord& r) { return r.has_quality; });
-  for (const std::string& path : extra.paths) {
+  for (const std::string& path : paths) {
     if (std::find(data_paths.begin(), data_paths.end(), path) != data_paths.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--extra-data: ", path, " is also in --data; its prompts would be trained on and measured"));

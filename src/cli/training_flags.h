@@ -148,7 +148,6 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
 // Extra examples (--extra-data FILE[,FILE...], --extra-weight W): the
 // records of each file, one set per file (ExtraExamples).
 struct ExtraRecords {
-  std::vector<std::string> paths;
   std::vector<std::vector<LabelledRecord>> sets;
   double weight = ExtraExamples{}.weight;
 };
