@@ -905,8 +905,26 @@ for bad in 0 -1 1e13; do
   expect_error 1 "costroute train: --extra-weight: expected a number in (0, 1e12]" \
     "$costroute" train --data "$dir/three.jsonl" --out "$dir/x.json" --extra-data "$dir/extra.jsonl" --extra-weight "$bad"
 done
-expect_error 1 "costroute eval: --extra-data: $dir/routing.jsonl is also in --data; its prompts would be trained on and measured" \
-  "$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/routing.jsonl"
+expect_error 1 "costroute eval: --extra-data: $dir/./routing.jsonl is also the --data file $dir/routing.jsonl; its prompts would be trained on and measured" \
+  "$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/./routing.jsonl"
+expect_error 1 "costroute eval: --extra-data: $dir/./extra.jsonl and $dir/extra.jsonl are the same file; give it once" \
+  "$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/extra.jsonl,$dir/./extra.jsonl"
+expect_error 1 "costroute train: --extra-data: expected one file or more" \
+  "$costroute" train --data "$dir/three.jsonl" --out "$dir/x.json" --extra-data ""
+cp "$dir/extra.jsonl" "$dir/extra_copy.jsonl"
+expect_error 1 "costroute train: --out $dir/extra_copy.jsonl is also the --extra-data file; not overwriting it" \
+  "$costroute" train --data "$dir/three.jsonl" --out "$dir/extra_copy.jsonl" --extra-data "$dir/extra_copy.jsonl"
+cmp -s "$dir/extra.jsonl" "$dir/extra_copy.jsonl" || fail "train overwrote its --extra-data file"
+printf '%s\n' '{"query":"heavy","label_small_ok":1,"w":1e12}' '{"query":"light","label_small_ok":0,"w":1}' >"$dir/extra_heavy.jsonl"
+printf '%s\n' '{"query":"a b","label_small_ok":1,"w":1}' '{"query":"c d","label_small_ok":0,"w":1}' >"$dir/light.jsonl"
+expect_error 1 "costroute train: $dir/extra_heavy.jsonl: record 1: its weight 1e+12 times --extra-weight 2 is above 1e12" \
+  "$costroute" train --data "$dir/light.jsonl" --out "$dir/x.json" --weight-field w --extra-data "$dir/extra_heavy.jsonl" --extra-weight 2
+# A context field that the extra file lacks: a warning naming the file.
+printf '%s\n' '{"query":"a b","label_small_ok":1,"kind":"x"}' '{"query":"c d","label_small_ok":0,"kind":"y"}' >"$dir/kinds.jsonl"
+"$costroute" train --data "$dir/kinds.jsonl" --out "$dir/x.json" --context-fields kind --extra-data "$dir/extra.jsonl" \
+  >/dev/null 2>"$dir/err" || fail "train --context-fields with --extra-data exited $?: $(cat "$dir/err")"
+[ "$(cat "$dir/err")" = "costroute train: warning: no record of the --extra-data file $dir/extra.jsonl has the context field \"kind\": its examples are learned without it" ] ||
+  fail "the warning for an extra file without the context field: $(cat "$dir/err")"
 for command in eval calibrate; do
   expect_error 1 "costroute $command: --extra-data does not apply with --model, whose scores are used as they are" \
     "$costroute" $command --model "$dir/m.json" --data "$dir/routing.jsonl" --extra-data "$dir/extra.jsonl"

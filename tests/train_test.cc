@@ -731,3 +731,44 @@ TEST_CASE("each extra set gets an offset of its own, which the model leaves out"
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().message() == "source: expected 18 values (one per query) or none, got 17");
 }
+
+TEST_CASE("with extra sets, balanced classes and the two labels are the data's own") {
+  const costroute::TrainingSet data = small_set();  // 6 of 10 good enough
+  auto joined = costroute::with_extra(data, {.sets = {other_set()}, .weight = 0.5});
+  REQUIRE(joined.ok());
+  costroute::TrainOptions balanced;
+  balanced.balanced_class_weight = true;
+  balanced.tolerance = 1e-10;
+  auto a = costroute::train(*joined, balanced);
+  REQUIRE(a.ok());
+  // The same as weighting every example by the data's class weights, 10 /
+  // (2 * 6) and 10 / (2 * 4), the extra set's 7 of 8 left out of the count.
+  costroute::TrainingSet weighted = *joined;
+  for (size_t i = 0; i < weighted.queries.size(); ++i) {
+    weighted.weights[i] *= weighted.labels[i] == 1 ? 10.0 / 12.0 : 10.0 / 8.0;
+  }
+  costroute::TrainOptions plain;
+  plain.tolerance = 1e-10;
+  auto b = costroute::train(weighted, plain);
+  REQUIRE(b.ok());
+  for (size_t j = 0; j < a->model.coef().size(); ++j) {
+    CHECK(a->model.coef()[j] == Approx(b->model.coef()[j]).margin(1e-8));
+  }
+  CHECK(a->model.intercept() == Approx(b->model.intercept()).margin(1e-8));
+  // The data must hold both labels itself, whatever the extra sets hold.
+  costroute::TrainingSet one_label = data;
+  one_label.labels.assign(data.queries.size(), 1);
+  auto joined_one = costroute::with_extra(one_label, {.sets = {other_set()}});
+  REQUIRE(joined_one.ok());
+  auto refused = costroute::train(*joined_one, plain);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message() ==
+        "labels: every example of the data (source 0) has label 1; training needs examples of both 0 and 1");
+  // An extra example's weight times the set's weight stays within the limit.
+  costroute::TrainingSet heavy = other_set();
+  heavy.weights.assign(8, 1.0);
+  heavy.weights[2] = 1e12;
+  auto too_heavy = costroute::with_extra(data, {.sets = {heavy}, .weight = 2.0});
+  REQUIRE_FALSE(too_heavy.ok());
+  CHECK(too_heavy.status().message() == "extra.sets[0].weights[2]: 1e+12 times extra.weight 2 is above 1e12");
+}

@@ -97,7 +97,7 @@ absl::Status calibrate_command(const Args& args) {
   }
   if (!flags.has("config")) COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"policy", "force"}, "without --config"));
   // --out may be --config itself: the config is then updated in place.
-  COSTROUTE_RETURN_IF_ERROR(check_output(flags, "out", {"data", "model"}));
+  COSTROUTE_RETURN_IF_ERROR(check_output(flags, "out", {"data", "extra-data", "model"}));
   // The config is read and edited once before the long work, so that one
   // without the classifier policy to edit is reported first.
   std::string config_text;

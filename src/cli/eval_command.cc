@@ -265,7 +265,7 @@ absl::Status eval_command(const Args& args) {
   switches.insert(switches.end(), kTrainSwitches.begin(), kTrainSwitches.end());
   COSTROUTE_ASSIGN_OR_RETURN(Flags flags, Flags::parse(args, value_flags, switches));
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
-  COSTROUTE_RETURN_IF_ERROR(check_output(flags, "plot", {"data", "model", "config"}));
+  COSTROUTE_RETURN_IF_ERROR(check_output(flags, "plot", {"data", "extra-data", "model", "config"}));
   if (auto config = flags.get("config")) {
     if (flags.has("cv")) {
       return absl::InvalidArgumentError("--config evaluates a whole router: drop --cv");

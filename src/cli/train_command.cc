@@ -25,7 +25,7 @@ absl::Status train_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(Flags flags, Flags::parse(args, value_flags, switches));
   COSTROUTE_ASSIGN_OR_RETURN(std::string data_path, flags.required("data"));
   COSTROUTE_ASSIGN_OR_RETURN(std::string out_path, flags.required("out"));
-  COSTROUTE_RETURN_IF_ERROR(check_output(flags, "out", {"data"}));
+  COSTROUTE_RETURN_IF_ERROR(check_output(flags, "out", {"data", "extra-data"}));
   if (!flags.has("tune")) {
     COSTROUTE_RETURN_IF_ERROR(
         refuse_flags(flags, {"cv", "max-quality-drop", "cost-small", "cost-large", "tune-by"}, "without --tune"));

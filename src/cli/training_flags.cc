@@ -308,7 +308,7 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
       return absl::InvalidArgumentError(absl::StrCat("--context-fields: no record of the --data has the field \"",
                                                      options.context_fields[f], "\""));
     }
-    warn_context_field_unseen(options.command, options.context_fields[f]);
+    if (options.warn_unseen_context) warn_context_field_unseen(options.command, options.context_fields[f]);
   }
   if (options.need_outcomes) COSTROUTE_RETURN_IF_ERROR(check_outcomes(records, options, tally));
   return records;
@@ -428,22 +428,48 @@ absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& r
     return absl::InvalidArgumentError("--extra-weight: expected a number in (0, 1e12]");
   }
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> paths, flags.list("extra-data"));
+  if (paths.empty()) return absl::InvalidArgumentError("--extra-data: expected one file or more");
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
   // Their records need no costs, and may lack a context field the data has.
   ReadOptions extra_read = read;
   extra_read.need_outcomes = false;
   extra_read.need_quality = false;
   extra_read.context_fields_from_flag = false;
+  extra_read.warn_unseen_context = false;  // warned below, naming the file
   extra_read.cost_small.reset();
   extra_read.cost_large.reset();
   const bool qualities = !records.empty() && std::all_of(records.begin(), records.end(),
                                                          [](const LabelledRecord& r) { return r.has_quality; });
-  for (const std::string& path : paths) {
-    if (std::find(data_paths.begin(), data_paths.end(), path) != data_paths.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--extra-data: ", path, " is also in --data; its prompts would be trained on and measured"));
+  for (size_t k = 0; k < paths.size(); ++k) {
+    const std::string& path = paths[k];
+    // The same file under another name too (./a.jsonl, a link).
+    for (const std::string& data_path : data_paths) {
+      if (internal::same_file(path, data_path)) {
+        return absl::InvalidArgumentError(absl::StrCat("--extra-data: ", path, " is also the --data file ", data_path,
+                                                       "; its prompts would be trained on and measured"));
+      }
+    }
+    for (size_t j = 0; j < k; ++j) {
+      if (internal::same_file(path, paths[j])) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--extra-data: ", path, " and ", paths[j], " are the same file; give it once"));
+      }
     }
     COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> set, read_labelled({path}, extra_read));
+    for (size_t i = 0; i < set.size(); ++i) {
+      if (set[i].weight * extra.weight > kMaxExampleWeight) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ": record ", i + 1, ": its weight ", set[i].weight,
+                                                       " times --extra-weight ", extra.weight, " is above 1e12"));
+      }
+    }
+    for (size_t f = 0; f < read.context_fields.size(); ++f) {
+      const bool seen = std::any_of(set.begin(), set.end(), [f](const LabelledRecord& r) { return !r.context[f].empty(); });
+      if (!seen) {
+        std::fprintf(stderr, "%s: warning: no record of the --extra-data file %s has the context field \"%s\": its "
+                     "examples are learned without it\n", read.command.c_str(), path.c_str(),
+                     read.context_fields[f].c_str());
+      }
+    }
     if (qualities) {
       for (size_t i = 0; i < set.size(); ++i) {
         if (set[i].has_quality) continue;

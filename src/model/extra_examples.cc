@@ -26,7 +26,7 @@ absl::Status check_values(const std::string& where, const char* field, const std
 }
 
 // The shape `set` must have to join `data`, and its values' ranges.
-absl::Status check_set(const std::string& where, const TrainingSet& set, const TrainingSet& data) {
+absl::Status check_set(const std::string& where, const TrainingSet& set, const TrainingSet& data, double weight) {
   const size_t n = set.queries.size();
   if (set.labels.size() != n) {
     return absl::InvalidArgumentError(
@@ -37,6 +37,10 @@ absl::Status check_set(const std::string& where, const TrainingSet& set, const T
     if (!(set.weights[i] >= 0.0 && set.weights[i] <= kMaxExampleWeight)) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, "weights[", i, "]: expected a number in [0, 1e12], got ", set.weights[i]));
+    }
+    if (set.weights[i] * weight > kMaxExampleWeight) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "weights[", i, "]: ", set.weights[i], " times extra.weight ",
+                                                     weight, " is above 1e12"));
     }
   }
   if (!set.source.empty()) {
@@ -92,7 +96,7 @@ absl::StatusOr<TrainingSet> with_extra(const TrainingSet& data, const ExtraExamp
         absl::StrCat("context: expected ", n, " rows (one per query) or none, got ", data.context.size()));
   }
   for (size_t k = 0; k < extra.sets.size(); ++k) {
-    if (absl::Status s = check_set(absl::StrCat("extra.sets[", k, "]."), extra.sets[k], data); !s.ok()) return s;
+    if (absl::Status s = check_set(absl::StrCat("extra.sets[", k, "]."), extra.sets[k], data, extra.weight); !s.ok()) return s;
   }
 
   // The data's scale: the range of its cheaper models' quality and its

@@ -80,18 +80,22 @@ absl::Status validate_training_set(const TrainingSet& data, const TrainOptions& 
           absl::StrCat("source[", i, "]: expected at most ", kMaxSources, ", got ", data.source[i]));
     }
   }
-  size_t positives = 0;
+  // Both labels among the data's own examples (TrainingSet::source 0):
+  // extra sets teach beside the data, not instead of it.
+  size_t positives = 0, own = 0;
   for (size_t i = 0; i < n; ++i) {
     if (data.labels[i] != 0 && data.labels[i] != 1) {
       return absl::InvalidArgumentError(
           absl::StrCat("labels[", i, "]: expected 0 or 1, got ", data.labels[i]));
     }
+    if (!data.source.empty() && data.source[i] != 0) continue;
     positives += data.labels[i];
+    ++own;
   }
-  if (positives == 0 || positives == n) {
+  if (positives == 0 || positives == own) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "labels: every example has label ", positives == 0 ? 0 : 1,
-        "; training needs examples of both 0 and 1"));
+        "labels: every example", data.source.empty() ? "" : " of the data (source 0)", " has label ",
+        positives == 0 ? 0 : 1, "; training needs examples of both 0 and 1"));
   }
   double class_total[2] = {0.0, 0.0};
   for (size_t i = 0; i < data.weights.size(); ++i) {
@@ -388,9 +392,22 @@ absl::StatusOr<Solved> solve(const Rows& rows, std::vector<double> y, size_t d, 
   // class weight of scikit-learn's class_weight="balanced".
   double class_weight[2] = {1.0, 1.0};
   if (options.balanced_class_weight) {
-    double count[2] = {0.0, 0.0};
-    for (double label : y) count[1] += label, count[0] += 1.0 - label;
-    for (int c = 0; c < 2; ++c) class_weight[c] = static_cast<double>(n) / (2.0 * count[c]);
+    // The data's own classes (TrainingSet::source 0) set the balance, not
+    // extra sets of other base rates, however many; all examples where the
+    // data lacks a class (a win head's wins).
+    auto balance = [&](bool own_only) {
+      double count[2] = {0.0, 0.0}, examples = 0.0;
+      for (size_t i = 0; i < n; ++i) {
+        if (own_only && !data.source.empty() && data.source[i] != 0) continue;
+        count[1] += y[i];
+        count[0] += 1.0 - y[i];
+        examples += 1.0;
+      }
+      if (!(count[0] > 0.0 && count[1] > 0.0)) return false;
+      for (int c = 0; c < 2; ++c) class_weight[c] = examples / (2.0 * count[c]);
+      return true;
+    };
+    if (!balance(/*own_only=*/true)) balance(/*own_only=*/false);
   }
   for (size_t i = 0; i < n; ++i) {
     const double a = y[i] * class_weight[1], b = (1.0 - y[i]) * class_weight[0];
