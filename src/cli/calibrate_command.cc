@@ -48,15 +48,21 @@ TrainOptions trained_as(const Model& model, const TrainOptions& otherwise) {
   return o;
 }
 
-// " extra_data=FILES extra_weight=W" for a model trained with extra
-// examples (the provenance train writes), else "".
+// " extra_data=FILES extra_weight=W" for training with extra examples,
+// else "" (no FILES).
+std::string describe_extra(const std::string& files, const std::string& weight) {
+  return files.empty() ? "" : absl::StrCat(" extra_data=", files, " extra_weight=", weight);
+}
+
+// describe_extra() of the extra examples `model` was trained with, from
+// the provenance that train writes.
 std::string extra_trained_as(const Model& model) {
-  std::string data, weight;
+  std::string files, weight;
   for (const auto& [key, value] : model.provenance()) {
-    if (key == "extra_data") data = value;
+    if (key == "extra_data") files = value;
     if (key == "extra_weight") weight = value;
   }
-  return data.empty() ? "" : absl::StrCat(" extra_data=", data, " extra_weight=", weight);
+  return describe_extra(files, weight);
 }
 
 }  // namespace
@@ -186,10 +192,8 @@ absl::Status calibrate_command(const Args& args) {
       // model trained another way: their scores are on different scales.
       const Model* deployed = (*loads)->model();
       if (!flags.has("model") && deployed != nullptr) {
-        const std::string cv_extra =
-            extra.sets.empty() ? ""
-                               : absl::StrCat(" extra_data=", *flags.get("extra-data"),
-                                              " extra_weight=", internal::json_number(extra.weight));
+        const std::string cv_extra = describe_extra(extra.sets.empty() ? std::string() : *flags.get("extra-data"),
+                                                    internal::json_number(extra.weight));
         const std::string cv_as = describe(cv_options) + cv_extra,
                           deployed_as = describe(trained_as(*deployed, cv_options)) + extra_trained_as(*deployed);
         if (cv_as != deployed_as) {

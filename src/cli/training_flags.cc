@@ -308,7 +308,16 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
       return absl::InvalidArgumentError(absl::StrCat("--context-fields: no record of the --data has the field \"",
                                                      options.context_fields[f], "\""));
     }
-    if (options.warn_unseen_context) warn_context_field_unseen(options.command, options.context_fields[f]);
+    if (options.extra_data) {
+      std::string files;
+      for (const std::string& path : paths) absl::StrAppend(&files, files.empty() ? "" : ",", path);
+      std::fprintf(stderr,
+                   "%s: warning: no record of the --extra-data file %s has the context field \"%s\": its examples "
+                   "are learned without it\n",
+                   options.command.c_str(), files.c_str(), options.context_fields[f].c_str());
+    } else {
+      warn_context_field_unseen(options.command, options.context_fields[f]);
+    }
   }
   if (options.need_outcomes) COSTROUTE_RETURN_IF_ERROR(check_outcomes(records, options, tally));
   return records;
@@ -435,7 +444,7 @@ absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& r
   extra_read.need_outcomes = false;
   extra_read.need_quality = false;
   extra_read.context_fields_from_flag = false;
-  extra_read.warn_unseen_context = false;  // warned below, naming the file
+  extra_read.extra_data = true;
   extra_read.cost_small.reset();
   extra_read.cost_large.reset();
   const bool qualities = !records.empty() && std::all_of(records.begin(), records.end(),
@@ -460,14 +469,6 @@ absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& r
       if (set[i].weight * extra.weight > kMaxExampleWeight) {
         return absl::InvalidArgumentError(absl::StrCat(path, ": record ", i + 1, ": its weight ", set[i].weight,
                                                        " times --extra-weight ", extra.weight, " is above 1e12"));
-      }
-    }
-    for (size_t f = 0; f < read.context_fields.size(); ++f) {
-      const bool seen = std::any_of(set.begin(), set.end(), [f](const LabelledRecord& r) { return !r.context[f].empty(); });
-      if (!seen) {
-        std::fprintf(stderr, "%s: warning: no record of the --extra-data file %s has the context field \"%s\": its "
-                     "examples are learned without it\n", read.command.c_str(), path.c_str(),
-                     read.context_fields[f].c_str());
       }
     }
     if (qualities) {

@@ -74,7 +74,7 @@ struct ReadOptions {
   std::optional<double> cost_large;         // when records have no cost_large
   std::vector<std::string> context_fields;  // dotted paths of categorical fields
   bool context_fields_from_flag = false;     // so a field no record has is a typo, an error
-  bool warn_unseen_context = true;           // else a field no record has passes in silence
+  bool extra_data = false;                   // the records are --extra-data's: warnings name the file
   std::string command = "costroute";         // names the command in warnings ("costroute eval")
 };
 

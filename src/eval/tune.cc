@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cmath>
 #include <functional>
+#include <numeric>
 #include <optional>
 #include <span>
 #include <system_error>
@@ -21,6 +22,13 @@ namespace costroute {
 namespace {
 
 using internal::splitmix64;
+
+// 0, 1, ..., n - 1: every row of a set, or every context column.
+std::vector<size_t> first_indices(size_t n) {
+  std::vector<size_t> out(n);
+  std::iota(out.begin(), out.end(), size_t{0});
+  return out;
+}
 
 // The examples `rows` of `data`, keeping only the context columns `keep`
 // (indices into data.context's rows).
@@ -169,8 +177,7 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
   COSTROUTE_RETURN_IF_ERROR(check_shape(data, options.context_fields.size()));
   // The extra sets' problems once, before any fold (each fold joins them again).
   if (!extra.sets.empty()) COSTROUTE_RETURN_IF_ERROR(with_extra(data, extra).status());
-  std::vector<size_t> all_context(options.context_fields.size());
-  for (size_t k = 0; k < all_context.size(); ++k) all_context[k] = k;
+  const std::vector<size_t> all_context = first_indices(options.context_fields.size());
   FoldScores out{std::vector<double>(n), assign_folds(data.labels, folds, seed)};
   const std::vector<int>& fold = out.fold;
 
@@ -225,9 +232,7 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
   for (int f = 0; f < folds; ++f) {
     if (failed[static_cast<size_t>(f)].ok()) continue;
     // A problem of the whole set (one class only) is the data's, not a fold's.
-    std::vector<size_t> all_rows(n);
-    for (size_t i = 0; i < n; ++i) all_rows[i] = i;
-    COSTROUTE_RETURN_IF_ERROR(validate_training_set(subset(data, all_rows, all_context), options));
+    COSTROUTE_RETURN_IF_ERROR(validate_training_set(subset(data, first_indices(n), all_context), options));
     return internal::prefixed(absl::StrCat("fold ", f + 1, " of ", folds), failed[static_cast<size_t>(f)]);
   }
   out.models = folds;
@@ -300,14 +305,10 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
           std::find(options.context_fields.begin(), options.context_fields.end(), field) -
           options.context_fields.begin()));
     }
-    std::vector<size_t> all(data.queries.size());
-    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-    const TrainingSet view = subset(data, all, keep);
+    const TrainingSet view = subset(data, first_indices(data.queries.size()), keep);
     ExtraExamples extra_view{.sets = {}, .weight = extra.weight};
     for (const TrainingSet& set : extra.sets) {
-      std::vector<size_t> rows(set.queries.size());
-      for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-      extra_view.sets.push_back(subset(set, rows, keep));
+      extra_view.sets.push_back(subset(set, first_indices(set.queries.size()), keep));
     }
     COSTROUTE_ASSIGN_OR_RETURN(FoldScores cv, cross_validated_scores(view, o, options.folds, options.seed, extra_view));
     // Measured as `costroute eval --cv` measures.
