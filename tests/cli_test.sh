@@ -132,12 +132,30 @@ grep -q '"tuned":"C=[^"]* (5-fold CV, by APGR)"' "$dir/tuned.json" || fail "tune
 chose=$(tail -n 1 "$dir/err" | sed -n 's/^costroute train --tune: chose \(C=[^:]*\): savings .*/\1/p')
 [ -n "$chose" ] && grep -qF "\"tuned\":\"$chose (5-fold CV" "$dir/tuned.json" ||
   fail "train --tune's last line does not name the winner: $(tail -n 1 "$dir/err")"
-# --tune-by chooses what the search compares; both are accepted, nothing else.
+# --tune-by chooses what the search compares; auto, apgr and savings are accepted, nothing else.
 "$costroute" train --data "$dir/train.jsonl" --out "$dir/tuned_savings.json" --tune --tune-by savings \
   --cost-small 0.1 --cost-large 1 >/dev/null 2>"$dir/err" || fail "train --tune --tune-by savings: $(cat "$dir/err")"
 grep -q '"tuned":"C=[^"]* (5-fold CV, by savings at 3% drop)"' "$dir/tuned_savings.json" ||
   fail "the provenance of --tune-by savings: $(grep -o '"tuned":"[^"]*"' "$dir/tuned_savings.json")"
-expect_error 1 "costroute train: --tune-by: expected apgr or savings" \
+# On graded scores (a judge's 1-10) the default, auto, compares settings
+# that learn the cheaper models' quality by rank correlation, and says so;
+# --tune-by apgr compares them by APGR.
+for i in $(seq 1 40); do
+  words=(tidy sort explain prove derive list)
+  small=$((1 + i * 7 % 10)) large=$((4 + i % 7))
+  echo "{\"query\":\"${words[$((i % 6))]} item $i\",\"label_small_ok\":$((small >= large ? 1 : 0)),\"quality\":{\"s\":$small,\"l\":$large,\"x\":$((1 + i * i % 10))},\"meta\":{\"small\":\"s\",\"large\":\"l\"}}"
+done >"$dir/graded.jsonl"
+"$costroute" train --data "$dir/graded.jsonl" --out "$dir/tuned_graded.json" --tune --cost-small 0.1 --cost-large 1 \
+  >/dev/null 2>"$dir/err" || fail "train --tune on graded scores: $(cat "$dir/err")"
+grep -q "target=cheap-quality.*: savings .*, APGR [0-9.]*, rank correlation -\?[0-9]\.[0-9]\{4\}$" "$dir/err" ||
+  fail "train --tune on graded scores prints no rank correlation: $(cat "$dir/err")"
+grep -q '"tuned":"C=[^"]* (5-fold CV, by rank correlation with the cheaper models'"'"' quality, targets by APGR)"' \
+  "$dir/tuned_graded.json" || fail "the provenance of auto on graded scores: $(grep -o '"tuned":"[^"]*"' "$dir/tuned_graded.json")"
+"$costroute" train --data "$dir/graded.jsonl" --out "$dir/tuned_graded_apgr.json" --tune --tune-by apgr \
+  --cost-small 0.1 --cost-large 1 >/dev/null 2>"$dir/err" || fail "train --tune --tune-by apgr: $(cat "$dir/err")"
+grep -q '"tuned":"C=[^"]* (5-fold CV, by APGR)"' "$dir/tuned_graded_apgr.json" ||
+  fail "the provenance of --tune-by apgr on graded scores: $(grep -o '"tuned":"[^"]*"' "$dir/tuned_graded_apgr.json")"
+expect_error 1 "costroute train: --tune-by: expected auto, apgr or savings" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune --tune-by auc --cost-small 0.1 --cost-large 1
 expect_error 1 "costroute train: --tune-by does not apply without --tune" \
   "$costroute" train --data "$dir/train.jsonl" --out "$dir/x.json" --tune-by apgr

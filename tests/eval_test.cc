@@ -627,6 +627,182 @@ TEST_CASE("on graded outcomes a change of target must beat the noise") {
   CHECK(tempted);
 }
 
+TEST_CASE("rank correlation: Spearman's, with ties at their mean rank and counts as repeats") {
+  using costroute::internal::correlation;
+  using costroute::internal::mid_ranks;
+  CHECK(mid_ranks(std::vector<double>{3, 1, 2, 2}) == std::vector<double>{3, 0, 1.5, 1.5});
+  CHECK(mid_ranks(std::vector<double>{}).empty());
+  // x ranks 0..4; y = 5, 6, 7, 8, 7 ranks 0, 1, 2.5, 4, 2.5. By hand: the
+  // deviations from the mean rank 2 are (-2, -1, 0, 1, 2) and (-2, -1,
+  // 0.5, 2, 0.5), their products sum to 8, their squares to 10 and 9.5.
+  const std::vector<double> x = mid_ranks(std::vector<double>{1, 2, 3, 4, 5});
+  const std::vector<double> y = mid_ranks(std::vector<double>{5, 6, 7, 8, 7});
+  CHECK(correlation(x, y, {}) == Approx(8 / std::sqrt(95.0)).epsilon(1e-15));
+  CHECK(correlation(x, x, {}) == Approx(1.0));
+  const std::vector<double> reversed = mid_ranks(std::vector<double>{9, 7, 5, 3, 1});
+  CHECK(correlation(x, reversed, {}) == Approx(-1.0));
+  // Nothing varies: 0, not NaN.
+  CHECK(correlation(x, std::vector<double>{2, 2, 2, 2, 2}, {}) == 0.0);
+  CHECK(correlation(std::vector<double>{}, std::vector<double>{}, {}) == 0.0);
+  // Counts weigh each example as that many copies of it, 0 leaving it out.
+  const std::vector<uint32_t> counts = {2, 0, 1, 3, 1};
+  std::vector<double> x_copies, y_copies;
+  for (size_t i = 0; i < x.size(); ++i) {
+    for (uint32_t c = 0; c < counts[i]; ++c) {
+      x_copies.push_back(x[i]);
+      y_copies.push_back(y[i]);
+    }
+  }
+  CHECK(correlation(x, y, counts) == Approx(correlation(x_copies, y_copies, {})).epsilon(1e-12));
+  CHECK(correlation(x, y, counts) != Approx(correlation(x, y, {})));
+}
+
+namespace {
+
+// Spearman's rank correlation, written out: each value's rank is the
+// number of values below it plus half the others equal to it.
+double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  auto ranks = [](const std::vector<double>& v) {
+    std::vector<double> r(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      double below = 0, equal = 0;
+      for (double w : v) below += w < v[i], equal += w == v[i];
+      r[i] = below + (equal - 1) / 2;
+    }
+    return r;
+  };
+  const std::vector<double> ra = ranks(a), rb = ranks(b);
+  const double n = static_cast<double>(a.size()), mean = (n - 1) / 2;
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ab += (ra[i] - mean) * (rb[i] - mean);
+    aa += (ra[i] - mean) * (ra[i] - mean);
+    bb += (rb[i] - mean) * (rb[i] - mean);
+  }
+  return ab / std::sqrt(aa * bb);
+}
+
+// Judge grades at random: the small model 1-10, the strong one 3-10, three
+// more cheaper models 1-10; no setting ranks the prompts better than
+// another but by chance.
+TuneData random_grades(uint64_t seed) {
+  TuneData d = tune_data(300, seed, [](uint64_t, const std::string&) { return true; });
+  d.set.context.clear();
+  uint64_t state = seed * 7 + 1;
+  for (size_t i = 0; i < d.outcomes.size(); ++i) {
+    const double small = static_cast<double>(1 + xorshift64(state) % 10);
+    const double large = static_cast<double>(3 + xorshift64(state) % 8);
+    double others = 0;
+    for (int m = 0; m < 3; ++m) others += static_cast<double>(1 + xorshift64(state) % 10);
+    set_scores(d, i, small, large, (small + others) / 4);
+  }
+  return d;
+}
+
+// The four recipes of tune, learning the cheaper models' quality, as
+// describe() writes them.
+std::vector<std::string> graded_recipes() {
+  return {"C=1 analyzer=word ngram=1,2 max_features=5000 sublinear_tf=0 class_weight=none context=none "
+          "target=cheap-quality",
+          "C=1 analyzer=char_wb ngram=1,4 max_features=none sublinear_tf=0 class_weight=none context=none "
+          "target=cheap-quality",
+          "C=1 analyzer=char_wb ngram=1,4 max_features=none sublinear_tf=1 class_weight=balanced context=none "
+          "target=cheap-quality",
+          "C=1 analyzer=word ngram=1,2 max_features=20000 sublinear_tf=0 class_weight=none context=none "
+          "target=cheap-quality binary=1"};
+}
+
+}  // namespace
+
+TEST_CASE("on graded outcomes tune compares settings that learn the cheaper models' quality by rank correlation") {
+  const TuneData d = random_grades(21);
+  const costroute::TuneOptions options{.passes = 1};
+  const absl::StatusOr<costroute::TuneResult> tuned = costroute::tune(d.set, d.outcomes, {}, options);
+  REQUIRE(tuned.ok());
+  CHECK(tuned->by_rank_correlation);
+  // Each setting that learns that quality has its out-of-fold scores'
+  // rank correlation with it, pooled as eval --cv pools them; the others
+  // have none.
+  int learned = 0;
+  for (const costroute::TuneTrial& t : tuned->trials) {
+    INFO(costroute::describe(t.options));
+    if (t.options.target != costroute::TrainTarget::kCheapQuality) {
+      CHECK(std::isnan(t.rank_correlation));
+      continue;
+    }
+    ++learned;
+    absl::StatusOr<costroute::FoldScores> cv = costroute::cross_validated_scores(d.set, t.options, 5, 1);
+    REQUIRE(cv.ok());
+    REQUIRE(costroute::within_fold_quantiles(cv->scores, cv->fold, 5));
+    CHECK(t.rank_correlation == Approx(spearman(cv->scores, d.set.cheap_quality)).epsilon(1e-12));
+  }
+  CHECK(learned > 5);
+  // Among the recipes, kept without a margin, the one with the highest
+  // rank correlation; by APGR (asked for), the one with the highest APGR.
+  const std::vector<std::string> recipes = graded_recipes();
+  auto top_recipe = [&](const costroute::TuneResult& r, double costroute::TuneTrial::*measure) {
+    const costroute::TuneTrial* top = nullptr;
+    for (const costroute::TuneTrial& t : r.trials) {
+      if (std::find(recipes.begin(), recipes.end(), costroute::describe(t.options)) == recipes.end()) continue;
+      if (top == nullptr || t.*measure > (*top).*measure) top = &t;
+    }
+    REQUIRE(top != nullptr);
+    return costroute::describe(top->options);
+  };
+  // On random grades a fine change seldom clears the margin, so the search
+  // mostly ends on a recipe: there, the top one by its measure.
+  int checked = 0, disagree = 0;
+  auto is_recipe = [&](const costroute::TrainOptions& o) {
+    return std::find(recipes.begin(), recipes.end(), costroute::describe(o)) != recipes.end();
+  };
+  for (uint64_t seed : {22, 23, 24, 25, 26, 27}) {
+    const TuneData random = random_grades(seed);
+    const absl::StatusOr<costroute::TuneResult> by_rank = costroute::tune(random.set, random.outcomes, {}, options);
+    const absl::StatusOr<costroute::TuneResult> by_apgr = costroute::tune(
+        random.set, random.outcomes, {}, {.passes = 1, .objective = costroute::TuneObjective::kApgr});
+    REQUIRE(by_rank.ok());
+    REQUIRE(by_apgr.ok());
+    CHECK_FALSE(by_apgr->by_rank_correlation);
+    const std::string rank_top = top_recipe(*by_rank, &costroute::TuneTrial::rank_correlation);
+    const std::string apgr_top = top_recipe(*by_apgr, &costroute::TuneTrial::apgr);
+    if (!is_recipe(by_rank->best) || !is_recipe(by_apgr->best)) continue;
+    CHECK(costroute::describe(by_rank->best) == rank_top);
+    CHECK(costroute::describe(by_apgr->best) == apgr_top);
+    ++checked;
+    disagree += rank_top != apgr_top;
+  }
+  CHECK(checked >= 4);
+  // The two measures disagree on some data, or this test could not tell
+  // them apart.
+  CHECK(disagree > 0);
+}
+
+TEST_CASE("by rank correlation, a fine change on graded outcomes must still beat the noise") {
+  // On random grades, the search by rank correlation stays on a recipe
+  // with the margin, and without it chases the noise through the fine
+  // settings.
+  auto past_recipes = [](const costroute::TrainOptions& o) {
+    const std::vector<std::string> recipes = graded_recipes();
+    return std::find(recipes.begin(), recipes.end(), costroute::describe(o)) == recipes.end();
+  };
+  int moved_with = 0, moved_without = 0;
+  for (uint64_t seed : {31, 32, 33, 34, 35, 36, 37, 38}) {
+    const TuneData d = random_grades(seed);
+    costroute::TuneOptions options{.passes = 1};
+    const absl::StatusOr<costroute::TuneResult> careful = costroute::tune(d.set, d.outcomes, {}, options);
+    options.margin = 0.0;
+    const absl::StatusOr<costroute::TuneResult> chasing = costroute::tune(d.set, d.outcomes, {}, options);
+    REQUIRE(careful.ok());
+    REQUIRE(chasing.ok());
+    CHECK(careful->by_rank_correlation);
+    moved_with += past_recipes(careful->best);
+    moved_without += past_recipes(chasing->best);
+  }
+  INFO("moved past the recipes with the margin " << moved_with << " of 8, without it " << moved_without);
+  CHECK(moved_with <= 1);
+  CHECK(moved_without >= 4);
+}
+
 TEST_CASE("on pass or fail outcomes tune starts from the label, whatever target it is given") {
   // The small model's 0/1 correctness is its quality: two values, so not graded.
   TuneData d = tune_data(200, 7, [](uint64_t r, const std::string& kind) { return kind == "a" || r % 10 < 2u; });

@@ -332,12 +332,21 @@ bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fol
 
 // What `tune` compares settings by.
 enum class TuneObjective {
-  // The area under PGR over the whole threshold sweep. The default: a
-  // measure of the whole ranking is far less noisy than one operating
-  // point, so real gains clear TuneOptions::margin. Chosen by APGR, nested
-  // --tune saved 44.5% on MMLU at a 3% drop (seed 1, 2026-11-28, a margin
-  // of two standard errors), against 40.4% when chosen by the savings
-  // themselves with the same margin (docs/experiments.md).
+  // The default: kApgr, but on graded outcomes (see tune()) two settings
+  // that both learn the cheaper models' quality (TrainTarget::kCheapQuality)
+  // are compared by how well their out-of-fold scores rank the examples by
+  // that quality: Spearman's rank correlation (TuneTrial::rank_correlation).
+  // There APGR rests on the difference of two judges' grades per example,
+  // and on Arena's 234-prompt training parts it chose among recipes on
+  // noise; the fit to the learned target is the steadier measure
+  // (docs/evaluation.md). Changes of target are compared by APGR.
+  kAuto,
+  // The area under PGR over the whole threshold sweep: a measure of the
+  // whole ranking is far less noisy than one operating point, so real
+  // gains clear TuneOptions::margin. Chosen by APGR, nested --tune saved
+  // 44.5% on MMLU at a 3% drop (seed 1, 2026-11-28, a margin of two
+  // standard errors), against 40.4% when chosen by the savings themselves
+  // with the same margin (docs/experiments.md).
   kApgr,
   // The savings at TuneOptions::max_quality_drop.
   kSavings,
@@ -365,7 +374,7 @@ struct TuneOptions {
   // on all 8. 0 keeps any change that scores higher.
   double margin = 3.0;
   int bootstrap = 200;
-  TuneObjective objective = TuneObjective::kApgr;
+  TuneObjective objective = TuneObjective::kAuto;
 };
 
 struct TuneTrial {
@@ -373,16 +382,25 @@ struct TuneTrial {
   double savings = 0.0;  // cross-validated, at the maximum drop
   double apgr = 0.0;
   int unconverged = 0;  // of its TuneOptions::folds models (FoldScores::unconverged)
+  // Spearman's rank correlation of the out-of-fold scores (pooled as
+  // `costroute eval --cv` pools them) with TrainingSet::cheap_quality,
+  // for settings that learn it; NaN for the others.
+  double rank_correlation = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct TuneResult {
   TrainOptions best;
   std::vector<TuneTrial> trials;  // in the order tried
+  // Whether settings that learn the cheaper models' quality were compared
+  // by their rank correlation (TuneObjective::kAuto on graded outcomes).
+  bool by_rank_correlation = false;
 };
 
 // Searches training settings by cross validation inside `data` for the
-// best options.objective (APGR, or the savings at options.max_quality_drop
-// with APGR picking among candidates of equal savings), one setting at a
+// best options.objective (APGR, with the rank correlation between settings
+// that learn a graded target (TuneObjective::kAuto), or the savings at
+// options.max_quality_drop with APGR picking among candidates of equal
+// savings), one setting at a
 // time, starting from `base` (but for its target and context fields),
 // for options.passes passes: context
 // fields, C, one of four recipes (words; character n-grams within words;

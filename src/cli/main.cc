@@ -30,7 +30,7 @@ constexpr Command kCommands[] = {
             [--max-iter 2000] [--tol 1e-9] [--context-fields PATH[,PATH...]] [--threads N]
             [--learn label|quality-gap|cheap-quality|label-and-win [--win-c-factor 1.0]]
             [--extra-data OTHER.jsonl[,MORE.jsonl] [--extra-weight 0.1]]
-            [--tune [--cv 5] [--tune-by apgr|savings] [--max-quality-drop 0.03]
+            [--tune [--cv 5] [--tune-by auto|apgr|savings] [--max-quality-drop 0.03]
                     [--cost-small C] [--cost-large C]]
 )"},
     {"route", costroute::cli::route_command, R"(
@@ -41,7 +41,7 @@ constexpr Command kCommands[] = {
   score     --model MODEL.json --data IN.jsonl
 )"},
     {"eval", costroute::cli::eval_command, R"(
-  eval      (--model MODEL.json | --cv K [--tune [--tune-by apgr|savings]]
+  eval      (--model MODEL.json | --cv K [--tune [--tune-by auto|apgr|savings]]
                                 [--weight-field FIELD] [training flags])
             --data TEST.jsonl [--seed 1] [--label FIELD] [--cost-small C] [--cost-large C]
             [--max-quality-drop 0.03] [--bootstrap 1000] [--json] [--plot FILE.svg [--title TEXT]]

@@ -59,9 +59,11 @@ absl::Status train_command(const Args& args) {
     const TuneResult& tuned = *searched;
     auto print_trial = [max_drop](std::string_view verb, const TuneTrial& t) {
       const std::string apgr = std::isnan(t.apgr) ? "undefined" : absl::StrFormat("%.3f", t.apgr);
-      std::fprintf(stderr, "costroute train --tune: %s%s: savings %.2f%% at %.1f%% drop, APGR %s\n",
+      const std::string rank =
+          std::isnan(t.rank_correlation) ? "" : absl::StrFormat(", rank correlation %.4f", t.rank_correlation);
+      std::fprintf(stderr, "costroute train --tune: %s%s: savings %.2f%% at %.1f%% drop, APGR %s%s\n",
                    std::string(verb).c_str(), describe(t.options).c_str(), 100 * t.savings, 100 * max_drop,
-                   apgr.c_str());
+                   apgr.c_str(), rank.c_str());
     };
     for (const TuneTrial& t : tuned.trials) print_trial("", t);
     // Then the winner, which is not always the last tried.
@@ -85,8 +87,10 @@ absl::Status train_command(const Args& args) {
     data = training_set(with_context_fields(records, options.context_fields, tuned.best.context_fields));
     options = tuned.best;
     options.provenance = provenance;
-    const std::string by = objective == TuneObjective::kApgr ? "by APGR"
-                                                             : absl::StrCat("by savings at ", 100 * max_drop, "% drop");
+    const std::string by =
+        objective == TuneObjective::kSavings ? absl::StrCat("by savings at ", 100 * max_drop, "% drop")
+        : tuned.by_rank_correlation ? "by rank correlation with the cheaper models' quality, targets by APGR"
+                                    : "by APGR";
     options.provenance.emplace_back("tuned", absl::StrCat(describe(options), " (", folds, "-fold CV, ", by, ")"));
   }
   absl::StatusOr<TrainingSet> joined = with_extra(data, extra_examples(extra, fields, options.context_fields));

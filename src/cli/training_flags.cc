@@ -405,10 +405,11 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
 }
 
 absl::StatusOr<TuneObjective> tune_objective(const Flags& flags) {
-  const std::string by = flags.get("tune-by").value_or("apgr");
+  const std::string by = flags.get("tune-by").value_or("auto");
+  if (by == "auto") return TuneObjective::kAuto;
   if (by == "apgr") return TuneObjective::kApgr;
   if (by == "savings") return TuneObjective::kSavings;
-  return absl::InvalidArgumentError("--tune-by: expected apgr or savings");
+  return absl::InvalidArgumentError("--tune-by: expected auto, apgr or savings");
 }
 
 absl::StatusOr<double> max_quality_drop(const Flags& flags) {

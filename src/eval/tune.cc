@@ -52,30 +52,26 @@ TrainingSet subset(const TrainingSet& data, const std::vector<size_t>& rows, con
   return out;
 }
 
-// The value of `objective` in a resample's metrics, or in a trial's.
+// The value of `objective` in a resample's metrics, or in a trial's: APGR
+// but where the savings are asked for (kAuto compares by APGR wherever it
+// does not compare by rank correlation).
 double objective_of(TuneObjective objective, double savings, double apgr) {
-  return objective == TuneObjective::kApgr ? apgr : savings;
+  return objective == TuneObjective::kSavings ? savings : apgr;
 }
 
-// The standard error of the objective of `a` minus that of `b` (the same
-// examples, scored two ways, each with its rank_by_p ranking), from a
-// paired bootstrap over the examples; 0 for fewer than 2 resamples.
-double objective_difference_error(std::span<const Outcome> a, const internal::Ranking& rank_a,
-                                  std::span<const Outcome> b, const internal::Ranking& rank_b,
-                                  const TuneOptions& options, uint64_t seed) {
-  const int resamples = options.bootstrap;
+// The standard error of a difference between two settings' objectives on
+// the same examples, from a paired bootstrap over the examples:
+// `difference(counts)` is the difference on the resample that holds
+// example i counts[i] times. 0 for fewer than 2 resamples.
+template <typename Difference>
+double bootstrap_error(size_t n, int resamples, uint64_t seed, Difference difference) {
   if (resamples < 2) return 0.0;
-  const size_t n = a.size();
   std::vector<uint32_t> counts(n);
-  std::vector<CurvePoint> curve;
   double sum = 0.0, sum_squares = 0.0;
   uint64_t state = seed;
   for (int r = 0; r < resamples; ++r) {
     internal::draw_resample(state, counts);
-    const internal::ResampledMetrics ma = internal::resampled_metrics(a, rank_a, counts, options.max_quality_drop, curve);
-    const internal::ResampledMetrics mb = internal::resampled_metrics(b, rank_b, counts, options.max_quality_drop, curve);
-    const double diff = objective_of(options.objective, ma.savings, ma.apgr) -
-                        objective_of(options.objective, mb.savings, mb.apgr);
+    const double diff = difference(std::span<const uint32_t>(counts));
     sum += diff;
     sum_squares += diff * diff;
   }
@@ -295,7 +291,15 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     TuneTrial trial;
     std::vector<Outcome> outcomes;
     internal::Ranking ranking;
+    std::vector<double> score_ranks;  // where the trial learns the cheaper models' quality
   };
+  // The cheaper models' quality ranked, for the rank correlation of the
+  // settings that learn it.
+  const std::vector<double> quality_ranks =
+      data.cheap_quality.size() == data.queries.size() &&
+              std::all_of(data.cheap_quality.begin(), data.cheap_quality.end(), [](double v) { return std::isfinite(v); })
+          ? internal::mid_ranks(data.cheap_quality)
+          : std::vector<double>{};
   // Scores a setting by cross validation; candidate context fields are the
   // ones named in `o` (a subset of options.context_fields).
   auto trial = [&](const TrainOptions& o) -> absl::StatusOr<Scored> {
@@ -317,9 +321,14 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     for (size_t i = 0; i < scored.size(); ++i) scored[i].p_small_ok = cv.scores[i];
     const Evaluation e = evaluate(scored, {.max_quality_drop = options.max_quality_drop});
     TuneTrial t{o, e.router.savings_at_max_drop, e.router.apgr, cv.unconverged};
+    std::vector<double> score_ranks;
+    if (o.target == TrainTarget::kCheapQuality && !quality_ranks.empty()) {
+      score_ranks = internal::mid_ranks(cv.scores);
+      t.rank_correlation = internal::correlation(score_ranks, quality_ranks, {});
+    }
     result.trials.push_back(t);
     internal::Ranking ranking = internal::rank_by_p(scored);
-    return Scored{std::move(t), std::move(scored), std::move(ranking)};
+    return Scored{std::move(t), std::move(scored), std::move(ranking), std::move(score_ranks)};
   };
   // A change is kept only when its objective beats the current setting's
   // by more than options.margin standard errors of the difference. On a
@@ -328,21 +337,51 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   // recipe on held-out data. Each comparison's resamples are seeded by the
   // setting tried, so that adding a candidate elsewhere in the search
   // changes no other verdict.
-  auto objective = [&](const TuneTrial& t) { return objective_of(options.objective, t.savings, t.apgr); };
+  // Whether two settings are compared by rank correlation (set below, once
+  // the search knows whether the outcomes are graded): where both learn
+  // the cheaper models' quality. Others, and changes of target, by
+  // options.objective's measure.
+  bool rank_graded = false;
+  auto by_rank = [&](const TuneTrial& a, const TuneTrial& b) {
+    return rank_graded && a.options.target == TrainTarget::kCheapQuality &&
+           b.options.target == TrainTarget::kCheapQuality;
+  };
+  auto objective = [&](const TuneTrial& t, bool rank) {
+    return rank ? t.rank_correlation : objective_of(options.objective, t.savings, t.apgr);
+  };
   auto clearly_better = [&](const Scored& candidate, const Scored& current, double margin) {
-    const double observed = objective(candidate.trial) - objective(current.trial);
+    const bool rank = by_rank(candidate.trial, current.trial);
+    const double observed = objective(candidate.trial, rank) - objective(current.trial, rank);
     if (!(observed > 0.0)) return false;
     if (margin == 0.0) return true;
     uint64_t seed = options.seed ^ 0x5DEECE66DULL;
     for (char c : describe(candidate.trial.options)) seed = (seed ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
-    const double error = objective_difference_error(candidate.outcomes, candidate.ranking, current.outcomes,
-                                                    current.ranking, options, seed);
+    const size_t n = candidate.outcomes.size();
+    double error = 0.0;
+    if (rank) {
+      error = bootstrap_error(n, options.bootstrap, seed, [&](std::span<const uint32_t> counts) {
+        return internal::correlation(candidate.score_ranks, quality_ranks, counts) -
+               internal::correlation(current.score_ranks, quality_ranks, counts);
+      });
+    } else {
+      std::vector<CurvePoint> curve;
+      error = bootstrap_error(n, options.bootstrap, seed, [&](std::span<const uint32_t> counts) {
+        const internal::ResampledMetrics a = internal::resampled_metrics(candidate.outcomes, candidate.ranking, counts,
+                                                                         options.max_quality_drop, curve);
+        const internal::ResampledMetrics b = internal::resampled_metrics(current.outcomes, current.ranking, counts,
+                                                                         options.max_quality_drop, curve);
+        return objective_of(options.objective, a.savings, a.apgr) - objective_of(options.objective, b.savings, b.apgr);
+      });
+    }
     return observed > margin * error;
   };
   // Among candidates that clear the margin: the best objective; by
   // savings, APGR breaks ties.
   auto better = [&](const TuneTrial& a, const TuneTrial& b) {
-    if (options.objective == TuneObjective::kApgr || a.savings != b.savings) return objective(a) > objective(b) + 1e-12;
+    if (by_rank(a, b)) return a.rank_correlation > b.rank_correlation + 1e-12;
+    if (options.objective != TuneObjective::kSavings || a.savings != b.savings) {
+      return objective(a, false) > objective(b, false) + 1e-12;
+    }
     return a.apgr > b.apgr + 1e-12;
   };
 
@@ -399,6 +438,8 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     return 10 * static_cast<size_t>(inside) >= q.size();
   }();
 
+  rank_graded = graded && options.objective == TuneObjective::kAuto;
+  result.by_rank_correlation = rank_graded;
   TrainOptions start = base;
   start.context_fields.clear();
   start.target = graded ? TrainTarget::kCheapQuality : TrainTarget::kLabel;
@@ -423,8 +464,8 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     bool no_worse_by_other = false;
   };
   auto no_worse_by_other = [&](const TuneTrial& candidate, const TuneTrial& current) {
-    return options.objective == TuneObjective::kApgr ? candidate.savings >= current.savings
-                                                     : candidate.apgr >= current.apgr;
+    return options.objective != TuneObjective::kSavings ? candidate.savings >= current.savings
+                                                        : candidate.apgr >= current.apgr;
   };
   for (int pass = 0; pass < options.passes; ++pass) {
     const TrainOptions at_start = best.trial.options;
