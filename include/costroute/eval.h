@@ -338,7 +338,8 @@ enum class TuneObjective {
   // that quality: Spearman's rank correlation (TuneTrial::rank_correlation).
   // There APGR rests on the difference of two judges' grades per example,
   // and on Arena's 234-prompt training parts it chose among recipes on
-  // noise; the fit to the learned target is the steadier measure
+  // noise; the fit to the learned target is the steadier measure: nested
+  // --tune saved 15.5% there over ten seeds, against 14.8% by APGR
   // (docs/evaluation.md). Changes of target are compared by APGR.
   kAuto,
   // The area under PGR over the whole threshold sweep: a measure of the
