@@ -330,15 +330,8 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     internal::Ranking ranking = internal::rank_by_p(scored);
     return Scored{std::move(t), std::move(scored), std::move(ranking), std::move(score_ranks)};
   };
-  // A change is kept only when its objective beats the current setting's
-  // by more than options.margin standard errors of the difference. On a
-  // small set most differences between settings are noise; keeping
-  // whichever scored higher chose settings that did worse than the starting
-  // recipe on held-out data. Each comparison's resamples are seeded by the
-  // setting tried, so that adding a candidate elsewhere in the search
-  // changes no other verdict.
-  // Whether two settings are compared by rank correlation (set below, once
-  // the search knows whether the outcomes are graded): where both learn
+  // Whether two settings are compared by rank correlation: with kAuto on
+  // graded outcomes (set below, once the search knows), where both learn
   // the cheaper models' quality. Others, and changes of target, by
   // options.objective's measure.
   bool rank_graded = false;
@@ -349,6 +342,13 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   auto objective = [&](const TuneTrial& t, bool rank) {
     return rank ? t.rank_correlation : objective_of(options.objective, t.savings, t.apgr);
   };
+  // A change is kept only when its objective beats the current setting's
+  // by more than options.margin standard errors of the difference. On a
+  // small set most differences between settings are noise; keeping
+  // whichever scored higher chose settings that did worse than the starting
+  // recipe on held-out data. Each comparison's resamples are seeded by the
+  // setting tried, so that adding a candidate elsewhere in the search
+  // changes no other verdict.
   auto clearly_better = [&](const Scored& candidate, const Scored& current, double margin) {
     const bool rank = by_rank(candidate.trial, current.trial);
     const double observed = objective(candidate.trial, rank) - objective(current.trial, rank);
