@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -632,6 +633,9 @@ TEST_CASE("rank correlation: Spearman's, with ties at their mean rank and counts
   using costroute::internal::mid_ranks;
   CHECK(mid_ranks(std::vector<double>{3, 1, 2, 2}) == std::vector<double>{3, 0, 1.5, 1.5});
   CHECK(mid_ranks(std::vector<double>{}).empty());
+  // NaN ranks lowest, tied with -inf, as the router orders scores.
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(mid_ranks(std::vector<double>{std::nan(""), 1, -inf}) == std::vector<double>{0.5, 2, 0.5});
   // x ranks 0..4; y = 5, 6, 7, 8, 7 ranks 0, 1, 2.5, 4, 2.5. By hand: the
   // deviations from the mean rank 2 are (-2, -1, 0, 1, 2) and (-2, -1,
   // 0.5, 2, 0.5), their products sum to 8, their squares to 10 and 9.5.
@@ -814,6 +818,18 @@ TEST_CASE("on pass or fail outcomes tune starts from the label, whatever target 
   REQUIRE(tuned.ok());
   CHECK(tuned->trials.front().options.target == costroute::TrainTarget::kLabel);
   CHECK(tried(*tuned, costroute::TrainTarget::kCheapQuality));
+  // Not graded, so the default compares as APGR does, trial for trial.
+  CHECK_FALSE(tuned->by_rank_correlation);
+  const absl::StatusOr<costroute::TuneResult> by_apgr = costroute::tune(
+      d.set, d.outcomes, base,
+      {.context_fields = {"kind"}, .passes = 1, .objective = costroute::TuneObjective::kApgr});
+  REQUIRE(by_apgr.ok());
+  REQUIRE(by_apgr->trials.size() == tuned->trials.size());
+  for (size_t i = 0; i < tuned->trials.size(); ++i) {
+    CHECK(costroute::describe(by_apgr->trials[i].options) == costroute::describe(tuned->trials[i].options));
+    CHECK(by_apgr->trials[i].apgr == tuned->trials[i].apgr);
+  }
+  CHECK(costroute::describe(by_apgr->best) == costroute::describe(tuned->best));
   // One record scoring a second cheaper model does not make the data graded.
   d.set.cheap_quality[0] = 0.5;
   const absl::StatusOr<costroute::TuneResult> one =

@@ -401,10 +401,9 @@ struct TuneResult {
 // best options.objective (APGR, with the rank correlation between settings
 // that learn a graded target (TuneObjective::kAuto), or the savings at
 // options.max_quality_drop with APGR picking among candidates of equal
-// savings), one setting at a
-// time, starting from `base` (but for its target and context fields),
-// for options.passes passes: context
-// fields, C, one of four recipes (words; character n-grams within words;
+// savings), one setting at a time, starting from `base` (but for its
+// target and context fields), for options.passes passes: context fields,
+// C, one of four recipes (words; character n-grams within words;
 // those with sublinear tf and balanced classes; words with binary tf and
 // 20,000 features), the target (TrainTarget: the label, the soft
 // targets whose values in `data` differ within the training part of every

@@ -57,10 +57,12 @@ absl::Status train_command(const Args& args) {
              extra_examples(extra, fields, fields));
     if (!searched.ok()) return internal::prefixed(data_path, searched.status());
     const TuneResult& tuned = *searched;
-    auto print_trial = [max_drop](std::string_view verb, const TuneTrial& t) {
+    // The rank correlation where the search compared by it.
+    auto print_trial = [max_drop, &tuned](std::string_view verb, const TuneTrial& t) {
       const std::string apgr = std::isnan(t.apgr) ? "undefined" : absl::StrFormat("%.3f", t.apgr);
-      const std::string rank =
-          std::isnan(t.rank_correlation) ? "" : absl::StrFormat(", rank correlation %.4f", t.rank_correlation);
+      const std::string rank = !tuned.by_rank_correlation || std::isnan(t.rank_correlation)
+                                   ? ""
+                                   : absl::StrFormat(", rank correlation %.4f", t.rank_correlation);
       std::fprintf(stderr, "costroute train --tune: %s%s: savings %.2f%% at %.1f%% drop, APGR %s%s\n",
                    std::string(verb).c_str(), describe(t.options).c_str(), 100 * t.savings, 100 * max_drop,
                    apgr.c_str(), rank.c_str());

@@ -112,15 +112,16 @@ inline ResampledMetrics resampled_metrics(std::span<const Outcome> outcomes, con
 }
 
 // Each value's rank from 0 (the least) to n - 1, tied values at their mean
-// rank. NaN is not ranked: the caller passes finite values.
+// rank; NaN ranks lowest, tied with -inf, as rank_key orders scores.
 inline std::vector<double> mid_ranks(std::span<const double> values) {
+  auto key = [&](size_t i) { return rank_key(values[i]); };
   std::vector<size_t> order(values.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return values[a] < values[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
   std::vector<double> ranks(values.size());
   for (size_t lo = 0; lo < order.size();) {
     size_t hi = lo + 1;
-    while (hi < order.size() && values[order[hi]] == values[order[lo]]) ++hi;
+    while (hi < order.size() && key(order[hi]) == key(order[lo])) ++hi;
     for (size_t k = lo; k < hi; ++k) ranks[order[k]] = static_cast<double>(lo + hi - 1) / 2.0;
     lo = hi;
   }

@@ -339,7 +339,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     return rank_graded && a.options.target == TrainTarget::kCheapQuality &&
            b.options.target == TrainTarget::kCheapQuality;
   };
-  auto objective = [&](const TuneTrial& t, bool rank) {
+  auto measure = [&](const TuneTrial& t, bool rank) {
     return rank ? t.rank_correlation : objective_of(options.objective, t.savings, t.apgr);
   };
   // A change is kept only when its objective beats the current setting's
@@ -351,7 +351,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   // changes no other verdict.
   auto clearly_better = [&](const Scored& candidate, const Scored& current, double margin) {
     const bool rank = by_rank(candidate.trial, current.trial);
-    const double observed = objective(candidate.trial, rank) - objective(current.trial, rank);
+    const double observed = measure(candidate.trial, rank) - measure(current.trial, rank);
     if (!(observed > 0.0)) return false;
     if (margin == 0.0) return true;
     uint64_t seed = options.seed ^ 0x5DEECE66DULL;
@@ -375,12 +375,12 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     }
     return observed > margin * error;
   };
-  // Among candidates that clear the margin: the best objective; by
-  // savings, APGR breaks ties.
+  // Among candidates that clear the margin: the best by rank correlation
+  // where by_rank, else the best objective; by savings, APGR breaks ties.
   auto better = [&](const TuneTrial& a, const TuneTrial& b) {
     if (by_rank(a, b)) return a.rank_correlation > b.rank_correlation + 1e-12;
     if (options.objective != TuneObjective::kSavings || a.savings != b.savings) {
-      return objective(a, false) > objective(b, false) + 1e-12;
+      return measure(a, false) > measure(b, false) + 1e-12;
     }
     return a.apgr > b.apgr + 1e-12;
   };
@@ -439,7 +439,6 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   }();
 
   rank_graded = graded && options.objective == TuneObjective::kAuto;
-  result.by_rank_correlation = rank_graded;
   TrainOptions start = base;
   start.context_fields.clear();
   start.target = graded ? TrainTarget::kCheapQuality : TrainTarget::kLabel;
@@ -451,6 +450,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     result.best = start;
     return result;
   }
+  result.by_rank_correlation = rank_graded;
   using Change = std::function<void(TrainOptions&)>;
   // One setting's values, tried against the current options; a change
   // must clear `margin` standard errors (TuneOptions::margin, or 0 for the
@@ -459,8 +459,8 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     std::vector<Change> changes;
     double margin;
     // Whether a change must also be no worse by the other measure: the
-    // savings at the drop when the objective is APGR, APGR when it is the
-    // savings.
+    // savings at the drop when the objective is APGR (or kAuto, which
+    // compares changes of target by APGR), APGR when it is the savings.
     bool no_worse_by_other = false;
   };
   auto no_worse_by_other = [&](const TuneTrial& candidate, const TuneTrial& current) {
