@@ -148,19 +148,15 @@ bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fol
   for (const std::vector<size_t>& m : members) {
     if (m.size() < kMinRankedFold) return false;
   }
-  // NaN ranks lowest, as evaluate() sends it to the strong model.
-  auto key = [&](size_t i) { return internal::rank_key(scores[i]); };
-  std::vector<double> out(scores.size());
-  for (std::vector<size_t>& m : members) {
-    std::sort(m.begin(), m.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
+  // NaN ranks lowest (mid_ranks), as evaluate() sends it to the strong model.
+  std::vector<double> out(scores.size()), values;
+  for (const std::vector<size_t>& m : members) {
+    values.clear();
+    for (size_t i : m) values.push_back(scores[i]);
+    const std::vector<double> ranks = internal::mid_ranks(values);
     const double n = static_cast<double>(m.size());
-    for (size_t lo = 0; lo < m.size();) {
-      size_t hi = lo + 1;
-      while (hi < m.size() && key(m[hi]) == key(m[lo])) ++hi;
-      const double quantile = (static_cast<double>(lo + hi) / 2.0) / n;  // mid-rank of the tie, in (0, 1)
-      for (size_t k = lo; k < hi; ++k) out[m[k]] = quantile;
-      lo = hi;
-    }
+    // The tie's mid-rank counted from 1/2, so the quantiles lie in (0, 1).
+    for (size_t k = 0; k < m.size(); ++k) out[m[k]] = (ranks[k] + 0.5) / n;
   }
   scores = std::move(out);
   return true;
