@@ -104,21 +104,39 @@ absl::Status calibrate_command(const Args& args) {
   if (!flags.has("config")) COSTROUTE_RETURN_IF_ERROR(refuse_flags(flags, {"policy", "force"}, "without --config"));
   // --out may be --config itself: the config is then updated in place.
   COSTROUTE_RETURN_IF_ERROR(check_output(flags, "out", {"data", "extra-data", "model"}));
-  // The config is read and edited once before the long work, so that one
-  // without the classifier policy to edit is reported first.
+  // The config is read, edited and loaded once before the long work, so
+  // that one the written copy could not be (no classifier policy to edit,
+  // a field the router does not know, a duplicate key) is reported first,
+  // naming the input, whatever the data then says.
   std::string config_text;
   ConfigEdits edits;
   if (auto config_path = flags.get("config")) {
     COSTROUTE_ASSIGN_OR_RETURN(config_text, internal::read_file(*config_path));
     namespace fs = std::filesystem;
-    const std::string out_dir = fs::path(*flags.get("out")).parent_path().string();
+    const std::string out_path = *flags.get("out");
+    const std::string out_dir = fs::path(out_path).parent_path().string();
     edits = {.threshold = 0.5,
              .policy_name = flags.get("policy").value_or(""),
              .from_dir = fs::path(*config_path).parent_path().string(),
              .to_dir = out_dir.empty() ? "." : out_dir,
              .model_path = flags.get("model").value_or("")};
-    if (absl::StatusOr<std::string> tried = edit_config(config_text, edits); !tried.ok()) {
-      return internal::prefixed(*config_path, tried.status());
+    absl::StatusOr<std::string> tried = edit_config(config_text, edits);
+    if (!tried.ok()) return internal::prefixed(*config_path, tried.status());
+    // Loaded as the router will load the copy; its messages name the
+    // input, since the edit changes only the threshold and the
+    // classifier's model and path.
+    if (absl::StatusOr<std::shared_ptr<const Router>> loads = parse_router(*tried, *config_path, edits.to_dir);
+        !loads.ok()) {
+      return loads.status();
+    }
+    // Never over the model the input config names, which the written
+    // config names too unless --model replaces it (check_output guards
+    // that one): that would lose the model.
+    absl::StatusOr<std::string> named = classifier_path(config_text, edits.from_dir);
+    if (!named.ok()) return internal::prefixed(*config_path, named.status());
+    if (!named->empty() && internal::same_file(out_path, *named)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--out ", out_path, " is the classifier model the config names; not overwriting it"));
     }
   }
   COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 5, 2, 1000000));
@@ -174,15 +192,8 @@ absl::Status calibrate_command(const Args& args) {
       if (!updated.ok()) {
         return internal::prefixed(*config_path, updated.status());
       }
-      // Never over the model the input config names, which the written
-      // config names too unless --model replaces it (check_output
-      // guards that one): that would lose the model.
-      COSTROUTE_ASSIGN_OR_RETURN(const std::string named, classifier_path(config_text, edits.from_dir));
-      if (!named.empty() && internal::same_file(out_path, named)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--out ", out_path, " is the classifier model the config names; not overwriting it"));
-      }
-      // Write only a config the router loads.
+      // Write only a config the router loads (checked above with another
+      // threshold; this is the one written).
       absl::StatusOr<std::shared_ptr<const Router>> loads = parse_router(*updated, out_path, edits.to_dir);
       if (!loads.ok()) {
         return absl::InvalidArgumentError(absl::StrCat("not writing a config that would not load: ",
