@@ -204,6 +204,31 @@ TEST_CASE("JsonlReader reads records, skips blank lines and reports bad lines wi
   CHECK(*in->next() == false);
 }
 
+TEST_CASE("JsonlReader reads integers up to 64 bits and names one beyond, valid JSON though it is") {
+  const TempDir dir("bigint");
+  const std::string path = dir.file("in.jsonl");
+  write_file(path,
+             "{\"query\": \"a\", \"n\": 18446744073709551615, \"m\": -9223372036854775808}\n"
+             "{\"query\": \"b\", \"n\": 18446744073709551616}\n"
+             "{\"query\": \"c\", \"x\": {\"m\": -9223372036854775809}}\n"
+             "{\"query\": \"d\", \"n\": 1e400}\n"
+             "{\"query\": \"e\", \"n\": 100000000000000000000.0}\n");
+  auto in = costroute::JsonlReader::open(path);
+  REQUIRE(in.ok());
+  REQUIRE(*in->next());
+  CHECK(*in->string_field("query") == "a");
+  const std::string hint =
+      " does not fit in 64 bits, which this reader needs (quote it as a string, or write it with a decimal point or "
+      "an exponent to read it as a double)";
+  CHECK(in->next().status().message() == path + ":2: column 21: the integer 18446744073709551616" + hint);
+  CHECK(in->next().status().message() == path + ":3: column 27: the integer -9223372036854775809" + hint);
+  // Out of a double's range: not valid JSON for this reader, placed as before.
+  CHECK(in->next().status().message().find(path + ":4: column 21: ") == 0);
+  // With a decimal point it is a double.
+  REQUIRE(*in->next());
+  CHECK(*in->string_field("query") == "e");
+}
+
 TEST_CASE("JsonlReader reads bytes that are not UTF-8 and lone surrogate escapes as U+FFFD") {
   // What Python's json.dumps writes for text decoded with errors="surrogateescape".
   const TempDir dir("surrogates");

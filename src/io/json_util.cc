@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <utility>
@@ -22,17 +23,19 @@ struct SyntaxError {
     kNone,           // the text is one valid value
     kBadText,        // a byte that cannot continue the value, or the end of a truncated one
     kNonFinite,      // NaN, Infinity or -Infinity, which Python's json module writes
+    kBigInteger,     // valid JSON, but an integer beyond 64 bits, which simdjson refuses
     kTextAfterValue  // a complete value, then more than white space ("{...} x")
   };
   Kind kind = Kind::kNone;
   size_t offset = 0;
-  std::string_view token;  // kNonFinite: the literal
+  std::string_view token;  // kNonFinite and kBigInteger: the literal
 };
 
 // Only for messages: it runs after a failed parse. A number too large for
 // a double counts as an error at its start.
 SyntaxError find_syntax_error(std::string_view t) {
   size_t i = 0;
+  std::string_view big_integer;  // set by number() for a kBigInteger
   auto skip_space = [&] {
     while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
   };
@@ -70,11 +73,26 @@ SyntaxError find_syntax_error(std::string_view t) {
     } else if (!digits()) {
       return false;
     }
+    const size_t integer_end = i;
     if (i < t.size() && t[i] == '.' && (++i, !digits())) return false;
     if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
       ++i;
       if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
       if (!digits()) return false;
+    }
+    if (i == integer_end) {  // an integer: simdjson reads it as int64 or uint64
+      const std::string literal(t.substr(start, i - start));
+      errno = 0;
+      if (literal[0] == '-') {
+        (void)std::strtoll(literal.c_str(), nullptr, 10);
+      } else {
+        (void)std::strtoull(literal.c_str(), nullptr, 10);
+      }
+      if (errno == ERANGE) {
+        big_integer = t.substr(start, i - start);
+        i = start;
+        return false;
+      }
     }
     if (!std::isfinite(std::strtod(std::string(t.substr(start, i - start)).c_str(), nullptr))) {
       i = start;
@@ -141,6 +159,7 @@ SyntaxError find_syntax_error(std::string_view t) {
         }
       }
     }
+    if (!big_integer.empty()) return SyntaxError{Kind::kBigInteger, i, big_integer};
     if (!ok) return bad();
     want = Want::kAfterValue;
   }
@@ -157,6 +176,11 @@ std::string location(std::string_view text, size_t offset) {
 std::string parse_error_reason(simdjson::error_code error, const SyntaxError& found) {
   if (found.kind == SyntaxError::Kind::kNonFinite) {
     return absl::StrCat(to_absl(found.token), " is not a JSON number (non-finite values are not allowed)");
+  }
+  if (found.kind == SyntaxError::Kind::kBigInteger) {
+    return absl::StrCat("the integer ", to_absl(found.token.substr(0, 40)), found.token.size() > 40 ? "..." : "",
+                        " does not fit in 64 bits, which this reader needs (quote it as a string, or write it with "
+                        "a decimal point or an exponent to read it as a double)");
   }
   // Only where simdjson stopped on the structure: text after the value
   // must not hide bytes that are not UTF-8, or a document too large.
@@ -201,7 +225,7 @@ std::string describe_parse_error(simdjson::error_code error,
   const SyntaxError found = find_syntax_error(text);
   // Syntax errors say where; a file that is not UTF-8 or too large has no
   // one place to point at.
-  const bool placed = found.kind == SyntaxError::Kind::kNonFinite ||
+  const bool placed = found.kind == SyntaxError::Kind::kNonFinite || found.kind == SyntaxError::Kind::kBigInteger ||
                       (found.kind != SyntaxError::Kind::kNone && error != simdjson::UTF8_ERROR &&
                        error != simdjson::CAPACITY);
   const std::string reason = parse_error_reason(error, found);
