@@ -356,6 +356,17 @@ expect_error 1 "costroute eval: missing --model (or --cv K to train and score by
   "$costroute" eval --data "$dir/routing.jsonl"
 expect_error 1 "costroute eval: --cv: expected a value in [2, 1000000], got 0" \
   "$costroute" eval --cv 0 --data "$dir/routing.jsonl"
+# Whole numbers are digits only, and a flag given empty is no flag left out.
+expect_error 1 'costroute eval: --cv: expected a whole number, got " 3"' \
+  "$costroute" eval --cv " 3" --data "$dir/routing.jsonl"
+expect_error 1 'costroute eval: --cv: expected a whole number, got "+3"' \
+  "$costroute" eval --cv +3 --data "$dir/routing.jsonl"
+expect_error 1 "costroute eval: --cv: expected a value in [2, 1000000], got 99999999999999999999" \
+  "$costroute" eval --cv 99999999999999999999 --data "$dir/routing.jsonl"
+expect_error 1 "costroute train: --context-fields: empty value (leave the flag out for its default)" \
+  "$costroute" train --data "$dir/routing.jsonl" --out "$dir/x.json" --context-fields ""
+expect_error 1 "costroute train: --out: empty value (leave the flag out for its default)" \
+  "$costroute" train --data "$dir/routing.jsonl" --out=
 expect_error 1 'costroute train: --data: an empty entry in "," (entries are separated by commas)' \
   "$costroute" train --data , --out "$dir/x.json"
 expect_error 1 'costroute eval: --data: an empty entry in "'"$dir"'/routing.jsonl," (entries are separated by commas)' \
@@ -510,6 +521,15 @@ for i in range(60):
 [ $? = 1 ] || fail "calibrate on noise should refuse to write the config"
 grep -q "NOT reliably better than a random share" "$dir/err" || fail "calibrate on noise: $(cat "$dir/err")"
 grep -q "NO SAVINGS ATTRIBUTABLE TO THE ROUTER" "$dir/cal_noise" || fail "calibrate on noise claims savings: $(cat "$dir/cal_noise")"
+# A config the copy could not be is reported first, naming it, whatever the data says.
+sed 's/"format"/"colour": 1, "format"/' "$dir/config.json" >"$dir/unknown_field.json"
+expect_error 1 "costroute calibrate: $dir/unknown_field.json: colour: unknown field (expected one of: format, models, classifier, options, policies)" \
+  "$costroute" calibrate --data "$dir/noise.jsonl" --cv 3 --bootstrap 200 --config "$dir/unknown_field.json" \
+  --out "$dir/written/noise.json"
+sed 's/"format"/"format": "costroute.config\/1", "format"/' "$dir/config.json" >"$dir/twice.json"
+expect_error 1 "costroute calibrate: $dir/twice.json: duplicate field \"format\"" \
+  "$costroute" calibrate --data "$dir/noise.jsonl" --cv 3 --bootstrap 200 --config "$dir/twice.json" \
+  --out "$dir/written/noise.json"
 "$costroute" eval --data "$dir/noise.jsonl" --cv 3 >"$dir/eval_noise" || fail "eval --cv on noise failed"
 grep -q "^against random, over the whole curve: .*: NOT reliably better than random on this data$" "$dir/eval_noise" ||
   fail "eval on noise does not say the router is not reliably better than random: $(cat "$dir/eval_noise")"
@@ -571,7 +591,7 @@ grep -q '"model": "../m.json"' "$dir/written/with_model.json" || fail "calibrate
 sed 's/"tier": 1/"tier": -1/' "$dir/config.json" >"$dir/badtier.json"
 "$costroute" calibrate --data "$dir/routing.jsonl" --model "$dir/m.json" --bootstrap 50 --force \
   --config "$dir/badtier.json" --out "$dir/written/bad.json" >/dev/null 2>"$dir/err"
-grep -q "not writing a config that would not load: $dir/written/bad.json: models\[1\].tier" "$dir/err" ||
+grep -q "^costroute calibrate: $dir/badtier.json: models\[1\].tier" "$dir/err" ||
   fail "calibrate wrote or misreported a bad config: $(cat "$dir/err")"
 [ ! -e "$dir/written/bad.json" ] || fail "calibrate wrote a config that does not load"
 
@@ -727,6 +747,9 @@ expect_error 1 'costroute score: '"$dir"'/bogus_signal.json: context_features[0]
 sed 's/"quality":{"s":1,"l":1}/"quality":{"s":1e308,"l":1}/' "$dir/routing.jsonl" >"$dir/hugeq.jsonl"
 expect_error 1 "costroute eval: $dir/hugeq.jsonl:1: field \"quality\": the score of s is beyond 1e12 in size" \
   "$costroute" eval --model "$dir/m.json" --data "$dir/hugeq.jsonl"
+sed 's/"quality":{"s":1,"l":1}/"quality":{"s":1,"l":5e-324}/' "$dir/routing.jsonl" >"$dir/tinyq.jsonl"
+expect_error 1 "costroute eval: $dir/tinyq.jsonl:1: field \"quality\": the score of l is below 1e-300 in size but not 0, too small to average: rescale the scores" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/tinyq.jsonl"
 printf '%s\n' '{"query":"hi","request_time_ms":1e300}' >"$dir/time.jsonl"
 expect_error 1 "costroute route: $dir/time.jsonl:1: field \"request_time_ms\": expected whole milliseconds since 1970 within +-1e15" \
   "$costroute" route --config "$dir/tiers.config.json" --data "$dir/time.jsonl"
@@ -836,7 +859,7 @@ expect_error 1 "costroute eval: quality: the strong model's mean quality is 0: t
   "$costroute" eval --model "$dir/four.json" --data "$dir/negative.jsonl"
 expect_error 1 "costroute eval: --cost-large: every record has its cost_large, so the flag would change nothing (it fills in missing costs)" \
   "$costroute" eval --model "$dir/four.json" --data "$dir/exact.jsonl" --cost-large 2
-expect_error 1 "costroute eval: --plot: an empty file name" "$costroute" eval --model "$dir/four.json" --data "$dir/exact.jsonl" --plot=
+expect_error 1 "costroute eval: --plot: empty value (leave the flag out for its default)" "$costroute" eval --model "$dir/four.json" --data "$dir/exact.jsonl" --plot=
 # A label that contradicts the quality map is measured by the qualities, and said so.
 for q in aa bb; do outcome $q 0 1 0.1 1 | sed 's/^{/{"label_small_ok":1,/'; done >"$dir/contradicts.jsonl"
 "$costroute" eval --model "$dir/four.json" --data "$dir/contradicts.jsonl" >/dev/null 2>"$dir/err" ||
@@ -927,7 +950,7 @@ expect_error 1 "costroute eval: --extra-data: $dir/./routing.jsonl is also the -
   "$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/./routing.jsonl"
 expect_error 1 "costroute eval: --extra-data: $dir/./extra.jsonl and $dir/extra.jsonl are the same file; give it once" \
   "$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/extra.jsonl,$dir/./extra.jsonl"
-expect_error 1 "costroute train: --extra-data: expected one file or more" \
+expect_error 1 "costroute train: --extra-data: empty value (leave the flag out for its default)" \
   "$costroute" train --data "$dir/three.jsonl" --out "$dir/x.json" --extra-data ""
 cp "$dir/extra.jsonl" "$dir/extra_copy.jsonl"
 expect_error 1 "costroute train: --out $dir/extra_copy.jsonl is also the --extra-data file; not overwriting it" \

@@ -34,9 +34,6 @@ absl::Status check_output(const Flags& flags, std::string_view output,
                           std::initializer_list<std::string_view> inputs) {
   const std::optional<std::string> written = flags.get(output);
   if (!written) return absl::OkStatus();
-  if (written->empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("--", internal::to_absl(output), ": an empty file name"));
-  }
   for (std::string_view input : inputs) {
     if (*written == "-") break;  // check_writable's error: "-" is no file to write
     COSTROUTE_ASSIGN_OR_RETURN(const std::vector<std::string> paths, flags.list(input));

@@ -3,7 +3,6 @@
 #include <charconv>
 #include <cmath>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "costroute/internal/status_macros.h"
@@ -52,6 +51,11 @@ absl::StatusOr<Flags> Flags::parse(const std::vector<std::string>& args,
     } else {
       return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
     }
+    // No flag takes an empty value; one given empty ("--context-fields
+    // \"$UNSET\"") must not act as if it were left out.
+    if (flags.values_[name].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": empty value (leave the flag out for its default)"));
+    }
   }
   return flags;
 }
@@ -66,7 +70,7 @@ std::optional<std::string> Flags::get(std::string_view name) const {
 
 absl::StatusOr<std::string> Flags::required(std::string_view name) const {
   auto value = get(name);
-  if (!value || value->empty()) {
+  if (!value) {
     return absl::InvalidArgumentError(absl::StrCat("missing --", to_absl(name)));
   }
   return *value;
@@ -76,8 +80,16 @@ absl::StatusOr<int64_t> Flags::integer(std::string_view name, int64_t fallback,
                                        int64_t min, int64_t max) const {
   auto value = get(name);
   if (!value) return fallback;
-  int64_t n;
-  if (!absl::SimpleAtoi(*value, &n)) {
+  // Digits with an optional minus sign, nothing else: from_chars takes no
+  // space or plus sign, and says when the number is out of int64's range.
+  int64_t n = 0;
+  const char* end = value->data() + value->size();
+  const auto [stop, error] = std::from_chars(value->data(), end, n);
+  if (error == std::errc::result_out_of_range && stop == end) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", to_absl(name), ": expected a value in [", min, ", ", max, "], got ", *value));
+  }
+  if (error != std::errc() || stop != end) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--", to_absl(name), ": expected a whole number, got \"", *value, "\""));
   }
@@ -110,9 +122,12 @@ absl::StatusOr<std::pair<int, int>> Flags::pair(std::string_view name,
   auto value = get(name);
   if (!value) return fallback;
   std::vector<std::string> parts = absl::StrSplit(*value, ',');
-  int a, b;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) ||
-      !absl::SimpleAtoi(parts[1], &b)) {
+  auto whole = [](const std::string& text, int& out) {
+    const auto [stop, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return !text.empty() && error == std::errc() && stop == text.data() + text.size();
+  };
+  int a = 0, b = 0;
+  if (parts.size() != 2 || !whole(parts[0], a) || !whole(parts[1], b)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--", to_absl(name), ": expected two whole numbers such as 1,2, got \"",
         *value, "\""));
@@ -122,7 +137,7 @@ absl::StatusOr<std::pair<int, int>> Flags::pair(std::string_view name,
 
 absl::StatusOr<std::vector<std::string>> Flags::list(std::string_view name) const {
   auto value = get(name);
-  if (!value || value->empty()) return std::vector<std::string>();
+  if (!value) return std::vector<std::string>();
   std::vector<std::string> entries = absl::StrSplit(*value, ',');
   for (size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].empty()) {

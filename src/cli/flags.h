@@ -17,6 +17,7 @@ namespace costroute::cli {
 // Flags are "--name value", "--name=value" or, for switches, "--name". A
 // value that starts with "--" must be given as "--name=--value", so that a
 // forgotten value ("--out --binary") is an error, not a file named --binary.
+// No flag takes an empty value ("--out ''"): that is an error too.
 // Errors name the flag: "--C: expected a number, got \"abc\"".
 // A whole string as a finite decimal number: no hexadecimal ("0x10"), no
 // "inf" or "nan", nothing before or after it.
@@ -43,8 +44,9 @@ class Flags {
   // "1,2" -> {1, 2}.
   [[nodiscard]] absl::StatusOr<std::pair<int, int>> pair(std::string_view name,
                                                          std::pair<int, int> fallback) const;
-  // "a,b.c" -> {"a", "b.c"}; absent or "": none. InvalidArgument for an
-  // empty entry ("a,,b", "a,") or one given twice.
+  // "a,b.c" -> {"a", "b.c"}; absent: none (parse() refuses an empty
+  // value). InvalidArgument for an empty entry ("a,,b", "a,") or one given
+  // twice.
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> list(std::string_view name) const;
 
  private:

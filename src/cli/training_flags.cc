@@ -107,6 +107,10 @@ absl::StatusOr<std::vector<std::pair<std::string, double>>> quality_map(const Js
     if (!(std::fabs(q) <= kMaxQuality)) {
       return in.error(absl::StrCat("field \"quality\": the score of ", one_line(model, 40), " is beyond 1e12 in size"));
     }
+    if (q != 0.0 && std::fabs(q) < kMinQuality) {
+      return in.error(absl::StrCat("field \"quality\": the score of ", one_line(model, 40),
+                                   " is below 1e-300 in size but not 0, too small to average: rescale the scores"));
+    }
   }
   return quality;
 }
@@ -438,7 +442,6 @@ absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& r
     return absl::InvalidArgumentError("--extra-weight: expected a number in (0, 1e12]");
   }
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> paths, flags.list("extra-data"));
-  if (paths.empty()) return absl::InvalidArgumentError("--extra-data: expected one file or more");
   COSTROUTE_ASSIGN_OR_RETURN(std::vector<std::string> data_paths, flags.list("data"));
   // Their records need no costs, and may lack a context field the data has.
   ReadOptions extra_read = read;

@@ -21,11 +21,14 @@ namespace costroute::cli {
 // sums of many stay far from overflow.
 inline constexpr double kMaxCost = 1e12;
 
-// The largest quality score magnitude a record may give (any scale).
+// The largest quality score magnitude a record may give (any scale), and
+// the least but 0: below it, doubles lose the precision that means and
+// relative drops need (scores of 5e-324 gave wrong savings).
 inline constexpr double kMaxQuality = 1e12;
+inline constexpr double kMinQuality = 1e-300;
 
-// The record's "quality" map (model name to score), each score within
-// [-kMaxQuality, kMaxQuality]; errors name the file, line and model.
+// The record's "quality" map (model name to score), each score 0 or within
+// kMinQuality to kMaxQuality in size; errors name the file, line and model.
 [[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, double>>> quality_map(const JsonlReader& in);
 
 // Flags with a value that train_options reads.
