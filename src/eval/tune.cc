@@ -428,7 +428,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   // the targets are compared as the recipes are.
   const bool graded = [&] {
     const std::vector<double>& q = data.cheap_quality;
-    if (!cheap_learnable || !std::all_of(q.begin(), q.end(), [](double v) { return std::isfinite(v); })) return false;
+    if (!cheap_learnable || quality_ranks.empty()) return false;  // empty unless every value is finite
     const double lo = *std::min_element(q.begin(), q.end()), hi = *std::max_element(q.begin(), q.end());
     const auto inside = std::count_if(q.begin(), q.end(), [lo, hi](double v) { return lo < v && v < hi; });
     return 10 * static_cast<size_t>(inside) >= q.size();
