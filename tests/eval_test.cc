@@ -309,6 +309,48 @@ TEST_CASE("folds hold their share of each label, and the seed decides the split"
   }
 }
 
+TEST_CASE("a repeated query joins the fold of its first occurrence, and only repeats move") {
+  // 60 examples over 45 distinct queries: 15 repeat an earlier one.
+  std::vector<int> labels(60);
+  std::vector<std::string> queries(60);
+  for (size_t i = 0; i < 60; ++i) {
+    queries[i] = absl::StrCat("question ", i < 45 ? i : (i * 7) % 45);
+    labels[i] = static_cast<int>(i % 4 == 0);
+  }
+  for (size_t i = 45; i < 60; ++i) labels[i] = labels[(i * 7) % 45];  // a repeat, its label
+  for (uint64_t seed : {1, 2, 3, 4}) {
+    const std::vector<int> plain = costroute::assign_folds(labels, 5, seed);
+    const std::vector<int> grouped = costroute::assign_folds(labels, 5, seed, queries);
+    REQUIRE(grouped.size() == 60);
+    int moved = 0;
+    for (size_t i = 0; i < 60; ++i) {
+      if (i < 45) {
+        CHECK(grouped[i] == plain[i]);  // first occurrences keep their fold
+      } else {
+        CHECK(grouped[i] == grouped[(i * 7) % 45]);
+        moved += grouped[i] != plain[i];
+      }
+    }
+    CHECK(moved > 0);  // else the test would show nothing
+  }
+  // Without repeats, the same folds as without queries.
+  std::vector<std::string> distinct(60);
+  for (size_t i = 0; i < 60; ++i) distinct[i] = absl::StrCat("q", i);
+  CHECK(costroute::assign_folds(labels, 5, 9, distinct) == costroute::assign_folds(labels, 5, 9));
+
+  // Cross validation never scores a query with a model trained on its
+  // twin: a twin's score equals the first's, and the folds say why.
+  costroute::TrainingSet data;
+  for (size_t i = 0; i < 60; ++i) {
+    data.queries.push_back(queries[i]);
+    data.labels.push_back(labels[i]);
+  }
+  const absl::StatusOr<costroute::FoldScores> cv = costroute::cross_validated_scores(data, {}, 5, 2);
+  REQUIRE(cv.ok());
+  CHECK(cv->fold == costroute::assign_folds(data.labels, 5, 2, data.queries));
+  for (size_t i = 45; i < 60; ++i) CHECK(cv->scores[i] == cv->scores[(i * 7) % 45]);
+}
+
 TEST_CASE("cross validation trains its folds side by side, with the same scores and errors on any number of threads",
           "[concurrency]") {
   costroute::TrainingSet data;

@@ -291,7 +291,14 @@ struct TierEvaluation {
 // scikit-learn's StratifiedKFold does for a classifier). A training part
 // then lacks a label only when the whole set has fewer examples of it than
 // there are folds. Fewer than 1 fold is taken as 1.
-std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t seed);
+//
+// With `queries` (one per label), an example whose query repeats an
+// earlier one's joins that one's fold, so that no prompt is both trained on
+// and measured (MMLU repeats 105 of its questions); the shares of each
+// label then hold to within one example plus the repeats moved. A fold
+// may then be empty, when every example dealt to it repeats another's.
+std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t seed,
+                              std::span<const std::string> queries = {});
 
 // Out-of-fold scores, and the fold (assign_folds) each example was held out in.
 struct FoldScores {

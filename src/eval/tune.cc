@@ -11,6 +11,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "costroute/eval.h"
 #include "costroute/internal/status_macros.h"
@@ -122,7 +123,8 @@ absl::Status check_shape(const TrainingSet& data, size_t fields) {
 
 }  // namespace
 
-std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t seed) {
+std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t seed,
+                              std::span<const std::string> queries) {
   folds = std::max(folds, 1);
   const size_t n = labels.size();
   std::vector<size_t> order(n);
@@ -137,6 +139,10 @@ std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t s
   std::stable_partition(order.begin(), order.end(), [&](size_t i) { return labels[i] == 0; });
   std::vector<int> fold(n);
   for (size_t r = 0; r < n; ++r) fold[order[r]] = static_cast<int>(r % static_cast<size_t>(folds));
+  if (queries.size() == n) {
+    absl::flat_hash_map<std::string_view, int> first_fold;
+    for (size_t i = 0; i < n; ++i) fold[i] = first_fold.try_emplace(queries[i], fold[i]).first->second;
+  }
   return fold;
 }
 
@@ -170,7 +176,7 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
   // The extra sets' problems once, before any fold (each fold joins them again).
   if (!extra.sets.empty()) COSTROUTE_RETURN_IF_ERROR(with_extra(data, extra).status());
   const std::vector<size_t> all_context = first_indices(options.context_fields.size());
-  FoldScores out{std::vector<double>(n), assign_folds(data.labels, folds, seed)};
+  FoldScores out{std::vector<double>(n), assign_folds(data.labels, folds, seed, data.queries)};
   const std::vector<int>& fold = out.fold;
 
   // The folds train side by side, options.threads in all: most of a
@@ -385,7 +391,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   // training part of every fold (cross_validated_scores' folds), or the
   // trial would fail. The label may come from elsewhere than the
   // qualities, so two labels do not imply two gaps.
-  const std::vector<int> fold = assign_folds(data.labels, options.folds, options.seed);
+  const std::vector<int> fold = assign_folds(data.labels, options.folds, options.seed, data.queries);
   // The values of fold f's training part: every example outside fold f.
   auto training_part = [&](const std::vector<double>& values, int f) {
     std::vector<double> part;
