@@ -948,6 +948,17 @@ for bad in 0 -1 1e13; do
 done
 expect_error 1 "costroute eval: --extra-data: $dir/./routing.jsonl is also the --data file $dir/routing.jsonl; its prompts would be trained on and measured" \
   "$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/./routing.jsonl"
+# A prompt of the data in an extra set would be trained on where it is
+# measured: such records are left out, and a copy of the data is refused.
+cp "$dir/routing.jsonl" "$dir/routing_copy.jsonl"
+expect_error 1 "costroute eval: --extra-data: every record of $dir/routing_copy.jsonl repeats a prompt of --data; its prompts would be trained on and measured" \
+  "$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/routing_copy.jsonl"
+{ cat "$dir/extra.jsonl"; head -3 "$dir/routing.jsonl"; } >"$dir/extra_repeats.jsonl"
+"$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/extra_repeats.jsonl" --json \
+  >"$dir/extra_repeats_eval" 2>"$dir/err" || fail "eval --extra-data with repeats exited $?: $(cat "$dir/err")"
+[ "$(cat "$dir/err")" = "costroute eval: note: 3 of the 33 records of $dir/extra_repeats.jsonl repeat a prompt of --data and are left out" ] ||
+  fail "eval --extra-data with repeats: $(cat "$dir/err")"
+cmp -s "$dir/extra_repeats_eval" "$dir/extra_eval" || fail "the repeats were not left out: $(cat "$dir/extra_repeats_eval")"
 expect_error 1 "costroute eval: --extra-data: $dir/./extra.jsonl and $dir/extra.jsonl are the same file; give it once" \
   "$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/extra.jsonl,$dir/./extra.jsonl"
 expect_error 1 "costroute train: --extra-data: empty value (leave the flag out for its default)" \

@@ -79,7 +79,9 @@ struct TrainingSet {
 // models, that training learns from beside the data at a lower weight:
 // public benchmark outcomes beside a few hundred prompts of one's own
 // traffic. Cross validation adds them to every training part and never
-// scores them, so the measure stays on the data's own prompts.
+// scores them, so the measure stays on the data's own prompts; an extra
+// example that repeats a prompt of the data would be trained on where that
+// prompt is measured, so leave such examples out (the command line does).
 //
 // Each set keeps its own quality scale (0/1 correctness beside a judge's
 // 1-10): with_extra() maps it onto the data's. On Arena (293 prompts,

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
+#include <unordered_set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -453,6 +455,11 @@ absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& r
   extra_read.cost_large.reset();
   const bool qualities = !records.empty() && std::all_of(records.begin(), records.end(),
                                                          [](const LabelledRecord& r) { return r.has_quality; });
+  // A prompt of the data in an extra set would be trained on in the fold
+  // that measures it (a copy of the data under another name made Arena's
+  // seed recipe look 4 times better).
+  std::unordered_set<std::string_view> data_queries;
+  for (const LabelledRecord& r : records) data_queries.insert(r.query);
   for (size_t k = 0; k < paths.size(); ++k) {
     const std::string& path = paths[k];
     // The same file under another name too (./a.jsonl, a link).
@@ -483,6 +490,17 @@ absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& r
             "from the qualities needs them in every example)"));
       }
     }
+    const size_t read_count = set.size();
+    std::erase_if(set, [&](const LabelledRecord& r) { return data_queries.contains(r.query); });
+    if (set.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--extra-data: every record of ", path,
+                                                     " repeats a prompt of --data; its prompts would be trained on "
+                                                     "and measured"));
+    }
+    if (set.size() < read_count) {
+      std::fprintf(stderr, "%s: note: %zu of the %zu records of %s repeat a prompt of --data and are left out\n",
+                   read.command.c_str(), read_count - set.size(), read_count, path.c_str());
+    }
     extra.sets.push_back(std::move(set));
   }
   return extra;
@@ -501,8 +519,12 @@ absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& recor
                                         const TuneOptions& tune_options, int folds, uint64_t seed,
                                         const ExtraRecords& extra) {
   std::vector<int> labels(records.size());
-  for (size_t i = 0; i < records.size(); ++i) labels[i] = records[i].label;
-  FoldScores out{std::vector<double>(records.size()), assign_folds(labels, folds, seed)};
+  std::vector<std::string> queries(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    labels[i] = records[i].label;
+    queries[i] = records[i].query;
+  }
+  FoldScores out{std::vector<double>(records.size()), assign_folds(labels, folds, seed, queries)};
   const std::vector<int>& fold = out.fold;
   for (int f = 0; f < folds; ++f) {
     std::vector<LabelledRecord> inside;

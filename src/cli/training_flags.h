@@ -162,7 +162,10 @@ struct ExtraRecords {
 // --extra-weight without --extra-data or outside (0, 1e12], a file also
 // given to --data, and records without a "quality" map where every
 // record of the data has one (a target learned from the qualities needs
-// them in every example). Nothing without --extra-data.
+// them in every example), or a file whose every record repeats a prompt
+// of the data. Records that repeat one are left out, with a note on
+// stderr: cross validation would train on prompts it measures. Nothing
+// without --extra-data.
 [[nodiscard]] absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& read,
                                                       const std::vector<LabelledRecord>& records);
 
