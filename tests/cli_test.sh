@@ -836,6 +836,9 @@ expect_error 1 "costroute eval: --cv 6: more folds than records (4)" \
   "$costroute" eval --cv 6 --tune --data "$dir/same.jsonl"
 expect_error 1 "costroute train: --cv 5 (the default): more folds than records (4)" \
   "$costroute" train --tune --data "$dir/same.jsonl" --out "$dir/x.json"
+cat "$dir/same.jsonl" "$dir/same.jsonl" >"$dir/same_twice.jsonl"
+expect_error 1 "costroute eval: --cv 5: more folds than distinct prompts (4 among 8 records; a repeated prompt stays in one fold)" \
+  "$costroute" eval --cv 5 --data "$dir/same_twice.jsonl"
 expect_error 1 "costroute eval: --title names the picture: it goes with --plot FILE.svg" \
   "$costroute" eval --model "$dir/four.json" --data "$dir/same.jsonl" --title x
 expect_error 1 "costroute eval: --weight-field does not apply with --model, whose scores are used as they are" \
@@ -951,7 +954,7 @@ expect_error 1 "costroute eval: --extra-data: $dir/./routing.jsonl is also the -
 # A prompt of the data in an extra set would be trained on where it is
 # measured: such records are left out, and a copy of the data is refused.
 cp "$dir/routing.jsonl" "$dir/routing_copy.jsonl"
-expect_error 1 "costroute eval: --extra-data: every record of $dir/routing_copy.jsonl repeats a prompt of --data; its prompts would be trained on and measured" \
+expect_error 1 "costroute eval: --extra-data: every record of $dir/routing_copy.jsonl repeats a prompt of --data: nothing to add" \
   "$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/routing_copy.jsonl"
 { cat "$dir/extra.jsonl"; head -3 "$dir/routing.jsonl"; } >"$dir/extra_repeats.jsonl"
 "$costroute" eval --cv 3 --data "$dir/routing.jsonl" --extra-data "$dir/extra_repeats.jsonl" --json \

@@ -309,7 +309,7 @@ TEST_CASE("folds hold their share of each label, and the seed decides the split"
   }
 }
 
-TEST_CASE("a repeated query joins the fold of its first occurrence, and only repeats move") {
+TEST_CASE("a repeated query stays in one fold, and the folds deal out distinct queries by label") {
   // 60 examples over 45 distinct queries: 15 repeat an earlier one.
   std::vector<int> labels(60);
   std::vector<std::string> queries(60);
@@ -319,19 +319,23 @@ TEST_CASE("a repeated query joins the fold of its first occurrence, and only rep
   }
   for (size_t i = 45; i < 60; ++i) labels[i] = labels[(i * 7) % 45];  // a repeat, its label
   for (uint64_t seed : {1, 2, 3, 4}) {
-    const std::vector<int> plain = costroute::assign_folds(labels, 5, seed);
-    const std::vector<int> grouped = costroute::assign_folds(labels, 5, seed, queries);
-    REQUIRE(grouped.size() == 60);
-    int moved = 0;
+    const std::vector<int> fold = costroute::assign_folds(labels, 5, seed, queries);
+    REQUIRE(fold.size() == 60);
+    std::vector<int> firsts(5), ones(5);
     for (size_t i = 0; i < 60; ++i) {
-      if (i < 45) {
-        CHECK(grouped[i] == plain[i]);  // first occurrences keep their fold
-      } else {
-        CHECK(grouped[i] == grouped[(i * 7) % 45]);
-        moved += grouped[i] != plain[i];
+      if (i >= 45) {
+        CHECK(fold[i] == fold[(i * 7) % 45]);
+        continue;
       }
+      ++firsts[static_cast<size_t>(fold[i])];
+      ones[static_cast<size_t>(fold[i])] += labels[i];
     }
-    CHECK(moved > 0);  // else the test would show nothing
+    for (int f = 0; f < 5; ++f) {  // 45 distinct queries, 12 of label 1
+      CHECK(firsts[static_cast<size_t>(f)] == 9);
+      CHECK(ones[static_cast<size_t>(f)] >= 2);
+      CHECK(ones[static_cast<size_t>(f)] <= 3);
+    }
+    CHECK(costroute::assign_folds(labels, 5, seed, queries) == fold);  // deterministic
   }
   // Without repeats, the same folds as without queries.
   std::vector<std::string> distinct(60);
@@ -339,7 +343,7 @@ TEST_CASE("a repeated query joins the fold of its first occurrence, and only rep
   CHECK(costroute::assign_folds(labels, 5, 9, distinct) == costroute::assign_folds(labels, 5, 9));
 
   // Cross validation never scores a query with a model trained on its
-  // twin: a twin's score equals the first's, and the folds say why.
+  // twin: a twin's score equals the first's.
   costroute::TrainingSet data;
   for (size_t i = 0; i < 60; ++i) {
     data.queries.push_back(queries[i]);
@@ -349,6 +353,26 @@ TEST_CASE("a repeated query joins the fold of its first occurrence, and only rep
   REQUIRE(cv.ok());
   CHECK(cv->fold == costroute::assign_folds(data.labels, 5, 2, data.queries));
   for (size_t i = 45; i < 60; ++i) CHECK(cv->scores[i] == cv->scores[(i * 7) % 45]);
+
+  // Label 1 on two queries, three copies each: they are dealt to two
+  // folds, so every training part keeps the label, at every seed.
+  costroute::TrainingSet few;
+  for (int i = 0; i < 40; ++i) {
+    const bool one = i < 6;
+    few.queries.push_back(one ? absl::StrCat("hard one ", i % 2) : absl::StrCat("easy ", i));
+    few.labels.push_back(one ? 1 : 0);
+  }
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    CHECK(costroute::cross_validated_scores(few, {}, 5, seed).ok());
+  }
+  // No more folds than distinct queries.
+  costroute::TrainingSet four;
+  for (int i = 0; i < 12; ++i) {
+    four.queries.push_back(absl::StrCat("prompt ", i % 4));
+    four.labels.push_back(i % 2);
+  }
+  CHECK(costroute::cross_validated_scores(four, {}, 5, 1).status().message() ==
+        "folds: 5 folds, but only 4 distinct queries among 12 examples (a repeated query stays in one fold)");
 }
 
 TEST_CASE("cross validation trains its folds side by side, with the same scores and errors on any number of threads",

@@ -293,10 +293,12 @@ struct TierEvaluation {
 // there are folds. Fewer than 1 fold is taken as 1.
 //
 // With `queries` (one per label), an example whose query repeats an
-// earlier one's joins that one's fold, so that no prompt is both trained on
-// and measured (MMLU repeats 105 of its questions); the shares of each
-// label then hold to within one example plus the repeats moved. A fold
-// may then be empty, when every example dealt to it repeats another's.
+// earlier one's goes to that one's fold, so that no prompt is both trained
+// on and measured (MMLU repeats 105 of its questions): the distinct
+// queries are dealt out as the examples are above, each with its first
+// occurrence's label, and the shares hold for them. A training part then
+// lacks a label only when fewer distinct queries than folds carry it.
+// Without repeats the folds are those without `queries`.
 std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t seed,
                               std::span<const std::string> queries = {});
 
@@ -314,8 +316,10 @@ struct FoldScores {
 // Out-of-fold p(small ok): for each fold, trains with `options` on the other
 // folds and scores it, so every example is scored by a model that did not
 // see it. The folds train side by side on options.threads threads (0: one
-// per core); the scores are the same on any number. InvalidArgument for
-// folds outside [2, n] or a fold that cannot be trained (one class only),
+// per core); the scores are the same on any number. Folds are
+// assign_folds()'s with the data's queries. InvalidArgument for folds
+// outside [2, n] or above the number of distinct queries, or a fold that
+// cannot be trained (one class only),
 // naming the lowest such fold. `extra` joins every fold's training part
 // (with_extra(), its errors as that gives them) and is never scored.
 [[nodiscard]] absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const TrainOptions& options,

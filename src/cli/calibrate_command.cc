@@ -156,7 +156,7 @@ absl::Status calibrate_command(const Args& args) {
   if (model) {
     COSTROUTE_ASSIGN_OR_RETURN(scores, model_scores(*model, records));
   } else {
-    COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), flags.has("cv")));
+    COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records, flags.has("cv")));
     absl::StatusOr<FoldScores> cv =
         cross_validated_scores(training_set(records), cv_options, static_cast<int>(folds), static_cast<uint64_t>(seed),
                                extra_examples(extra, cv_options.context_fields, cv_options.context_fields));

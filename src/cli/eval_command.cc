@@ -315,7 +315,7 @@ absl::Status eval_command(const Args& args) {
   std::vector<double> scores(records.size());
   bool ranked = folds > 0;  // scores are within-fold quantiles
   if (folds > 0) {
-    COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records.size(), true));
+    COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records, true));
     absl::StatusOr<FoldScores> cv;
     if (flags.has("tune")) {
       // Nested: each outer fold tunes on its own training part only.

@@ -424,10 +424,19 @@ absl::StatusOr<double> max_quality_drop(const Flags& flags) {
   return drop;
 }
 
-absl::Status check_folds(int64_t folds, size_t records, bool given) {
-  if (static_cast<uint64_t>(folds) <= records) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("--cv ", folds, given ? "" : " (the default)",
-                                                 ": more folds than records (", records, ")"));
+absl::Status check_folds(int64_t folds, const std::vector<LabelledRecord>& records, bool given) {
+  const std::string flag = absl::StrCat("--cv ", folds, given ? "" : " (the default)");
+  if (static_cast<uint64_t>(folds) > records.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": more folds than records (", records.size(), ")"));
+  }
+  std::unordered_set<std::string_view> prompts;
+  for (const LabelledRecord& r : records) prompts.insert(r.query);
+  if (static_cast<uint64_t>(folds) > prompts.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": more folds than distinct prompts (", prompts.size(),
+                                                   " among ", records.size(),
+                                                   " records; a repeated prompt stays in one fold)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& read,
@@ -476,7 +485,11 @@ absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& r
       }
     }
     COSTROUTE_ASSIGN_OR_RETURN(std::vector<LabelledRecord> set, read_labelled({path}, extra_read));
+    // Records are numbered as in the file; repeats of the data's prompts,
+    // left out below, are not checked.
+    auto repeat = [&](const LabelledRecord& r) { return data_queries.contains(r.query); };
     for (size_t i = 0; i < set.size(); ++i) {
+      if (repeat(set[i])) continue;
       if (set[i].weight * extra.weight > kMaxExampleWeight) {
         return absl::InvalidArgumentError(absl::StrCat(path, ": record ", i + 1, ": its weight ", set[i].weight,
                                                        " times --extra-weight ", extra.weight, " is above 1e12"));
@@ -484,18 +497,17 @@ absl::StatusOr<ExtraRecords> read_extra(const Flags& flags, const ReadOptions& r
     }
     if (qualities) {
       for (size_t i = 0; i < set.size(); ++i) {
-        if (set[i].has_quality) continue;
+        if (set[i].has_quality || repeat(set[i])) continue;
         return absl::InvalidArgumentError(absl::StrCat(
             path, ": record ", i + 1, " has no \"quality\" map, which every record of --data has (a target learned "
             "from the qualities needs them in every example)"));
       }
     }
     const size_t read_count = set.size();
-    std::erase_if(set, [&](const LabelledRecord& r) { return data_queries.contains(r.query); });
+    std::erase_if(set, repeat);
     if (set.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("--extra-data: every record of ", path,
-                                                     " repeats a prompt of --data; its prompts would be trained on "
-                                                     "and measured"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--extra-data: every record of ", path, " repeats a prompt of --data: nothing to add"));
     }
     if (set.size() < read_count) {
       std::fprintf(stderr, "%s: note: %zu of the %zu records of %s repeat a prompt of --data and are left out\n",

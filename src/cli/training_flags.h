@@ -145,9 +145,10 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
 [[nodiscard]] absl::StatusOr<TuneObjective> tune_objective(const Flags& flags);
 
 // InvalidArgument when there are more folds (at least 2, as --cv takes them)
-// than records: "--cv 5 (the default): more folds than records (4)".
+// than records: "--cv 5 (the default): more folds than records (4)", or
+// than distinct prompts, since a repeated one stays in one fold.
 // `given`: whether --cv was on the command line.
-[[nodiscard]] absl::Status check_folds(int64_t folds, size_t records, bool given);
+[[nodiscard]] absl::Status check_folds(int64_t folds, const std::vector<LabelledRecord>& records, bool given);
 
 // Extra examples (--extra-data FILE[,FILE...], --extra-weight W): the
 // records of each file, one set per file (ExtraExamples).

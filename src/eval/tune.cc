@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "costroute/eval.h"
 #include "costroute/internal/status_macros.h"
@@ -80,11 +81,21 @@ double bootstrap_error(size_t n, int resamples, uint64_t seed, Difference differ
   return std::sqrt(std::max(0.0, (sum_squares - resamples * mean * mean) / (resamples - 1)));
 }
 
-// A K-fold split of n examples needs 2 <= K <= n.
-absl::Status check_fold_count(int folds, size_t n) {
+size_t distinct(std::span<const std::string> queries) {
+  return absl::flat_hash_set<std::string_view>(queries.begin(), queries.end()).size();
+}
+
+// A K-fold split of n examples needs 2 <= K <= n, and no more folds than
+// distinct queries, since a repeated one stays in one fold (assign_folds).
+absl::Status check_fold_count(int folds, std::span<const std::string> queries) {
+  const size_t n = queries.size();
   if (folds < 2 || static_cast<size_t>(folds) > n) {
     return absl::InvalidArgumentError(
         absl::StrCat("folds: expected between 2 and the number of examples (", n, "), got ", folds));
+  }
+  if (const size_t d = distinct(queries); static_cast<size_t>(folds) > d) {
+    return absl::InvalidArgumentError(absl::StrCat("folds: ", folds, " folds, but only ", d, " distinct queries among ",
+                                                   n, " examples (a repeated query stays in one fold)"));
   }
   return absl::OkStatus();
 }
@@ -127,6 +138,13 @@ std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t s
                               std::span<const std::string> queries) {
   folds = std::max(folds, 1);
   const size_t n = labels.size();
+  // Each example's first occurrence of its query (itself without queries).
+  std::vector<size_t> first(n);
+  for (size_t i = 0; i < n; ++i) first[i] = i;
+  if (queries.size() == n) {
+    absl::flat_hash_map<std::string_view, size_t> seen;
+    for (size_t i = 0; i < n; ++i) first[i] = seen.try_emplace(queries[i], i).first->second;
+  }
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
   uint64_t state = seed;
@@ -134,15 +152,16 @@ std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t s
     const size_t j = static_cast<size_t>(splitmix64(state) % i);
     std::swap(order[i - 1], order[j]);
   }
-  // Deal the shuffled examples out one label after the other: every fold
-  // gets its share of each label, to within one example.
+  // Deal the shuffled first occurrences out one label after the other:
+  // every fold gets its share of each label, to within one. A repeat
+  // follows its first occurrence.
   std::stable_partition(order.begin(), order.end(), [&](size_t i) { return labels[i] == 0; });
   std::vector<int> fold(n);
-  for (size_t r = 0; r < n; ++r) fold[order[r]] = static_cast<int>(r % static_cast<size_t>(folds));
-  if (queries.size() == n) {
-    absl::flat_hash_map<std::string_view, int> first_fold;
-    for (size_t i = 0; i < n; ++i) fold[i] = first_fold.try_emplace(queries[i], fold[i]).first->second;
+  size_t dealt = 0;
+  for (size_t i : order) {
+    if (first[i] == i) fold[i] = static_cast<int>(dealt++ % static_cast<size_t>(folds));
   }
+  for (size_t i = 0; i < n; ++i) fold[i] = fold[first[i]];
   return fold;
 }
 
@@ -171,7 +190,7 @@ bool within_fold_quantiles(std::vector<double>& scores, std::span<const int> fol
 absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const TrainOptions& options, int folds,
                                                   uint64_t seed, const ExtraExamples& extra) {
   const size_t n = data.queries.size();
-  COSTROUTE_RETURN_IF_ERROR(check_fold_count(folds, n));
+  COSTROUTE_RETURN_IF_ERROR(check_fold_count(folds, data.queries));
   COSTROUTE_RETURN_IF_ERROR(check_shape(data, options.context_fields.size()));
   // The extra sets' problems once, before any fold (each fold joins them again).
   if (!extra.sets.empty()) COSTROUTE_RETURN_IF_ERROR(with_extra(data, extra).status());
@@ -231,7 +250,12 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
     if (failed[static_cast<size_t>(f)].ok()) continue;
     // A problem of the whole set (one class only) is the data's, not a fold's.
     COSTROUTE_RETURN_IF_ERROR(validate_training_set(subset(data, first_indices(n), all_context), options));
-    return internal::prefixed(absl::StrCat("fold ", f + 1, " of ", folds), failed[static_cast<size_t>(f)]);
+    absl::Status why = failed[static_cast<size_t>(f)];
+    if (distinct(data.queries) < n) {
+      why = absl::Status(why.code(), absl::StrCat(why.message(), " (a repeated query stays in one fold, so a label "
+                                                                 "held by few distinct queries can miss a training part)"));
+    }
+    return internal::prefixed(absl::StrCat("fold ", f + 1, " of ", folds), why);
   }
   out.models = folds;
   out.unconverged = static_cast<int>(std::count(converged.begin(), converged.end(), 0));
@@ -285,7 +309,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     }
   }
   // Checked here too (cross_validated_scores does), before the loops over the folds below.
-  COSTROUTE_RETURN_IF_ERROR(check_fold_count(options.folds, data.queries.size()));
+  COSTROUTE_RETURN_IF_ERROR(check_fold_count(options.folds, data.queries));
   TuneResult result;
   // A trial with its out-of-fold outcomes and their ranking, which the
   // acceptance test below compares example by example.
