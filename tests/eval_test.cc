@@ -1300,6 +1300,20 @@ TEST_CASE("calibrate refuses options and data it cannot calibrate on") {
   // One prompt: every resample draws it, and none is left to measure on.
   CHECK(costroute::calibrate(std::span(data).first(1)).status().message() ==
         "too few prompts to bootstrap (1): no resample drawn left a prompt out to measure on");
+  // Groups name each outcome's first outcome of the same prompt.
+  CHECK(message({.groups = {0, 1}}) == "groups: expected 4 (one per outcome), got 2");
+  CHECK(message({.groups = {0, 2, 2, 3}}) == "groups[1]: expected the index of the group's first outcome, got 2");
+  CHECK(message({.groups = {0, 0, 1, 3}}) == "groups[2]: expected the index of the group's first outcome, got 1");
+  // Every outcome a prompt of its own: as without groups.
+  const auto plain = costroute::calibrate(data, {.resamples = 50});
+  const auto own = costroute::calibrate(data, {.resamples = 50, .groups = {0, 1, 2, 3}});
+  REQUIRE((plain.ok() && own.ok()));
+  CHECK(own->better_than_random_share == plain->better_than_random_share);
+  CHECK(own->savings_ci.low == plain->savings_ci.low);
+  CHECK(own->resamples == plain->resamples);
+  // One prompt given four times is one prompt: nothing is ever left out.
+  CHECK(costroute::calibrate(data, {.groups = {0, 0, 0, 0}}).status().message() ==
+        "too few prompts to bootstrap (1): no resample drawn left a prompt out to measure on");
 }
 
 TEST_CASE("calibrate's out-of-bag bootstrap calls a router with signal reliable, and one without it not") {

@@ -185,6 +185,12 @@ struct CalibrateOptions {
   CalibrationTarget target = {.kind = CalibrationTarget::Kind::kMaxQualityDrop, .value = 0.03};
   int resamples = 1000;  // out-of-bag bootstrap resamples, at least kMinCalibrationResamples
   uint64_t seed = 1;     // of the bootstrap
+  // Outcomes of one prompt: groups[i] is the index of the first outcome
+  // with outcome i's prompt (so groups[i] <= i and groups[groups[i]] ==
+  // groups[i]); empty, every outcome is a prompt of its own. The bootstrap
+  // draws prompts, a drawn one bringing all its outcomes, so that no
+  // threshold is measured on a copy of a prompt it was chosen on.
+  std::vector<size_t> groups = {};
 };
 
 // The share of bootstrap resamples in which a router must beat the random

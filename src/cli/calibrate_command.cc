@@ -9,6 +9,8 @@
 // (--force overrides).
 #include <cstdio>
 #include <filesystem>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -63,6 +65,14 @@ std::string extra_trained_as(const Model& model) {
     if (key == "extra_weight") weight = value;
   }
   return describe_extra(files, weight);
+}
+
+// Each record's first record with the same prompt (CalibrateOptions::groups).
+std::vector<size_t> prompt_groups(const std::vector<LabelledRecord>& records) {
+  std::unordered_map<std::string_view, size_t> first;
+  std::vector<size_t> groups(records.size());
+  for (size_t i = 0; i < records.size(); ++i) groups[i] = first.try_emplace(records[i].query, i).first->second;
+  return groups;
 }
 
 }  // namespace
@@ -166,7 +176,10 @@ absl::Status calibrate_command(const Args& args) {
   }
   const std::vector<Outcome> data = outcomes(records, scores);
   absl::StatusOr<Calibration> calibrated =
-      calibrate(data, {.target = target, .resamples = static_cast<int>(resamples), .seed = static_cast<uint64_t>(seed)});
+      calibrate(data, {.target = target,
+                       .resamples = static_cast<int>(resamples),
+                       .seed = static_cast<uint64_t>(seed),
+                       .groups = prompt_groups(records)});
   if (!calibrated.ok()) return internal::prefixed(data_path, calibrated.status());
   const Calibration& c = *calibrated;
   const Evaluation& e = c.evaluation;

@@ -87,6 +87,21 @@ absl::StatusOr<Calibration> calibrate(std::span<const Outcome> outcomes, const C
     }
   }
 
+  const size_t n = outcomes.size();
+  if (!options.groups.empty()) {
+    if (options.groups.size() != n) {
+      return absl::InvalidArgumentError(absl::StrCat("groups: expected ", n, " (one per outcome), got ",
+                                                     options.groups.size()));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const size_t g = options.groups[i];
+      if (g > i || options.groups[g] != g) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("groups[", i, "]: expected the index of the group's first outcome, got ", g));
+      }
+    }
+  }
+
   Calibration c;
   const double drop = target.kind == CalibrationTarget::Kind::kMaxQualityDrop ? target.value : 0.03;
   c.evaluation = evaluate(outcomes, {.max_quality_drop = drop});
@@ -110,22 +125,30 @@ absl::StatusOr<Calibration> calibrate(std::span<const Outcome> outcomes, const C
       advantage_over_random(c.chosen, e.quality_small, e.quality_large, e.cost_small, e.cost_large);
 
   // Out of bag: choose on the resample, measure on the prompts it left out.
+  // Each draw is a prompt (its first outcome), bringing all its outcomes.
+  std::vector<size_t> first(n), prompts;
+  std::vector<std::vector<size_t>> copies(n);
+  for (size_t i = 0; i < n; ++i) {
+    first[i] = options.groups.empty() ? i : options.groups[i];
+    if (first[i] == i) prompts.push_back(i);
+    copies[first[i]].push_back(i);
+  }
   std::vector<double> savings, drops, advantages;
   uint64_t state = options.seed ^ 0xC0575A17E5ULL;
   std::vector<Outcome> in_bag, out_of_bag;
-  std::vector<char> drawn(outcomes.size());
+  std::vector<char> drawn(n);
   size_t wins = 0;
   for (int b = 0; b < options.resamples; ++b) {
     in_bag.clear();
     out_of_bag.clear();
     std::fill(drawn.begin(), drawn.end(), 0);
-    for (size_t k = 0; k < outcomes.size(); ++k) {
-      const size_t i = internal::splitmix64(state) % outcomes.size();
-      in_bag.push_back(outcomes[i]);
-      drawn[i] = 1;
+    for (size_t k = 0; k < prompts.size(); ++k) {
+      const size_t prompt = prompts[internal::splitmix64(state) % prompts.size()];
+      for (size_t i : copies[prompt]) in_bag.push_back(outcomes[i]);
+      drawn[prompt] = 1;
     }
-    for (size_t i = 0; i < outcomes.size(); ++i) {
-      if (!drawn[i]) out_of_bag.push_back(outcomes[i]);
+    for (size_t i = 0; i < n; ++i) {
+      if (!drawn[first[i]]) out_of_bag.push_back(outcomes[i]);
     }
     if (out_of_bag.empty()) continue;
     const Evaluation inside = evaluate(in_bag, {.max_quality_drop = drop});
@@ -144,7 +167,7 @@ absl::StatusOr<Calibration> calibrate(std::span<const Outcome> outcomes, const C
     if (advantage > kAdvantageTolerance) ++wins;
   }
   if (advantages.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("too few prompts to bootstrap (", outcomes.size(),
+    return absl::InvalidArgumentError(absl::StrCat("too few prompts to bootstrap (", prompts.size(),
                                                    "): no resample drawn left a prompt out to measure on"));
   }
   c.resamples = static_cast<int>(advantages.size());

@@ -5,8 +5,10 @@ Usage: calibrate_reference.py COSTROUTE_BINARY SHARED_DIR MODEL.json
 
 For MT-Bench, Arena and GSM8K in SHARED_DIR/data/routing scored by MODEL,
 for a generated set with costs that differ by prompt and graded qualities
-scored by a model whose scores tie on almost every prompt, and for a set of
-three prompts on which some resamples leave nothing out, scores the prompts
+scored by a model whose scores tie on almost every prompt, for MT-Bench
+with some prompts repeated (the bootstrap draws prompts, copies together),
+and for a set of three prompts on which some resamples leave nothing out,
+scores the prompts
 with `costroute score`, chooses the threshold for a maximum quality drop, a
 share of strong calls or a maximum cost, measures it against the random
 mixture, runs the seeded out-of-bag bootstrap with numpy (and Python
@@ -137,10 +139,21 @@ def advantage(cost, quality, qs_mean, ql_mean, cs_total, cl_total):
 
 # ---- The whole calibration ----------------------------------------------------
 
-def calibrate(p, qs, ql, cs, cl, kind, value, resamples, seed):
+def prompt_groups(path):
+    """Each record's first record with the same query."""
+    first, groups = {}, []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                groups.append(first.setdefault(json.loads(line)["query"], len(groups)))
+    return groups
+
+
+def calibrate(p, qs, ql, cs, cl, kind, value, resamples, seed, groups=None):
     """What `costroute calibrate --json` must print, or a string naming why
-    it must refuse."""
+    it must refuse. `groups`: each prompt's first record (repeats share it)."""
     n = len(p)
+    groups = list(range(n)) if groups is None else groups
     ql_mean, qs_mean, cs_total, cl_total = ql.mean(), qs.mean(), cs.sum(), cl.sum()
     drop = value if kind == "drop" else 0.03  # the evaluation's drop
     curve = router_curve(p, qs, ql, cs, cl)
@@ -172,18 +185,22 @@ def calibrate(p, qs, ql, cs, cl, kind, value, resamples, seed):
                 sys.exit(f"internal: the curve here and eval_reference.py disagree on {ours}: "
                          f"{want[ours]!r} vs {eval_ref['router'][theirs]!r}")
 
-    # Out-of-bag bootstrap: each resample draws n prompts with replacement
-    # (in-bag, in draw order); the prompts never drawn (in index order) are
-    # the out-of-bag set. A threshold chosen on the in-bag prompts for the
-    # target (always-strong as +inf, above any score) is measured on the
-    # out-of-bag ones. A resample that left nothing out is skipped.
+    # Out-of-bag bootstrap: each resample draws as many distinct prompts as
+    # there are, with replacement, each bringing all its records (in-bag, in
+    # draw order, a prompt's records in index order); the records of the
+    # prompts never drawn (in index order) are the out-of-bag set. A
+    # threshold chosen on the in-bag records for the target (always-strong
+    # as +inf, above any score) is measured on the out-of-bag ones. A
+    # resample that left nothing out is skipped.
+    prompts = [i for i in range(n) if groups[i] == i]
+    copies = {i: [j for j in range(n) if groups[j] == i] for i in prompts}
     state = (seed ^ SEED_SALT) & MASK64
     savings, drops, advantages = [], [], []
     for _ in range(resamples):
         drawn = []
-        for _ in range(n):
+        for _ in range(len(prompts)):
             state, r = splitmix64(state)
-            drawn.append(r % n)
+            drawn.extend(copies[prompts[r % len(prompts)]])
         inside = np.array(drawn)
         left_out = np.ones(n, dtype=bool)
         left_out[inside] = False
@@ -260,7 +277,7 @@ def compare(name, got, want):
 def check(name, binary, model, data, arrays, kind, value, resamples, seed):
     """One case: costroute's JSON against the reference, or both refusing."""
     p, qs, ql, cs, cl = arrays
-    want = calibrate(p, qs, ql, cs, cl, kind, value, resamples, seed)
+    want = calibrate(p, qs, ql, cs, cl, kind, value, resamples, seed, prompt_groups(data))
     done = run_calibrate(binary, model, data, kind, value, resamples, seed)
     label = f"{name}, {FLAG[kind]} {value}, seed {seed}"
     if isinstance(want, str):
@@ -309,6 +326,17 @@ def main():
         sets = [(f"{name}, default model", os.path.join(routing, name + ".jsonl"), model, 200)
                 for name in ("routellm_mt_bench", "arena_bench_v1", "routellm_gsm8k")]
         sets.append(("varied costs, tied scores", varied, tied, 200))
+        # Repeated prompts: a resample draws prompts, each bringing its
+        # copies, so no threshold is measured on a copy of its own data.
+        # MT-Bench with 30 of its prompts given twice more, shuffled in.
+        repeats = os.path.join(tmp, "mt_bench_repeats.jsonl")
+        with open(os.path.join(routing, "routellm_mt_bench.jsonl"), encoding="utf-8") as f:
+            lines = [line for line in f if line.strip()]
+        rng = np.random.default_rng(5)
+        lines += [lines[i] for i in rng.choice(len(lines), 30, replace=False) for _ in range(2)]
+        with open(repeats, "w", encoding="utf-8") as f:
+            f.writelines(lines[i] for i in rng.permutation(len(lines)))
+        sets.append(("MT-Bench, 30 prompts three times, default model", repeats, model, 200))
         cases = 0
         for name, data, m, resamples in sets:
             qs, ql, cs, cl = load(data)
