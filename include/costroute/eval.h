@@ -308,6 +308,12 @@ struct TierEvaluation {
 std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t seed,
                               std::span<const std::string> queries = {});
 
+// Each query's first occurrence: groups[i] is the least j with queries[j]
+// == queries[i]. The groups CalibrateOptions::groups takes, and those
+// assign_folds() keeps in one fold; a query is distinct where groups[i] ==
+// i.
+std::vector<size_t> prompt_groups(std::span<const std::string> queries);
+
 // Out-of-fold scores, and the fold (assign_folds) each example was held out in.
 struct FoldScores {
   std::vector<double> scores;

@@ -9,8 +9,6 @@
 // (--force overrides).
 #include <cstdio>
 #include <filesystem>
-#include <string_view>
-#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -65,14 +63,6 @@ std::string extra_trained_as(const Model& model) {
     if (key == "extra_weight") weight = value;
   }
   return describe_extra(files, weight);
-}
-
-// Each record's first record with the same prompt (CalibrateOptions::groups).
-std::vector<size_t> prompt_groups(const std::vector<LabelledRecord>& records) {
-  std::unordered_map<std::string_view, size_t> first;
-  std::vector<size_t> groups(records.size());
-  for (size_t i = 0; i < records.size(); ++i) groups[i] = first.try_emplace(records[i].query, i).first->second;
-  return groups;
 }
 
 }  // namespace
@@ -179,7 +169,7 @@ absl::Status calibrate_command(const Args& args) {
       calibrate(data, {.target = target,
                        .resamples = static_cast<int>(resamples),
                        .seed = static_cast<uint64_t>(seed),
-                       .groups = prompt_groups(records)});
+                       .groups = prompt_groups(queries_of(records))});
   if (!calibrated.ok()) return internal::prefixed(data_path, calibrated.status());
   const Calibration& c = *calibrated;
   const Evaluation& e = c.evaluation;

@@ -424,15 +424,22 @@ absl::StatusOr<double> max_quality_drop(const Flags& flags) {
   return drop;
 }
 
+std::vector<std::string> queries_of(const std::vector<LabelledRecord>& records) {
+  std::vector<std::string> queries(records.size());
+  for (size_t i = 0; i < records.size(); ++i) queries[i] = records[i].query;
+  return queries;
+}
+
 absl::Status check_folds(int64_t folds, const std::vector<LabelledRecord>& records, bool given) {
   const std::string flag = absl::StrCat("--cv ", folds, given ? "" : " (the default)");
   if (static_cast<uint64_t>(folds) > records.size()) {
     return absl::InvalidArgumentError(absl::StrCat(flag, ": more folds than records (", records.size(), ")"));
   }
-  std::unordered_set<std::string_view> prompts;
-  for (const LabelledRecord& r : records) prompts.insert(r.query);
-  if (static_cast<uint64_t>(folds) > prompts.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": more folds than distinct prompts (", prompts.size(),
+  const std::vector<size_t> groups = prompt_groups(queries_of(records));
+  size_t prompts = 0;
+  for (size_t i = 0; i < groups.size(); ++i) prompts += groups[i] == i;
+  if (static_cast<uint64_t>(folds) > prompts) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": more folds than distinct prompts (", prompts,
                                                    " among ", records.size(),
                                                    " records; a repeated prompt stays in one fold)"));
   }
@@ -531,12 +538,8 @@ absl::StatusOr<FoldScores> tuned_scores(const std::vector<LabelledRecord>& recor
                                         const TuneOptions& tune_options, int folds, uint64_t seed,
                                         const ExtraRecords& extra) {
   std::vector<int> labels(records.size());
-  std::vector<std::string> queries(records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    labels[i] = records[i].label;
-    queries[i] = records[i].query;
-  }
-  FoldScores out{std::vector<double>(records.size()), assign_folds(labels, folds, seed, queries)};
+  for (size_t i = 0; i < records.size(); ++i) labels[i] = records[i].label;
+  FoldScores out{std::vector<double>(records.size()), assign_folds(labels, folds, seed, queries_of(records))};
   const std::vector<int>& fold = out.fold;
   for (int f = 0; f < folds; ++f) {
     std::vector<LabelledRecord> inside;

@@ -144,6 +144,9 @@ std::vector<LabelledRecord> with_context_fields(std::vector<LabelledRecord> reco
 // --tune-by apgr|savings (default apgr): what --tune compares settings by.
 [[nodiscard]] absl::StatusOr<TuneObjective> tune_objective(const Flags& flags);
 
+// The records' queries, in order (for prompt_groups(), assign_folds()).
+std::vector<std::string> queries_of(const std::vector<LabelledRecord>& records);
+
 // InvalidArgument when there are more folds (at least 2, as --cv takes them)
 // than records: "--cv 5 (the default): more folds than records (4)", or
 // than distinct prompts, since a repeated one stays in one fold.

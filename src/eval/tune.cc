@@ -12,7 +12,6 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "costroute/eval.h"
 #include "costroute/internal/status_macros.h"
@@ -82,7 +81,10 @@ double bootstrap_error(size_t n, int resamples, uint64_t seed, Difference differ
 }
 
 size_t distinct(std::span<const std::string> queries) {
-  return absl::flat_hash_set<std::string_view>(queries.begin(), queries.end()).size();
+  const std::vector<size_t> groups = prompt_groups(queries);
+  size_t d = 0;
+  for (size_t i = 0; i < groups.size(); ++i) d += groups[i] == i;
+  return d;
 }
 
 // A K-fold split of n examples needs 2 <= K <= n, and no more folds than
@@ -134,16 +136,23 @@ absl::Status check_shape(const TrainingSet& data, size_t fields) {
 
 }  // namespace
 
+std::vector<size_t> prompt_groups(std::span<const std::string> queries) {
+  absl::flat_hash_map<std::string_view, size_t> first;
+  std::vector<size_t> groups(queries.size());
+  for (size_t i = 0; i < queries.size(); ++i) groups[i] = first.try_emplace(queries[i], i).first->second;
+  return groups;
+}
+
 std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t seed,
                               std::span<const std::string> queries) {
   folds = std::max(folds, 1);
   const size_t n = labels.size();
   // Each example's first occurrence of its query (itself without queries).
   std::vector<size_t> first(n);
-  for (size_t i = 0; i < n; ++i) first[i] = i;
   if (queries.size() == n) {
-    absl::flat_hash_map<std::string_view, size_t> seen;
-    for (size_t i = 0; i < n; ++i) first[i] = seen.try_emplace(queries[i], i).first->second;
+    first = prompt_groups(queries);
+  } else {
+    std::iota(first.begin(), first.end(), size_t{0});
   }
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
