@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
+#include <charconv>
+#include <cstdint>
 #include <cmath>
 #include <cstdlib>
 #include <utility>
@@ -81,14 +82,13 @@ SyntaxError find_syntax_error(std::string_view t) {
       if (!digits()) return false;
     }
     if (i == integer_end) {  // an integer: simdjson reads it as int64 or uint64
-      const std::string literal(t.substr(start, i - start));
-      errno = 0;
-      if (literal[0] == '-') {
-        (void)std::strtoll(literal.c_str(), nullptr, 10);
-      } else {
-        (void)std::strtoull(literal.c_str(), nullptr, 10);
-      }
-      if (errno == ERANGE) {
+      const char* first = t.data() + start;
+      const char* last = t.data() + i;
+      int64_t as_signed = 0;
+      uint64_t as_unsigned = 0;
+      const std::errc fits =
+          t[start] == '-' ? std::from_chars(first, last, as_signed).ec : std::from_chars(first, last, as_unsigned).ec;
+      if (fits == std::errc::result_out_of_range) {
         big_integer = t.substr(start, i - start);
         i = start;
         return false;
