@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -1181,24 +1182,24 @@ TEST_CASE("bootstrap_apgr: how surely the router's APGR beats random's 0.5 on re
     noise.push_back(o);
     noise.back().p_small_ok = static_cast<double>(costroute::internal::splitmix64(state) % 1000) / 1000;
   }
-  const costroute::ApgrBootstrap good = costroute::bootstrap_apgr(perfect, 200, 1);
+  const costroute::ApgrBootstrap good = costroute::bootstrap_apgr(perfect, 200, 1).value();
   CHECK(good.resamples == 200);
   CHECK(good.above_random == 1.0);
   CHECK(good.low > 0.5);
   CHECK(good.low <= costroute::evaluate(perfect).router.apgr);
   CHECK(good.high >= costroute::evaluate(perfect).router.apgr);
 
-  const costroute::ApgrBootstrap bad = costroute::bootstrap_apgr(reversed, 200, 1);
+  const costroute::ApgrBootstrap bad = costroute::bootstrap_apgr(reversed, 200, 1).value();
   CHECK(bad.above_random == 0.0);
   CHECK(bad.high < 0.5);
 
   // Ties all the way lie on random's line: never above it, rounding aside.
-  const costroute::ApgrBootstrap tied = costroute::bootstrap_apgr(constant, 200, 1);
+  const costroute::ApgrBootstrap tied = costroute::bootstrap_apgr(constant, 200, 1).value();
   CHECK(tied.above_random == 0.0);
   CHECK(tied.low == Approx(0.5));
   CHECK(tied.high == Approx(0.5));
 
-  const costroute::ApgrBootstrap coin = costroute::bootstrap_apgr(noise, 500, 1);
+  const costroute::ApgrBootstrap coin = costroute::bootstrap_apgr(noise, 500, 1).value();
   INFO("noise: " << coin.low << " to " << coin.high << ", above " << coin.above_random);
   CHECK(coin.low < 0.5);
   CHECK(coin.high > 0.5);
@@ -1206,29 +1207,29 @@ TEST_CASE("bootstrap_apgr: how surely the router's APGR beats random's 0.5 on re
   CHECK(coin.above_random < 0.95);
 
   // One seed, one result; another seed, other resamples.
-  const costroute::ApgrBootstrap again = costroute::bootstrap_apgr(noise, 500, 1);
+  const costroute::ApgrBootstrap again = costroute::bootstrap_apgr(noise, 500, 1).value();
   CHECK(again.low == coin.low);
   CHECK(again.high == coin.high);
   CHECK(again.above_random == coin.above_random);
-  const costroute::ApgrBootstrap other = costroute::bootstrap_apgr(noise, 500, 2);
+  const costroute::ApgrBootstrap other = costroute::bootstrap_apgr(noise, 500, 2).value();
   CHECK((other.low != coin.low || other.high != coin.high || other.above_random != coin.above_random));
 }
 
 TEST_CASE("bootstrap_apgr leaves out resamples without a quality gap, and has nothing to say without data") {
-  const costroute::ApgrBootstrap empty = costroute::bootstrap_apgr({}, 100, 1);
+  const costroute::ApgrBootstrap empty = costroute::bootstrap_apgr({}, 100, 1).value();
   CHECK(empty.resamples == 0);
   CHECK(std::isnan(empty.low));
   CHECK(std::isnan(empty.above_random));
 
   // Both models equally good everywhere: APGR is undefined on every resample.
   std::vector<costroute::Outcome> equal(10, {.p_small_ok = 0.5, .quality_small = 1, .quality_large = 1});
-  CHECK(costroute::bootstrap_apgr(equal, 100, 1).resamples == 0);
+  CHECK(costroute::bootstrap_apgr(equal, 100, 1).value().resamples == 0);
   // The small model at least as good on every prompt, better on some: no
   // resample has the strong model better on average.
   std::vector<costroute::Outcome> small_better = equal;
   small_better[3].quality_large = 0;
   small_better[3].p_small_ok = 0.9;
-  CHECK(costroute::bootstrap_apgr(small_better, 100, 1).resamples == 0);
+  CHECK(costroute::bootstrap_apgr(small_better, 100, 1).value().resamples == 0);
 
   // Two prompts: a resample that draws the second twice has no gap (a
   // quarter of them). Of the rest, a third draw the first twice and lie on
@@ -1236,11 +1237,69 @@ TEST_CASE("bootstrap_apgr leaves out resamples without a quality gap, and has no
   const std::vector<costroute::Outcome> two = {
       {.p_small_ok = 0.2, .quality_small = 0, .quality_large = 1, .cost_small = 0.1, .cost_large = 1},
       {.p_small_ok = 0.8, .quality_small = 1, .quality_large = 1, .cost_small = 0.1, .cost_large = 1}};
-  const costroute::ApgrBootstrap b = costroute::bootstrap_apgr(two, 400, 1);
+  const costroute::ApgrBootstrap b = costroute::bootstrap_apgr(two, 400, 1).value();
   CHECK(b.resamples > 0);
   CHECK(b.resamples == Approx(300).margin(40));
   CHECK(b.above_random == Approx(2.0 / 3).margin(0.1));
   CHECK(b.high == Approx(0.75));
+}
+
+TEST_CASE("bootstrap_apgr draws prompts: a repeated prompt's copies come and go together") {
+  // 100 prompts with a weak signal, each five times in a row.
+  uint64_t state = 5;
+  std::vector<costroute::Outcome> once, five;
+  std::vector<size_t> groups;
+  for (int i = 0; i < 100; ++i) {
+    const bool small_ok = i % 2 == 0;
+    const double p = (small_ok ? 0.1 : 0.0) + static_cast<double>(costroute::internal::splitmix64(state) % 1000) / 1000;
+    once.push_back({.p_small_ok = p, .quality_small = small_ok ? 1.0 : 0.0, .quality_large = 1, .cost_small = 0.1,
+                    .cost_large = 1});
+    for (int copy = 0; copy < 5; ++copy) {
+      five.push_back(once.back());
+      groups.push_back(five.size() - 1 - copy);
+    }
+  }
+  const costroute::ApgrBootstrap one = costroute::bootstrap_apgr(once, 300, 3).value();
+  // Drawn as prompts, the copies add nothing: the same resamples as once.
+  const costroute::ApgrBootstrap together = costroute::bootstrap_apgr(five, 300, 3, groups).value();
+  CHECK(together.resamples == one.resamples);
+  CHECK(together.low == Approx(one.low));
+  CHECK(together.high == Approx(one.high));
+  CHECK(together.above_random == one.above_random);
+  // Drawn one by one, they pass for five times the data: a narrower interval.
+  const costroute::ApgrBootstrap apart = costroute::bootstrap_apgr(five, 300, 3).value();
+  INFO("prompts: " << together.low << " to " << together.high << "; copies: " << apart.low << " to " << apart.high);
+  CHECK(apart.high - apart.low < 0.7 * (together.high - together.low));
+
+  // Every outcome a prompt of its own is the same as no groups.
+  std::vector<size_t> own(once.size());
+  std::iota(own.begin(), own.end(), size_t{0});
+  const costroute::ApgrBootstrap same = costroute::bootstrap_apgr(once, 300, 3, own).value();
+  CHECK(same.low == one.low);
+  CHECK(same.high == one.high);
+  CHECK(same.above_random == one.above_random);
+
+  // Malformed groups are refused, as calibrate refuses them.
+  const std::vector<costroute::Outcome> two(2, once.front());
+  CHECK(costroute::bootstrap_apgr(two, 10, 1, std::vector<size_t>{0}).status().message() ==
+        "groups: expected 2 (one per outcome), got 1");
+  CHECK(costroute::bootstrap_apgr(two, 10, 1, std::vector<size_t>{1, 1}).status().message() ==
+        "groups[0]: expected the index of the group's first outcome, got 1");
+}
+
+TEST_CASE("draw_resample gives a prompt's copies its count, and draws as many times as there are prompts") {
+  const std::vector<size_t> groups = {0, 0, 2, 2, 2, 5};
+  const std::vector<size_t> prompts = costroute::internal::first_outcomes(groups, groups.size());
+  CHECK(prompts == std::vector<size_t>{0, 2, 5});
+  std::vector<uint32_t> counts(groups.size());
+  uint64_t state = 1;
+  for (int r = 0; r < 50; ++r) {
+    costroute::internal::draw_resample(state, prompts, groups, counts);
+    CHECK(counts[1] == counts[0]);
+    CHECK(counts[3] == counts[2]);
+    CHECK(counts[4] == counts[2]);
+    CHECK(counts[0] + counts[2] + counts[5] == 3);
+  }
 }
 
 TEST_CASE("calibrate chooses the point for each kind of target, worked out by hand") {

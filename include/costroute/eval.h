@@ -140,7 +140,7 @@ double roc_auc(std::span<const Outcome> outcomes);
 
 // How surely a router's ranking beats the random mixture on this data:
 // its APGR on bootstrap resamples of the prompts (drawn with replacement,
-// seeded), the scores held fixed. Random's APGR is 0.5 on every resample.
+// seeded; a drawn prompt brings all its outcomes), the scores held fixed. Random's APGR is 0.5 on every resample.
 // This is the data's sampling noise only, not that of training: with
 // scores from cross validation, retraining would move the result more.
 struct ApgrBootstrap {
@@ -152,10 +152,14 @@ struct ApgrBootstrap {
   double above_random = std::numeric_limits<double>::quiet_NaN();
 };
 
-// Draws `resamples` bootstrap resamples of `outcomes`. A resample on which
-// the strong model is not better on average has no APGR and is left out, so
-// the result can count fewer resamples (none for an empty input).
-ApgrBootstrap bootstrap_apgr(std::span<const Outcome> outcomes, int resamples, uint64_t seed);
+// Draws `resamples` bootstrap resamples of the prompts of `outcomes`.
+// `groups` says which outcomes share a prompt, as CalibrateOptions::groups
+// does (prompt_groups() of the queries); empty, each outcome is a prompt of
+// its own. A resample on which the strong model is not better on average
+// has no APGR and is left out, so the result can count fewer resamples
+// (none for an empty input). An error only for malformed groups.
+[[nodiscard]] absl::StatusOr<ApgrBootstrap> bootstrap_apgr(std::span<const Outcome> outcomes, int resamples,
+                                                           uint64_t seed, std::span<const size_t> groups = {});
 
 // ---- Calibration: the threshold to deploy -----------------------------------
 
@@ -388,7 +392,7 @@ struct TuneOptions {
   // the target on pass or fail outcomes, see tune()) is kept only if its
   // objective beats the current setting's by more than `margin` standard
   // errors of the difference,
-  // estimated by `bootstrap` paired resamples of the examples (with the
+  // estimated by `bootstrap` paired resamples of the prompts (with the
   // out-of-fold scores fixed: it leaves out the variation from training
   // and from the fold split, so it is smaller than the whole noise). Three:
   // a pass tries about fifteen changes, and with coin-flip labels

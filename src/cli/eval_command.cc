@@ -346,9 +346,12 @@ absl::Status eval_command(const Args& args) {
     COSTROUTE_RETURN_IF_ERROR(internal::write_file(*plot, cost_quality_svg(e, flags.get("title").value_or(data_path))));
   }
   // Without the strong model's lead the router has no APGR to test.
-  const ApgrBootstrap b = std::isnan(e.router.apgr)
-                              ? ApgrBootstrap{}
-                              : bootstrap_apgr(scored, static_cast<int>(resamples), static_cast<uint64_t>(seed));
+  // A repeated prompt's copies are drawn together.
+  ApgrBootstrap b;
+  if (!std::isnan(e.router.apgr)) {
+    COSTROUTE_ASSIGN_OR_RETURN(b, bootstrap_apgr(scored, static_cast<int>(resamples), static_cast<uint64_t>(seed),
+                                                 prompt_groups(queries_of(records))));
+  }
   std::string text = flags.has("json") ? evaluation_json(e, b) + "\n" : evaluation_table(e, b);
   if (ranked && !flags.has("json")) {
     absl::StrAppend(&text, "\ncross validation: each fold's scores ranked within the fold, so that one cut sends the "

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "costroute/eval.h"
+#include "costroute/internal/status_macros.h"
 #include "eval/random.h"
 
 namespace costroute {
@@ -88,19 +89,7 @@ absl::StatusOr<Calibration> calibrate(std::span<const Outcome> outcomes, const C
   }
 
   const size_t n = outcomes.size();
-  if (!options.groups.empty()) {
-    if (options.groups.size() != n) {
-      return absl::InvalidArgumentError(absl::StrCat("groups: expected ", n, " (one per outcome), got ",
-                                                     options.groups.size()));
-    }
-    for (size_t i = 0; i < n; ++i) {
-      const size_t g = options.groups[i];
-      if (g > i || options.groups[g] != g) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("groups[", i, "]: expected the index of the group's first outcome, got ", g));
-      }
-    }
-  }
+  COSTROUTE_RETURN_IF_ERROR(internal::check_groups(options.groups, n));
 
   Calibration c;
   const double drop = target.kind == CalibrationTarget::Kind::kMaxQualityDrop ? target.value : 0.03;
@@ -126,11 +115,11 @@ absl::StatusOr<Calibration> calibrate(std::span<const Outcome> outcomes, const C
 
   // Out of bag: choose on the resample, measure on the prompts it left out.
   // Each draw is a prompt (its first outcome), bringing all its outcomes.
-  std::vector<size_t> first(n), prompts;
+  const std::vector<size_t> prompts = internal::first_outcomes(options.groups, n);
+  std::vector<size_t> first(n);
   std::vector<std::vector<size_t>> copies(n);
   for (size_t i = 0; i < n; ++i) {
     first[i] = options.groups.empty() ? i : options.groups[i];
-    if (first[i] == i) prompts.push_back(i);
     copies[first[i]].push_back(i);
   }
   std::vector<double> savings, drops, advantages;

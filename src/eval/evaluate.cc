@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "costroute/eval.h"
+#include "costroute/internal/status_macros.h"
 #include "eval/random.h"
 #include "eval/ranking.h"
 
@@ -171,17 +172,20 @@ std::vector<size_t> oracle_order(std::span<const Outcome> outcomes) {
 
 double roc_auc(std::span<const Outcome> outcomes) { return auc_of(outcomes, internal::rank_by_p(outcomes)); }
 
-ApgrBootstrap bootstrap_apgr(std::span<const Outcome> outcomes, int resamples, uint64_t seed) {
+absl::StatusOr<ApgrBootstrap> bootstrap_apgr(std::span<const Outcome> outcomes, int resamples, uint64_t seed,
+                                             std::span<const size_t> groups) {
+  COSTROUTE_RETURN_IF_ERROR(internal::check_groups(groups, outcomes.size()));
   ApgrBootstrap result;
   if (outcomes.empty()) return result;
   const internal::Ranking ranking = internal::rank_by_p(outcomes);
+  const std::vector<size_t> prompts = internal::first_outcomes(groups, outcomes.size());
   std::vector<uint32_t> counts(outcomes.size());
   std::vector<CurvePoint> curve;
   std::vector<double> apgr;
   size_t above = 0;
   uint64_t state = seed ^ 0xA96B007ULL;
   for (int r = 0; r < resamples; ++r) {
-    internal::draw_resample(state, counts);
+    internal::draw_resample(state, prompts, groups, counts);
     // The drop only sets the savings, which are not used here.
     const internal::ResampledMetrics m = internal::resampled_metrics(outcomes, ranking, counts, 0.0, curve);
     if (!m.gap) continue;

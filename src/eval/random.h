@@ -10,6 +10,8 @@
 #include <span>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "costroute/eval.h"
 
 namespace costroute::internal {
@@ -21,12 +23,48 @@ inline uint64_t splitmix64(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-// Draws a bootstrap resample of counts.size() examples with replacement:
-// counts[i] becomes how often example i was drawn.
-inline void draw_resample(uint64_t& state, std::span<uint32_t> counts) {
-  const size_t n = counts.size();
+// Groups of outcomes that share a prompt, as CalibrateOptions::groups has
+// them: groups[i] is the index of the first outcome with outcome i's
+// prompt. Empty means every outcome is a prompt of its own. An error names
+// the first entry that is not such an index.
+inline absl::Status check_groups(std::span<const size_t> groups, size_t n) {
+  if (groups.empty()) return absl::OkStatus();
+  if (groups.size() != n) {
+    return absl::InvalidArgumentError(absl::StrCat("groups: expected ", n, " (one per outcome), got ", groups.size()));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const size_t g = groups[i];
+    if (g > i || groups[g] != g) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("groups[", i, "]: expected the index of the group's first outcome, got ", g));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Each prompt's first outcome, in order: what a bootstrap draws. `groups`
+// must have passed check_groups().
+inline std::vector<size_t> first_outcomes(std::span<const size_t> groups, size_t n) {
+  std::vector<size_t> prompts;
+  for (size_t i = 0; i < n; ++i) {
+    if (groups.empty() || groups[i] == i) prompts.push_back(i);
+  }
+  return prompts;
+}
+
+// Draws a bootstrap resample of the prompts, as many draws as there are,
+// with replacement: counts[i] becomes how often outcome i's prompt was
+// drawn, so that a prompt's copies come and go together. `prompts` is
+// first_outcomes(groups, counts.size()). Without repeats (groups empty)
+// this draws each outcome on its own.
+inline void draw_resample(uint64_t& state, std::span<const size_t> prompts, std::span<const size_t> groups,
+                          std::span<uint32_t> counts) {
   std::fill(counts.begin(), counts.end(), 0u);
-  for (size_t i = 0; i < n; ++i) ++counts[static_cast<size_t>(splitmix64(state) % n)];
+  for (size_t k = 0; k < prompts.size(); ++k) ++counts[prompts[static_cast<size_t>(splitmix64(state) % prompts.size())]];
+  // A copy takes its first outcome's count, which no copy overwrites.
+  if (!groups.empty()) {
+    for (size_t i = 0; i < counts.size(); ++i) counts[i] = counts[groups[i]];
+  }
 }
 
 // The central 95% of bootstrap values (costroute::Interval). `values` must

@@ -61,17 +61,19 @@ double objective_of(TuneObjective objective, double savings, double apgr) {
 }
 
 // The standard error of a difference between two settings' objectives on
-// the same examples, from a paired bootstrap over the examples:
+// the same examples, from a paired bootstrap over the prompts (`groups` as
+// prompt_groups() gives them, a repeated prompt's copies drawn together):
 // `difference(counts)` is the difference on the resample that holds
 // example i counts[i] times. 0 for fewer than 2 resamples.
 template <typename Difference>
-double bootstrap_error(size_t n, int resamples, uint64_t seed, Difference difference) {
+double bootstrap_error(std::span<const size_t> groups, int resamples, uint64_t seed, Difference difference) {
   if (resamples < 2) return 0.0;
-  std::vector<uint32_t> counts(n);
+  const std::vector<size_t> prompts = internal::first_outcomes(groups, groups.size());
+  std::vector<uint32_t> counts(groups.size());
   double sum = 0.0, sum_squares = 0.0;
   uint64_t state = seed;
   for (int r = 0; r < resamples; ++r) {
-    internal::draw_resample(state, counts);
+    internal::draw_resample(state, prompts, groups, counts);
     const double diff = difference(std::span<const uint32_t>(counts));
     sum += diff;
     sum_squares += diff * diff;
@@ -320,6 +322,7 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
   // Checked here too (cross_validated_scores does), before the loops over the folds below.
   COSTROUTE_RETURN_IF_ERROR(check_fold_count(options.folds, data.queries));
   TuneResult result;
+  const std::vector<size_t> groups = prompt_groups(data.queries);
   // A trial with its out-of-fold outcomes and their ranking, which the
   // acceptance test below compares example by example.
   struct Scored {
@@ -391,16 +394,15 @@ absl::StatusOr<TuneResult> tune(const TrainingSet& data, std::span<const Outcome
     if (margin == 0.0) return true;
     uint64_t seed = options.seed ^ 0x5DEECE66DULL;
     for (char c : describe(candidate.trial.options)) seed = (seed ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
-    const size_t n = candidate.outcomes.size();
     double error = 0.0;
     if (rank) {
-      error = bootstrap_error(n, options.bootstrap, seed, [&](std::span<const uint32_t> counts) {
+      error = bootstrap_error(groups, options.bootstrap, seed, [&](std::span<const uint32_t> counts) {
         return internal::correlation(candidate.score_ranks, quality_ranks, counts) -
                internal::correlation(current.score_ranks, quality_ranks, counts);
       });
     } else {
       std::vector<CurvePoint> curve;
-      error = bootstrap_error(n, options.bootstrap, seed, [&](std::span<const uint32_t> counts) {
+      error = bootstrap_error(groups, options.bootstrap, seed, [&](std::span<const uint32_t> counts) {
         const internal::ResampledMetrics a = internal::resampled_metrics(candidate.outcomes, candidate.ranking, counts,
                                                                          options.max_quality_drop, curve);
         const internal::ResampledMetrics b = internal::resampled_metrics(current.outcomes, current.ranking, counts,
