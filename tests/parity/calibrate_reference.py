@@ -29,32 +29,13 @@ import numpy as np
 
 # eval_reference.py sits beside this script in tests/parity.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eval_reference import load, reference, scores, write_tied_model, write_varied_costs  # noqa: E402
+from eval_reference import (MASK64, central_95, load, prompt_groups, reference, scores, splitmix64,  # noqa: E402
+                            write_tied_model, write_varied_costs)
 
 TOLERANCE = 1e-9
-MASK64 = (1 << 64) - 1
 SEED_SALT = 0xC0575A17E5  # calibrate's bootstrap starts at seed XOR this
 ADVANTAGE_TOLERANCE = 1e-9  # an advantage at most this is rounding, not a win
 RELIABLE_SHARE = 0.95
-
-
-# ---- The seeded generator ---------------------------------------------------
-
-def splitmix64(state):
-    """One SplitMix64 step on a 64-bit state: (next state, output)."""
-    state = (state + 0x9E3779B97F4A7C15) & MASK64
-    z = state
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-    return state, z ^ (z >> 31)
-
-
-def central_95(values):
-    """The 2.5th and 97.5th percentiles by nearest rank: of the sorted
-    values, those at round-half-up(q * (m - 1))."""
-    v = sorted(values)
-    at = lambda q: v[int(q * (len(v) - 1) + 0.5)]
-    return [at(0.025), at(0.975)]
 
 
 # ---- The router's curve -----------------------------------------------------
@@ -138,16 +119,6 @@ def advantage(cost, quality, qs_mean, ql_mean, cs_total, cl_total):
 
 
 # ---- The whole calibration ----------------------------------------------------
-
-def prompt_groups(path):
-    """Each record's first record with the same query."""
-    first, groups = {}, []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                groups.append(first.setdefault(json.loads(line)["query"], len(groups)))
-    return groups
-
 
 def calibrate(p, qs, ql, cs, cl, kind, value, resamples, seed, groups=None):
     """What `costroute calibrate --json` must print, or a string naming why

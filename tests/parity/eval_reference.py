@@ -7,7 +7,9 @@ For every routing set in SHARED_DIR/data/routing, and for a model built here
 whose scores tie on almost every prompt, scores the prompts with
 `costroute score`, computes savings at a 3% (and 10%) quality drop, APGR,
 CPT(50%), CPT(80%), AUC and the threshold, for the router, random and
-oracle, with numpy, and requires `costroute eval --json` to agree to 1e-9.
+oracle, and the seeded bootstrap of the router's APGR (prompts drawn, a
+repeated one's copies together), with numpy, and requires `costroute eval
+--json` to agree to 1e-9.
 """
 
 import json
@@ -20,6 +22,8 @@ import tempfile
 import numpy as np
 
 TOLERANCE = 1e-9
+MASK64 = (1 << 64) - 1
+APGR_SEED_SALT = 0xA96B007  # eval's APGR bootstrap starts at seed XOR this
 
 
 def load(path):
@@ -128,6 +132,98 @@ def reference(p, qs, ql, cs, cl, drop):
     return {"n": n, "router": router, "random": random, "oracle": oracle}
 
 
+# ---- The seeded bootstrap (shared with calibrate_reference.py) ----------------
+
+def splitmix64(state):
+    """One SplitMix64 step on a 64-bit state: (next state, output)."""
+    state = (state + 0x9E3779B97F4A7C15) & MASK64
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return state, z ^ (z >> 31)
+
+
+def central_95(values):
+    """The 2.5th and 97.5th percentiles by nearest rank: of the sorted
+    values, those at round-half-up(q * (m - 1))."""
+    v = sorted(values)
+    at = lambda q: v[int(q * (len(v) - 1) + 0.5)]
+    return [at(0.025), at(0.975)]
+
+
+def prompt_groups(path):
+    """Each record's first record with the same query."""
+    first, groups = {}, []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                groups.append(first.setdefault(json.loads(line)["query"], len(groups)))
+    return groups
+
+
+def router_apgr(p, qs, ql):
+    """The router's APGR alone, from cumulative sums over the prompts in
+    order of score (equal scores move together); None without the strong
+    model's lead."""
+    n = len(p)
+    qs_mean, ql_mean = qs.mean(), ql.mean()
+    if not ql_mean > qs_mean:
+        return None
+    order = np.argsort(-p, kind="stable")
+    ends = np.r_[np.flatnonzero(np.diff(p[order]) != 0) + 1, n]
+    quality = np.r_[ql_mean, (ql.sum() + np.cumsum((qs - ql)[order])[ends - 1]) / n]
+    share = np.r_[1.0, 1.0 - ends / n]
+    pgr = (quality - qs_mean) / (ql_mean - qs_mean)
+    return float(np.sum((share[:-1] - share[1:]) * (pgr[:-1] + pgr[1:]) / 2))
+
+
+def apgr_bootstrap(p, qs, ql, resamples, seed, groups):
+    """What eval prints of its APGR bootstrap: each resample draws as many
+    prompts as there are, with replacement, each bringing all its records
+    (`groups`: each record's first record with its query); a resample
+    without the strong model's lead is left out."""
+    n = len(p)
+    if router_apgr(p, qs, ql) is None:
+        return {"apgr_ci": [None, None], "apgr_above_random": None, "bootstrap": 0}  # eval draws none
+    prompts = [i for i in range(n) if groups[i] == i]
+    copies = {i: [] for i in prompts}
+    for j in range(n):
+        copies[groups[j]].append(j)
+    state = (seed ^ APGR_SEED_SALT) & MASK64
+    values = []
+    for _ in range(resamples):
+        drawn = []
+        for _ in range(len(prompts)):
+            state, r = splitmix64(state)
+            drawn.extend(copies[prompts[r % len(prompts)]])
+        idx = np.array(drawn)
+        apgr = router_apgr(p[idx], qs[idx], ql[idx])
+        if apgr is not None:
+            values.append(apgr)
+    if not values:
+        return {"apgr_ci": [None, None], "apgr_above_random": None, "bootstrap": 0}
+    above = sum(1 for v in values if v > 0.5 + 1e-9)  # rounding alone is not above random's line
+    return {"apgr_ci": central_95(values), "apgr_above_random": above / len(values), "bootstrap": len(values)}
+
+
+def compare_bootstrap(name, got, want):
+    bad = []
+    if got["bootstrap"] != want["bootstrap"]:
+        bad.append(f"bootstrap: costroute {got['bootstrap']} numpy {want['bootstrap']}")
+    for key, mine, value in (("apgr_ci[0]", got["apgr_ci"][0], want["apgr_ci"][0]),
+                             ("apgr_ci[1]", got["apgr_ci"][1], want["apgr_ci"][1]),
+                             ("apgr_above_random", got["apgr_above_random"], want["apgr_above_random"])):
+        if value is None or mine is None:
+            if value is not mine:
+                bad.append(f"{key}: costroute {mine} numpy {value}")
+        elif abs(mine - value) > TOLERANCE * max(1.0, abs(value)):
+            bad.append(f"{key}: costroute {mine!r} numpy {value!r}")
+    if bad:
+        sys.exit(f"{name}: costroute eval's APGR bootstrap disagrees with numpy:\n  " + "\n  ".join(bad))
+    print(f"{name}: the APGR bootstrap agrees ({want['bootstrap']} resamples, 95% CI {want['apgr_ci'][0]:.4f} to "
+          f"{want['apgr_ci'][1]:.4f}, above random in {want['apgr_above_random']:.3f})")
+
+
 def compare(name, got, want):
     bad = []
     for part in ("router", "random", "oracle"):
@@ -188,6 +284,14 @@ def main():
             out = subprocess.run([binary, "eval", "--model", tied, "--data", varied, "--json",
                                   "--max-quality-drop", str(drop)], capture_output=True, text=True, check=True)
             compare(f"varied costs, drop {drop}", json.loads(out.stdout), reference(p, qs, ql, cs, cl, drop))
+        # Its prompts repeat (five words make few queries): the bootstrap
+        # draws prompts, which must differ from drawing records here.
+        got = json.loads(out.stdout)
+        groups = prompt_groups(varied)
+        assert len(set(groups)) < 0.9 * len(groups)
+        compare_bootstrap("varied costs, repeated prompts", got, apgr_bootstrap(p, qs, ql, 1000, 1, groups))
+        if apgr_bootstrap(p, qs, ql, 1000, 1, list(range(len(p))))["apgr_ci"] == got["apgr_ci"]:
+            sys.exit("varied costs: drawing records gives the same interval as drawing prompts; the check cannot tell")
         # With costs that differ by prompt the oracle's greedy order is not
         # the cheapest way to every quality (a knapsack), but on this data
         # it must still save at least as much as the router at every drop.
@@ -234,6 +338,12 @@ def main():
                                           "--max-quality-drop", str(drop)], capture_output=True, text=True, check=True)
                     compare(f"{set_name}, {label}, drop {drop}", json.loads(out.stdout),
                             reference(p, qs, ql, cs, cl, drop))
+                # The bootstrap, with fewer resamples on MMLU (14,042 prompts, 105 repeated).
+                resamples = 100 if set_name == "routellm_mmlu" else 1000
+                out = subprocess.run([binary, "eval", "--model", m, "--data", data, "--json", "--bootstrap",
+                                      str(resamples), "--seed", "3"], capture_output=True, text=True, check=True)
+                compare_bootstrap(f"{set_name}, {label}", json.loads(out.stdout),
+                                  apgr_bootstrap(p, qs, ql, resamples, 3, prompt_groups(data)))
 
 
 if __name__ == "__main__":
