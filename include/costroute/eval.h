@@ -140,9 +140,10 @@ double roc_auc(std::span<const Outcome> outcomes);
 
 // How surely a router's ranking beats the random mixture on this data:
 // its APGR on bootstrap resamples of the prompts (drawn with replacement,
-// seeded; a drawn prompt brings all its outcomes), the scores held fixed. Random's APGR is 0.5 on every resample.
-// This is the data's sampling noise only, not that of training: with
-// scores from cross validation, retraining would move the result more.
+// seeded; a drawn prompt brings all its outcomes), the scores held fixed.
+// Random's APGR is 0.5 on every resample. This is the data's sampling
+// noise only, not that of training: with scores from cross validation,
+// retraining would move the result more.
 struct ApgrBootstrap {
   int resamples = 0;           // those on which APGR is defined
   double low = std::numeric_limits<double>::quiet_NaN();   // 2.5th percentile
