@@ -114,30 +114,21 @@ absl::StatusOr<Calibration> calibrate(std::span<const Outcome> outcomes, const C
       advantage_over_random(c.chosen, e.quality_small, e.quality_large, e.cost_small, e.cost_large);
 
   // Out of bag: choose on the resample, measure on the prompts it left out.
-  // Each draw is a prompt (its first outcome), bringing all its outcomes.
+  // Each draw is a prompt, bringing all its outcomes (the bootstrap of
+  // eval's APGR draws the same way).
   const std::vector<size_t> prompts = internal::first_outcomes(options.groups, n);
-  std::vector<size_t> first(n);
-  std::vector<std::vector<size_t>> copies(n);
-  for (size_t i = 0; i < n; ++i) {
-    first[i] = options.groups.empty() ? i : options.groups[i];
-    copies[first[i]].push_back(i);
-  }
+  std::vector<uint32_t> counts(n);
   std::vector<double> savings, drops, advantages;
   uint64_t state = options.seed ^ 0xC0575A17E5ULL;
   std::vector<Outcome> in_bag, out_of_bag;
-  std::vector<char> drawn(n);
   size_t wins = 0;
   for (int b = 0; b < options.resamples; ++b) {
+    internal::draw_resample(state, prompts, options.groups, counts);
     in_bag.clear();
     out_of_bag.clear();
-    std::fill(drawn.begin(), drawn.end(), 0);
-    for (size_t k = 0; k < prompts.size(); ++k) {
-      const size_t prompt = prompts[internal::splitmix64(state) % prompts.size()];
-      for (size_t i : copies[prompt]) in_bag.push_back(outcomes[i]);
-      drawn[prompt] = 1;
-    }
     for (size_t i = 0; i < n; ++i) {
-      if (!drawn[first[i]]) out_of_bag.push_back(outcomes[i]);
+      if (counts[i] == 0) out_of_bag.push_back(outcomes[i]);
+      in_bag.insert(in_bag.end(), counts[i], outcomes[i]);
     }
     if (out_of_bag.empty()) continue;
     const Evaluation inside = evaluate(in_bag, {.max_quality_drop = drop});
