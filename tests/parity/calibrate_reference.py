@@ -29,8 +29,8 @@ import numpy as np
 
 # eval_reference.py sits beside this script in tests/parity.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eval_reference import (MASK64, central_95, load, prompt_groups, reference, scores, splitmix64,  # noqa: E402
-                            write_tied_model, write_varied_costs)
+from eval_reference import (MASK64, central_95, load, prompt_groups, prompt_resamples, reference,  # noqa: E402
+                            scores, write_tied_model, write_varied_costs)
 
 TOLERANCE = 1e-9
 SEED_SALT = 0xC0575A17E5  # calibrate's bootstrap starts at seed XOR this
@@ -163,16 +163,8 @@ def calibrate(p, qs, ql, cs, cl, kind, value, resamples, seed, groups=None):
     # threshold chosen on the in-bag records for the target (always-strong
     # as +inf, above any score) is measured on the out-of-bag ones. A
     # resample that left nothing out is skipped.
-    prompts = [i for i in range(n) if groups[i] == i]
-    copies = {i: [j for j in range(n) if groups[j] == i] for i in prompts}
-    state = (seed ^ SEED_SALT) & MASK64
     savings, drops, advantages = [], [], []
-    for _ in range(resamples):
-        drawn = []
-        for _ in range(len(prompts)):
-            state, r = splitmix64(state)
-            drawn.extend(copies[prompts[r % len(prompts)]])
-        inside = np.array(drawn)
+    for inside in prompt_resamples(groups, resamples, (seed ^ SEED_SALT) & MASK64):
         left_out = np.ones(n, dtype=bool)
         left_out[inside] = False
         out = np.flatnonzero(left_out)

@@ -161,6 +161,23 @@ def prompt_groups(path):
     return groups
 
 
+def prompt_resamples(groups, resamples, state):
+    """Yields the record indices of each bootstrap resample from the seeded
+    generator at `state`: as many prompts as there are, drawn with
+    replacement, each bringing all its records (`groups`: each record's
+    first record with its query), in draw order."""
+    prompts = [i for i in range(len(groups)) if groups[i] == i]
+    copies = {i: [] for i in prompts}
+    for j, first in enumerate(groups):
+        copies[first].append(j)
+    for _ in range(resamples):
+        drawn = []
+        for _ in range(len(prompts)):
+            state, r = splitmix64(state)
+            drawn.extend(copies[prompts[r % len(prompts)]])
+        yield np.array(drawn)
+
+
 def router_apgr(p, qs, ql):
     """The router's APGR alone, from cumulative sums over the prompts in
     order of score (equal scores move together); None without the strong
@@ -182,21 +199,10 @@ def apgr_bootstrap(p, qs, ql, resamples, seed, groups):
     prompts as there are, with replacement, each bringing all its records
     (`groups`: each record's first record with its query); a resample
     without the strong model's lead is left out."""
-    n = len(p)
     if router_apgr(p, qs, ql) is None:
         return {"apgr_ci": [None, None], "apgr_above_random": None, "bootstrap": 0}  # eval draws none
-    prompts = [i for i in range(n) if groups[i] == i]
-    copies = {i: [] for i in prompts}
-    for j in range(n):
-        copies[groups[j]].append(j)
-    state = (seed ^ APGR_SEED_SALT) & MASK64
     values = []
-    for _ in range(resamples):
-        drawn = []
-        for _ in range(len(prompts)):
-            state, r = splitmix64(state)
-            drawn.extend(copies[prompts[r % len(prompts)]])
-        idx = np.array(drawn)
+    for idx in prompt_resamples(groups, resamples, (seed ^ APGR_SEED_SALT) & MASK64):
         apgr = router_apgr(p[idx], qs[idx], ql[idx])
         if apgr is not None:
             values.append(apgr)
