@@ -319,6 +319,10 @@ TEST_CASE("a repeated query stays in one fold, and the folds deal out distinct q
     labels[i] = static_cast<int>(i % 4 == 0);
   }
   for (size_t i = 45; i < 60; ++i) labels[i] = labels[(i * 7) % 45];  // a repeat, its label
+  const std::vector<size_t> groups = costroute::prompt_groups(queries);
+  for (size_t i = 0; i < 60; ++i) CHECK(groups[i] == (i < 45 ? i : (i * 7) % 45));
+  CHECK(costroute::distinct_prompts(queries) == 45);
+  CHECK(costroute::distinct_prompts({}) == 0);
   for (uint64_t seed : {1, 2, 3, 4}) {
     const std::vector<int> fold = costroute::assign_folds(labels, 5, seed, queries);
     REQUIRE(fold.size() == 60);

@@ -319,6 +319,10 @@ std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t s
 // i.
 std::vector<size_t> prompt_groups(std::span<const std::string> queries);
 
+// The number of distinct queries: the most folds a split can have, since a
+// repeated query stays in one fold.
+size_t distinct_prompts(std::span<const std::string> queries);
+
 // Out-of-fold scores, and the fold (assign_folds) each example was held out in.
 struct FoldScores {
   std::vector<double> scores;

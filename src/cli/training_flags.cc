@@ -435,9 +435,7 @@ absl::Status check_folds(int64_t folds, const std::vector<LabelledRecord>& recor
   if (static_cast<uint64_t>(folds) > records.size()) {
     return absl::InvalidArgumentError(absl::StrCat(flag, ": more folds than records (", records.size(), ")"));
   }
-  const std::vector<size_t> groups = prompt_groups(queries_of(records));
-  size_t prompts = 0;
-  for (size_t i = 0; i < groups.size(); ++i) prompts += groups[i] == i;
+  const size_t prompts = distinct_prompts(queries_of(records));
   if (static_cast<uint64_t>(folds) > prompts) {
     return absl::InvalidArgumentError(absl::StrCat(flag, ": more folds than distinct prompts (", prompts,
                                                    " among ", records.size(),

@@ -82,13 +82,6 @@ double bootstrap_error(std::span<const size_t> groups, int resamples, uint64_t s
   return std::sqrt(std::max(0.0, (sum_squares - resamples * mean * mean) / (resamples - 1)));
 }
 
-size_t distinct(std::span<const std::string> queries) {
-  const std::vector<size_t> groups = prompt_groups(queries);
-  size_t d = 0;
-  for (size_t i = 0; i < groups.size(); ++i) d += groups[i] == i;
-  return d;
-}
-
 // A K-fold split of n examples needs 2 <= K <= n, and no more folds than
 // distinct queries, since a repeated one stays in one fold (assign_folds).
 absl::Status check_fold_count(int folds, std::span<const std::string> queries) {
@@ -97,7 +90,7 @@ absl::Status check_fold_count(int folds, std::span<const std::string> queries) {
     return absl::InvalidArgumentError(
         absl::StrCat("folds: expected between 2 and the number of examples (", n, "), got ", folds));
   }
-  if (const size_t d = distinct(queries); static_cast<size_t>(folds) > d) {
+  if (const size_t d = distinct_prompts(queries); static_cast<size_t>(folds) > d) {
     return absl::InvalidArgumentError(absl::StrCat("folds: ", folds, " folds, but only ", d, " distinct queries among ",
                                                    n, " examples (a repeated query stays in one fold)"));
   }
@@ -143,6 +136,13 @@ std::vector<size_t> prompt_groups(std::span<const std::string> queries) {
   std::vector<size_t> groups(queries.size());
   for (size_t i = 0; i < queries.size(); ++i) groups[i] = first.try_emplace(queries[i], i).first->second;
   return groups;
+}
+
+size_t distinct_prompts(std::span<const std::string> queries) {
+  const std::vector<size_t> groups = prompt_groups(queries);
+  size_t d = 0;
+  for (size_t i = 0; i < groups.size(); ++i) d += groups[i] == i;
+  return d;
 }
 
 std::vector<int> assign_folds(std::span<const int> labels, int folds, uint64_t seed,
@@ -262,7 +262,7 @@ absl::StatusOr<FoldScores> cross_validated_scores(const TrainingSet& data, const
     // A problem of the whole set (one class only) is the data's, not a fold's.
     COSTROUTE_RETURN_IF_ERROR(validate_training_set(subset(data, first_indices(n), all_context), options));
     absl::Status why = failed[static_cast<size_t>(f)];
-    if (distinct(data.queries) < n) {
+    if (distinct_prompts(data.queries) < n) {
       why = absl::Status(why.code(), absl::StrCat(why.message(), " (a repeated query stays in one fold, so a label "
                                                                  "held by few distinct queries can miss a training part)"));
     }
