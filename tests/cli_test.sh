@@ -111,7 +111,7 @@ for command in train route score eval calibrate bench tokenize signals; do
     grep -q "unknown flag $flag" "$dir/err" && fail "$command --help shows $flag, which $command refuses"
   done
 done
-expect_error 2 "$(printf 'costroute: unknown command "frobnicate"\n\n%s' "$("$costroute" --help)")" "$costroute" frobnicate
+expect_error 2 'costroute: unknown command "frobnicate" (costroute --help lists the commands)' "$costroute" frobnicate
 expect_error 1 "costroute score: missing --model" "$costroute" score --data "$dir/in.jsonl"
 expect_error 1 "costroute score: unknown flag --modle" "$costroute" score --modle "$dir/m.json"
 expect_error 1 'costroute train: --C: expected a number, got "abc"' \
@@ -245,6 +245,42 @@ for field in '"n":40' savings_at_max_drop apgr cpt50 cpt80 auc threshold '"rando
 done
 grep -q '"savings_at_max_drop":0.4[0-9]*' "$dir/eval" || fail "eval: expected the router to save 45%: $(cat "$dir/eval")"
 grep -q "</svg>" "$dir/curve.svg" || fail "eval --plot wrote no SVG"
+# A descriptor's name is written through the descriptor, after what was
+# printed: a file the shell redirects to keeps the table and the picture,
+# and a pipe takes both.
+"$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --plot /dev/stdout >"$dir/both" 2>"$dir/err" ||
+  fail "eval --plot /dev/stdout exited $?: $(cat "$dir/err")"
+grep -q "^router" "$dir/both" && grep -q "</svg>" "$dir/both" ||
+  fail "eval --plot /dev/stdout lost the table or the picture: $(head -c 300 "$dir/both")"
+"$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --plot /dev/stdout 2>"$dir/err" | cat >"$dir/piped" ||
+  fail "eval --plot /dev/stdout into a pipe failed: $(cat "$dir/err")"
+cmp -s "$dir/both" "$dir/piped" || fail "eval --plot /dev/stdout wrote another text into a pipe than into a file"
+expect_error 1 "costroute eval: /dev/fd/9: cannot write: Bad file descriptor" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --plot /dev/fd/9
+# An outcome is not a feature: it is unknown when a request is routed.
+expect_error 1 "costroute eval: --context-fields: \"label_small_ok\" is a label, known only after the models answer; a context field must be known when the request is routed" \
+  "$costroute" eval --cv 4 --data "$dir/routing.jsonl" --context-fields meta.small,label_small_ok
+expect_error 1 "costroute train: --context-fields: \"quality.s\" is the models' quality, known only after the models answer; a context field must be known when the request is routed" \
+  "$costroute" train --data "$dir/routing.jsonl" --out "$dir/x.json" --context-fields quality.s
+expect_error 1 "costroute eval: --context-fields: \"cost_small\" is the --weight-field; a field is a weight or a feature" \
+  "$costroute" eval --cv 4 --data "$dir/routing.jsonl" --context-fields cost_small --weight-field cost_small
+# Sets on two quality scales are not measured as one.
+sed 's/"meta":{/"meta":{"quality_scale":"correct (1\/0)",/' "$dir/routing.jsonl" >"$dir/scale01.jsonl"
+sed 's/"meta":{/"meta":{"quality_scale":"judge 1-10",/' "$dir/routing.jsonl" | sed 's/"e\([0-9]*\)"/"j\1"/; s/"h\([0-9]*\)"/"k\1"/' >"$dir/scale10.jsonl"
+expect_error 1 "costroute eval: $dir/scale10.jsonl:1: meta.quality_scale is \"judge 1-10\", but $dir/scale01.jsonl:1 has \"correct (1/0)\": scores on two scales cannot be measured as one (evaluate each set apart, or give the other set as --extra-data)" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/scale01.jsonl,$dir/scale10.jsonl"
+"$costroute" eval --model "$dir/m.json" --data "$dir/scale01.jsonl" >/dev/null 2>"$dir/err" ||
+  fail "eval on one scale failed: $(cat "$dir/err")"
+# A label means the same on any scale; the scores do not.
+"$costroute" train --data "$dir/scale01.jsonl,$dir/scale10.jsonl" --out "$dir/x.json" >/dev/null 2>"$dir/err" ||
+  fail "train on the labels of two scales failed: $(cat "$dir/err")"
+expect_error 1 "costroute train: $dir/scale10.jsonl:1: meta.quality_scale is \"judge 1-10\", but $dir/scale01.jsonl:1 has \"correct (1/0)\": scores on two scales cannot be measured as one (evaluate each set apart, or give the other set as --extra-data)" \
+  "$costroute" train --data "$dir/scale01.jsonl,$dir/scale10.jsonl" --out "$dir/x.json" --learn cheap-quality
+# A small model dearer than the strong one somewhere is worth a warning.
+sed '3s/"cost_small":0.1/"cost_small":2/' "$dir/routing.jsonl" >"$dir/dearer.jsonl"
+"$costroute" eval --model "$dir/m.json" --data "$dir/dearer.jsonl" >/dev/null 2>"$dir/err" || fail "eval with a dearer small model failed"
+[ "$(cat "$dir/err")" = "costroute eval: warning: in 1 of 40 records (the first at $dir/dearer.jsonl:3) cost_small is above cost_large: the small model costs more there, so sending it those prompts costs more, not less" ] ||
+  fail "eval with a dearer small model: stderr [$(cat "$dir/err")]"
 "$costroute" eval --cv 4 --data "$dir/routing.jsonl" --max-features 50 >"$dir/eval_cv" 2>"$dir/err" ||
   fail "eval --cv exited $?: $(cat "$dir/err")"
 grep -q "^router" "$dir/eval_cv" || fail "eval --cv printed no table: $(cat "$dir/eval_cv")"

@@ -1,11 +1,15 @@
 #include "costroute/io.h"
 #include "costroute/signals.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <regex>
 #include <string>
 
 #include "catch.h"
+#include "io/file_util.h"
 #include "test_util.h"
 
 namespace {
@@ -401,4 +405,36 @@ TEST_CASE("every signal a context feature may name has a value") {
   CHECK(costroute::signal_feature(signals, "signal.bogus").empty());
   CHECK(costroute::check_context_field("user_tier").ok());
   CHECK(costroute::check_context_field("meta.subset").ok());
+}
+
+TEST_CASE("a descriptor's name is written through the descriptor, and no other path is taken for one") {
+  CHECK(costroute::internal::descriptor_named("/dev/stdout") == 1);
+  CHECK(costroute::internal::descriptor_named("/dev/stderr") == 2);
+  CHECK(costroute::internal::descriptor_named("/dev/fd/7") == 7);
+  CHECK(costroute::internal::descriptor_named("/proc/self/fd/12") == 12);
+  for (const char* other : {"/dev/stdin2", "/dev/fd/", "/dev/fd/1x", "/dev/fd/-1", "/dev/fd/1234567890", "/dev/null",
+                            "/proc/1/fd/1", "dev/stdout", "/tmp/dev/fd/3", "out.svg"}) {
+    INFO(other);
+    CHECK(costroute::internal::descriptor_named(other) == -1);
+  }
+  // A file opened for writing gets the text at its offset, after what was
+  // written before; the file is the same one, not replaced.
+  const TempDir dir("descriptor");
+  const std::string path = dir.file("out.txt");
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, "table\n", 6) == 6);
+  const std::string name = "/dev/fd/" + std::to_string(fd);
+  CHECK(costroute::internal::check_writable(name).ok());
+  CHECK(costroute::internal::write_file(name, "picture\n").ok());
+  ::close(fd);
+  CHECK(costroute::internal::read_file(path).value() == "table\npicture\n");
+  // A closed descriptor, or one open only for reading, cannot be written.
+  CHECK(costroute::internal::write_file(name, "x").message() == name + ": cannot write: Bad file descriptor");
+  const int reading = ::open(path.c_str(), O_RDONLY);
+  REQUIRE(reading >= 0);
+  const std::string read_only = "/dev/fd/" + std::to_string(reading);
+  CHECK(costroute::internal::check_writable(read_only).message() == read_only + ": cannot write: Bad file descriptor");
+  ::close(reading);
+  CHECK(costroute::internal::read_file(path).value() == "table\npicture\n");
 }

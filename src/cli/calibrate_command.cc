@@ -7,6 +7,7 @@
 // beat the random mixture in at least 95% of the bootstrap's resamples,
 // calibrate says so, claims no savings and refuses to write the config
 // (--force overrides).
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <utility>
@@ -24,6 +25,10 @@
 
 namespace costroute::cli {
 namespace {
+
+// A percentage printed with one decimal: a difference of two ways of
+// summing the same costs, within rounding of 0, as 0 rather than "-0.0".
+double shown(double percent) { return std::fabs(percent) < 0.05 ? 0.0 : percent; }
 
 // How `model` was trained, as far as its file says: its vectorizer and
 // context fields, and the C, class weights, target and win head's C factor
@@ -114,7 +119,11 @@ absl::Status calibrate_command(const Args& args) {
     COSTROUTE_ASSIGN_OR_RETURN(config_text, internal::read_file(*config_path));
     namespace fs = std::filesystem;
     const std::string out_path = *flags.get("out");
-    const std::string out_dir = fs::path(out_path).parent_path().string();
+    // Paths in the written config are relative to its directory; a config
+    // written to a stream (/dev/stdout) lands where the shell sends it,
+    // most likely the working directory.
+    const std::string out_dir =
+        internal::descriptor_named(out_path) >= 0 ? "." : fs::path(out_path).parent_path().string();
     edits = {.threshold = 0.5,
              .policy_name = flags.get("policy").value_or(""),
              .from_dir = fs::path(*config_path).parent_path().string(),
@@ -264,12 +273,12 @@ absl::Status calibrate_command(const Args& args) {
           "NO SAVINGS ATTRIBUTABLE TO THE ROUTER: it costs %.1f%% less than always-strong here, but a random "
           "%.1f%% of prompts sent to the strong model reaches the same quality for %.1f%% less, and the "
           "difference is within chance\n",
-          100 * c.savings, 100 * c.random_strong_share, 100 * (c.savings - c.advantage_over_random));
+          100 * c.savings, 100 * c.random_strong_share, shown(100 * (c.savings - c.advantage_over_random)));
     }
     std::printf(
         "better than random at the same quality in %.1f%% of %d bootstrap resamples "
         "(cost advantage %.1f to %.1f points of the always-strong cost)\n",
-        100 * c.better_than_random_share, c.resamples, 100 * c.advantage_ci.low, 100 * c.advantage_ci.high);
+        100 * c.better_than_random_share, c.resamples, shown(100 * c.advantage_ci.low), shown(100 * c.advantage_ci.high));
     if (flags.has("config") && (c.reliable || flags.has("force"))) {
       std::printf("config: %s%s\n", written.c_str(),
                   c.reliable ? "" : " (written because of --force, although the router is not reliably better than random)");

@@ -114,7 +114,7 @@ absl::StatusOr<double> Flags::number(std::string_view name, double fallback) con
     return absl::InvalidArgumentError(absl::StrCat(
         "--", to_absl(name), ": expected a number, got \"", *value, "\""));
   }
-  return d;
+  return d + 0.0;  // -0 as 0: no output shows "-0"
 }
 
 absl::StatusOr<std::pair<int, int>> Flags::pair(std::string_view name,

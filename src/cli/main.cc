@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "costroute/internal/status_macros.h"
 #include "costroute/version.h"
+#include "io/json_util.h"
 
 namespace {
 
@@ -127,12 +128,16 @@ int main(int argc, char** argv) {
     if (!status.ok()) {
       // One line, whatever the input put into the message (a key with a
       // line break, a NUL, thousands of problems).
-      std::fprintf(stderr, "costroute %s: %s\n", argv[1],
-                   costroute::cli::one_line(costroute::internal::to_std(status.message()), kMaxMessageBytes).c_str());
+      // Well-formed UTF-8 too: a flag's value is echoed as given.
+      std::string message = costroute::cli::one_line(costroute::internal::to_std(status.message()), kMaxMessageBytes);
+      costroute::internal::replace_invalid_utf8(message);
+      std::fprintf(stderr, "costroute %s: %s\n", argv[1], message.c_str());
       return 1;
     }
     return output_written(argv[1]);
   }
-  std::fprintf(stderr, "costroute: unknown command \"%s\"\n\n%s", argv[1], usage().c_str());
+  std::string unknown = costroute::cli::one_line(argv[1], 80);
+  costroute::internal::replace_invalid_utf8(unknown);
+  std::fprintf(stderr, "costroute: unknown command \"%s\" (costroute --help lists the commands)\n", unknown.c_str());
   return 2;
 }

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
@@ -135,6 +136,20 @@ absl::StatusOr<ReadOptions> read_options(std::string_view command, const Flags& 
     }
     *into = c;
   }
+  // An outcome as a feature would score every record by its own result:
+  // perfect in evaluation, and missing when a request is routed.
+  for (const std::string& field : r.context_fields) {
+    const bool label = field == "label_small_ok" || field == "label" || field == r.label_field.value_or("");
+    if (label || field == "quality" || absl::StartsWith(field, "quality.")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--context-fields: \"", field, "\" is ", label ? "a label" : "the models' quality",
+          ", known only after the models answer; a context field must be known when the request is routed"));
+    }
+    if (field == r.weight_field.value_or("")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--context-fields: \"", field, "\" is the --weight-field; a field is a weight or a feature"));
+    }
+  }
   return r;
 }
 
@@ -146,6 +161,9 @@ struct ReadTally {
   bool cost_small_filled = false, cost_large_filled = false;  // by --cost-small, --cost-large
   size_t label_disagrees = 0;  // records whose label is not quality[small] >= quality[large]
   std::string first_disagreement;
+  std::string scale, scale_at;  // the first meta.quality_scale, and its "FILE:LINE"
+  size_t small_dearer = 0;  // records whose small model costs more than the strong one
+  std::string first_small_dearer;
 };
 
 // The checks of read_labelled() that need every record (its comment in
@@ -183,6 +201,12 @@ absl::Status check_outcomes(const std::vector<LabelledRecord>& records, const Re
         "quality: the strong model's mean quality is %g: the allowed drop is a share of it, which needs a mean "
         "above 0 (shift the scores so that they are positive)",
         quality_large / static_cast<double>(records.size())));
+  }
+  if (tally.small_dearer > 0) {
+    std::fprintf(stderr,
+                 "%s: warning: in %zu of %zu records (the first at %s) cost_small is above cost_large: the small "
+                 "model costs more there, so sending it those prompts costs more, not less\n",
+                 options.command.c_str(), tally.small_dearer, records.size(), tally.first_small_dearer.c_str());
   }
   if (tally.label_disagrees > 0) {
     std::fprintf(stderr,
@@ -241,6 +265,23 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
         if (small == large) {
           return in.error(absl::StrCat("meta.small and meta.large both name ", one_line(small, 40),
                                        ": routing needs two models"));
+        }
+        // Scores on two scales (0/1 correctness, a judge's 1-10) would be
+        // averaged as one, where they are measured or learned (a label of
+        // 0 or 1 means the same on any scale); --extra-data maps each set
+        // onto the data's.
+        const bool scores_used = options.need_outcomes || options.need_quality;
+        if (scores_used && !options.extra_data && in.has_field("meta.quality_scale")) {
+          COSTROUTE_ASSIGN_OR_RETURN(std::string_view scale, in.string_field("meta.quality_scale"));
+          if (tally.scale_at.empty()) {
+            tally.scale = std::string(scale);
+            tally.scale_at = absl::StrCat(path, ":", in.line_number());
+          } else if (scale != tally.scale) {
+            return in.error(absl::StrCat("meta.quality_scale is \"", one_line(scale, 60), "\", but ",
+                                         tally.scale_at, " has \"", one_line(tally.scale, 60), "\"",
+                                         ": scores on two scales cannot be measured as one (evaluate each set "
+                                         "apart, or give the other set as --extra-data)"));
+          }
         }
         COSTROUTE_ASSIGN_OR_RETURN(auto quality, quality_map(in));
         bool found_small = false, found_large = false;
@@ -301,6 +342,9 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
             return in.error(absl::StrCat("missing field \"", field, "\" (or pass ", flag, ")"));
           }
         }
+      }
+      if (options.need_outcomes && r.cost_small > r.cost_large && tally.small_dearer++ == 0) {
+        tally.first_small_dearer = absl::StrCat(path, ":", in.line_number());
       }
       COSTROUTE_ASSIGN_OR_RETURN(r.context, context_values(in, r.query, options.context_fields));
       records.push_back(std::move(r));

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -55,7 +56,32 @@ absl::Status write_all(int fd, std::string_view text, const std::string& path) {
   return absl::OkStatus();
 }
 
+// OK if descriptor `fd` is open for writing.
+absl::Status check_descriptor(int fd, const std::string& path) {
+  const int mode = ::fcntl(fd, F_GETFL);
+  if (mode < 0) return os_error(absl::StatusCode::kUnavailable, path, "cannot write", errno);
+  if ((mode & O_ACCMODE) == O_RDONLY) return os_error(absl::StatusCode::kUnavailable, path, "cannot write", EBADF);
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+int descriptor_named(std::string_view path) {
+  if (path == "/dev/stdout") return STDOUT_FILENO;
+  if (path == "/dev/stderr") return STDERR_FILENO;
+  for (std::string_view prefix : {std::string_view("/dev/fd/"), std::string_view("/proc/self/fd/")}) {
+    if (path.substr(0, prefix.size()) != prefix) continue;
+    std::string_view digits = path.substr(prefix.size());
+    if (digits.empty() || digits.size() > 9) return -1;
+    int fd = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return -1;
+      fd = fd * 10 + (c - '0');
+    }
+    return fd;
+  }
+  return -1;
+}
 
 absl::StatusOr<std::string> read_file(const std::string& path) {
   absl::StatusOr<int> fd = open_for_reading(path);
@@ -98,6 +124,7 @@ bool same_file(const std::string& a, const std::string& b) {
 
 absl::Status check_writable(const std::string& path) {
   if (path == "-") return dash_is_no_output();
+  if (const int fd = descriptor_named(path); fd >= 0) return check_descriptor(fd, path);
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return os_error(absl::StatusCode::kInvalidArgument, path, "cannot write", EISDIR);
@@ -113,6 +140,14 @@ absl::Status check_writable(const std::string& path) {
 absl::Status write_file(const std::string& path, std::string_view text) {
   namespace fs = std::filesystem;
   if (path == "-") return dash_is_no_output();
+  if (const int fd = descriptor_named(path); fd >= 0) {
+    COSTROUTE_RETURN_IF_ERROR(check_descriptor(fd, path));
+    // After what the command has printed: the two may share the descriptor.
+    if (std::fflush(stdout) != 0 || std::fflush(stderr) != 0) {
+      return os_error(absl::StatusCode::kUnavailable, "standard output", "cannot write", errno);
+    }
+    return write_all(fd, text, path);
+  }
   std::error_code ec;
   // Through symbolic links to the file they name, which may not exist yet.
   fs::path target = path;
