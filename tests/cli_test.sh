@@ -890,11 +890,11 @@ expect_error 1 "costroute eval: $dir/mixed.jsonl:2: no \"quality\" map, while $d
   "$costroute" eval --model "$dir/four.json" --data "$dir/mixed.jsonl"
 for q in aa bb cc dd; do outcome $q 0 1 1 1; done >"$dir/samecost.jsonl"
 for command in "eval --model $dir/four.json" "calibrate --model $dir/four.json" "eval --cv 2"; do
-  expect_error 1 "costroute ${command%% *}: costs: the small model costs 4 in all, the strong one 4: with the small model no cheaper there is nothing to save (check cost_small and cost_large)" \
+  expect_error 1 "costroute ${command%% *}: $dir/samecost.jsonl: costs: the small model costs 4 in all, the strong one 4: with the small model no cheaper there is nothing to save (check cost_small and cost_large)" \
     "$costroute" $command --data "$dir/samecost.jsonl"
 done
 for q in aa bb cc dd; do outcome $q -1 0 0.1 1; done >"$dir/negative.jsonl"
-expect_error 1 "costroute eval: quality: the strong model's mean quality is 0: the allowed drop is a share of it, which needs a mean above 0 (shift the scores so that they are positive)" \
+expect_error 1 "costroute eval: $dir/negative.jsonl: quality: the strong model's mean quality is 0: the allowed drop is a share of it, which needs a mean above 0 (shift the scores so that they are positive)" \
   "$costroute" eval --model "$dir/four.json" --data "$dir/negative.jsonl"
 expect_error 1 "costroute eval: --cost-large: every record has its cost_large, so the flag would change nothing (it fills in missing costs)" \
   "$costroute" eval --model "$dir/four.json" --data "$dir/exact.jsonl" --cost-large 2

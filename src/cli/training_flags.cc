@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "costroute/internal/status_macros.h"
 #include "costroute/io.h"
@@ -168,8 +169,8 @@ struct ReadTally {
 
 // The checks of read_labelled() that need every record (its comment in
 // training_flags.h lists them).
-absl::Status check_outcomes(const std::vector<LabelledRecord>& records, const ReadOptions& options,
-                            const ReadTally& tally) {
+absl::Status check_outcomes(const std::vector<LabelledRecord>& records, const std::vector<std::string>& paths,
+                            const ReadOptions& options, const ReadTally& tally) {
   if (!tally.first_with_quality.empty() && !tally.first_without_quality.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         tally.first_without_quality, ": no \"quality\" map, while ", tally.first_with_quality,
@@ -190,17 +191,19 @@ absl::Status check_outcomes(const std::vector<LabelledRecord>& records, const Re
     quality_small += r.quality_small;
     quality_large += r.quality_large;
   }
+  // Problems of the files together, named as --data lists them.
+  const std::string files = absl::StrJoin(paths, ",");
   if (!(cost_small < cost_large)) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "costs: the small model costs %g in all, the strong one %g: with the small model no cheaper there is "
+        "%s: costs: the small model costs %g in all, the strong one %g: with the small model no cheaper there is "
         "nothing to save (check cost_small and cost_large)",
-        cost_small, cost_large));
+        files, cost_small, cost_large));
   }
   if (quality_large > quality_small && !(quality_large > 0.0)) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "quality: the strong model's mean quality is %g: the allowed drop is a share of it, which needs a mean "
-        "above 0 (shift the scores so that they are positive)",
-        quality_large / static_cast<double>(records.size())));
+        "%s: quality: the strong model's mean quality is %g: the allowed drop is a share of it, which needs a "
+        "mean above 0 (shift the scores so that they are positive)",
+        files, quality_large / static_cast<double>(records.size())));
   }
   if (tally.small_dearer > 0) {
     std::fprintf(stderr,
@@ -369,7 +372,7 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
       warn_context_field_unseen(options.command, options.context_fields[f]);
     }
   }
-  if (options.need_outcomes) COSTROUTE_RETURN_IF_ERROR(check_outcomes(records, options, tally));
+  if (options.need_outcomes) COSTROUTE_RETURN_IF_ERROR(check_outcomes(records, paths, options, tally));
   return records;
 }
 
