@@ -47,7 +47,8 @@ absl::Status train_command(const Args& args) {
   }
   if (flags.has("tune")) {
     COSTROUTE_ASSIGN_OR_RETURN(double max_drop, max_quality_drop(flags));
-    COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 5, 2, 1000));
+    // As eval's and calibrate's --cv; check_folds() bounds it by the prompts.
+    COSTROUTE_ASSIGN_OR_RETURN(int64_t folds, flags.integer("cv", 5, 2, 1000000));
     COSTROUTE_RETURN_IF_ERROR(check_folds(folds, records, flags.has("cv")));
     COSTROUTE_ASSIGN_OR_RETURN(TuneObjective objective, tune_objective(flags));
     const TuneOptions tune_options{.max_quality_drop = max_drop, .folds = static_cast<int>(folds),
