@@ -164,6 +164,13 @@ absl::StatusOr<bool> JsonlReader::next() {
       s.line.reserve(s.line.size() + simdjson::SIMDJSON_PADDING);
       error = s.parser.parse(s.line.data(), s.line.size(), false).get(s.record);
     }
+    if (error != simdjson::SUCCESS && internal::without_bom(s.line).size() != s.line.size()) {
+      // Past the first line, a byte order mark is where a second file was
+      // appended to the first.
+      return s.located(absl::StatusCode::kInvalidArgument,
+                       "column 1: a byte order mark (U+FEFF) starts the line; only a file's first line may have one "
+                       "(were two files joined?)");
+    }
     if (error != simdjson::SUCCESS) {
       // A repair leaves the syntax as it was, so the place is found in
       // the line as read, the reason in the repaired line's parse.
