@@ -702,6 +702,9 @@ expect_error 1 "costroute score: $dir/two.jsonl:1: column 15: not valid JSON: mo
   "$costroute" score --model "$dir/m.json" --data "$dir/two.jsonl"
 printf '\xef\xbb\xbf{"query":"with a byte order mark"}\n' >"$dir/bom.jsonl"
 "$costroute" score --model "$dir/m.json" --data "$dir/bom.jsonl" | grep -q p_small_ok || fail "a byte order mark is refused"
+printf '{\n  "query": "spread over lines"\n}\n' >"$dir/pretty.jsonl"
+expect_error 1 "costroute score: $dir/pretty.jsonl:1: column 1: a JSON document spread over lines (a model or config file?); JSON Lines needs one record per line" \
+  "$costroute" score --model "$dir/m.json" --data "$dir/pretty.jsonl"
 cat "$dir/bom.jsonl" "$dir/bom.jsonl" >"$dir/bom2.jsonl"
 expect_error 1 "costroute score: $dir/bom2.jsonl:2: column 1: a byte order mark (U+FEFF) starts the line; only a file's first line may have one (were two files joined?)" \
   "$costroute" score --model "$dir/m.json" --data "$dir/bom2.jsonl"

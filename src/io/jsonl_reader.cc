@@ -171,6 +171,11 @@ absl::StatusOr<bool> JsonlReader::next() {
                        "column 1: a byte order mark (U+FEFF) starts the line; only a file's first line may have one "
                        "(were two files joined?)");
     }
+    if (error != simdjson::SUCCESS && (s.line == "{" || s.line == "[" || s.line == "{\r" || s.line == "[\r")) {
+      return s.located(absl::StatusCode::kInvalidArgument,
+                       "column 1: a JSON document spread over lines (a model or config file?); JSON Lines needs one "
+                       "record per line");
+    }
     if (error != simdjson::SUCCESS) {
       // A repair leaves the syntax as it was, so the place is found in
       // the line as read, the reason in the repaired line's parse.
