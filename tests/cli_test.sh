@@ -257,6 +257,22 @@ grep -q "^router" "$dir/both" && grep -q "</svg>" "$dir/both" ||
 cmp -s "$dir/both" "$dir/piped" || fail "eval --plot /dev/stdout wrote another text into a pipe than into a file"
 expect_error 1 "costroute eval: /dev/fd/9: cannot write: Bad file descriptor" \
   "$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --plot /dev/fd/9
+# A link to standard output into a pipe is written through it too; the
+# regular file standard output goes to is refused before any work, since
+# replacing it would lose the table and writing into it would mix the two.
+ln -s /dev/stdout "$dir/to_stdout.svg"
+"$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --plot "$dir/to_stdout.svg" 2>"$dir/err" | cat >"$dir/linked" ||
+  fail "eval --plot LINK-TO-STDOUT into a pipe failed: $(cat "$dir/err")"
+cmp -s "$dir/both" "$dir/linked" || fail "eval --plot LINK-TO-STDOUT wrote another text than --plot /dev/stdout"
+echo keep >"$dir/same_out.txt"
+"$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --plot "$dir/same_out.txt" >>"$dir/same_out.txt" 2>"$dir/err" &&
+  fail "eval --plot FILE >>FILE was not refused"
+[ "$(cat "$dir/err")" = "costroute eval: $dir/same_out.txt: cannot write: it is the file standard output goes to; name it once (as /dev/stdout for both in one file)" ] ||
+  fail "eval --plot FILE >>FILE: stderr [$(cat "$dir/err")]"
+[ "$(cat "$dir/same_out.txt")" = keep ] || fail "eval --plot FILE >>FILE changed the file"
+expect_error 1 "costroute eval: /dev/stdin: cannot write: open only for reading" \
+  "$costroute" eval --model "$dir/m.json" --data "$dir/routing.jsonl" --plot /dev/stdin <"$dir/same_out.txt"
+[ "$(cat "$dir/same_out.txt")" = keep ] || fail "eval --plot /dev/stdin <FILE changed the file"
 # An outcome is not a feature: it is unknown when a request is routed.
 expect_error 1 "costroute eval: --context-fields: \"label_small_ok\" is a label, known only after the models answer; a context field must be known when the request is routed" \
   "$costroute" eval --cv 4 --data "$dir/routing.jsonl" --context-fields meta.small,label_small_ok
@@ -702,11 +718,11 @@ expect_error 1 "costroute score: $dir/two.jsonl:1: column 15: not valid JSON: mo
   "$costroute" score --model "$dir/m.json" --data "$dir/two.jsonl"
 printf '\xef\xbb\xbf{"query":"with a byte order mark"}\n' >"$dir/bom.jsonl"
 "$costroute" score --model "$dir/m.json" --data "$dir/bom.jsonl" | grep -q p_small_ok || fail "a byte order mark is refused"
-printf '{\n  "query": "spread over lines"\n}\n' >"$dir/pretty.jsonl"
+printf '{ \n  "query": "spread over lines"\n}\n' >"$dir/pretty.jsonl"
 expect_error 1 "costroute score: $dir/pretty.jsonl:1: column 1: a JSON document spread over lines (a model or config file?); JSON Lines needs one record per line" \
   "$costroute" score --model "$dir/m.json" --data "$dir/pretty.jsonl"
 cat "$dir/bom.jsonl" "$dir/bom.jsonl" >"$dir/bom2.jsonl"
-expect_error 1 "costroute score: $dir/bom2.jsonl:2: column 1: a byte order mark (U+FEFF) starts the line; only a file's first line may have one (were two files joined?)" \
+expect_error 1 "costroute score: $dir/bom2.jsonl:2: column 1: a byte order mark (U+FEFF) where a record should start; only the file's first bytes may be one (were two files joined?)" \
   "$costroute" score --model "$dir/m.json" --data "$dir/bom2.jsonl"
 printf '%s\n' '{"query":"lone \x surrogate"}' >"$dir/bad_escape.jsonl"
 expect_error 1 "costroute score: $dir/bad_escape.jsonl:1: column 17: not valid JSON: a string with a bad escape (such as \\x, or a lone surrogate \\ud800 outside JSONL data) or an unescaped control character" \

@@ -63,7 +63,11 @@ inline constexpr std::string_view kModelFormat = "costroute.model/1";
 [[nodiscard]] std::string model_to_json(const Model& model);
 
 // Writes a model file: to a temporary file beside `path`, then renamed over
-// it, so a reader never sees half a model. Errors: InvalidArgument for
+// it, so a reader never sees half a model. /dev/stdout, /dev/fd/N and the
+// like are written through this process's descriptor, after flushing C's
+// stdout and stderr (not std::cout: flush it first if it is not synced
+// with stdio); the regular file standard output or error goes to is
+// refused. Errors: InvalidArgument for
 // "-" or a directory, or for a model larger than load_model() reads (256
 // MiB of JSON: millions of features), Unavailable with the OS error when
 // the file cannot be written.

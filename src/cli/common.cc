@@ -1,4 +1,6 @@
 // Helpers shared by the subcommands.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -38,7 +40,11 @@ absl::Status check_output(const Flags& flags, std::string_view output,
     if (*written == "-") break;  // check_writable's error: "-" is no file to write
     COSTROUTE_ASSIGN_OR_RETURN(const std::vector<std::string> paths, flags.list(input));
     for (const std::string& path : paths) {
-      if (internal::same_file(*written, path)) {
+      // Only a file can be overwritten: a terminal or socket that is both
+      // standard input and output (--data -) is not.
+      struct stat st {};
+      const bool file = ::stat(written->c_str(), &st) == 0 && S_ISREG(st.st_mode);
+      if (file && internal::same_file(*written, path)) {
         return absl::InvalidArgumentError(absl::StrCat("--", internal::to_absl(output), " ", *written,
                                                        " is also the --", internal::to_absl(input),
                                                        " file; not overwriting it"));

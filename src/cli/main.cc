@@ -129,15 +129,17 @@ int main(int argc, char** argv) {
       // One line, whatever the input put into the message (a key with a
       // line break, a NUL, thousands of problems).
       // Well-formed UTF-8 too: a flag's value is echoed as given.
-      std::string message = costroute::cli::one_line(costroute::internal::to_std(status.message()), kMaxMessageBytes);
+      std::string message(costroute::internal::to_std(status.message()));
       costroute::internal::replace_invalid_utf8(message);
+      message = costroute::cli::one_line(message, kMaxMessageBytes);
       std::fprintf(stderr, "costroute %s: %s\n", argv[1], message.c_str());
       return 1;
     }
     return output_written(argv[1]);
   }
-  std::string unknown = costroute::cli::one_line(argv[1], 80);
+  std::string unknown = argv[1];
   costroute::internal::replace_invalid_utf8(unknown);
+  unknown = costroute::cli::one_line(unknown, 80);
   std::fprintf(stderr, "costroute: unknown command \"%s\" (costroute --help lists the commands)\n", unknown.c_str());
   return 2;
 }

@@ -60,19 +60,52 @@ absl::Status write_all(int fd, std::string_view text, const std::string& path) {
 absl::Status check_descriptor(int fd, const std::string& path) {
   const int mode = ::fcntl(fd, F_GETFL);
   if (mode < 0) return os_error(absl::StatusCode::kUnavailable, path, "cannot write", errno);
-  if ((mode & O_ACCMODE) == O_RDONLY) return os_error(absl::StatusCode::kUnavailable, path, "cannot write", EBADF);
+  if ((mode & O_ACCMODE) == O_RDONLY) {
+    return absl::UnavailableError(absl::StrCat(path, ": cannot write: open only for reading"));
+  }
   return absl::OkStatus();
+}
+
+// The descriptor write_file() writes `path` through: descriptor_named(),
+// or standard output or error where `path` leads to the pipe, terminal or
+// device it is (a link to /dev/stdout); -1 for a path to replace. A
+// regular file that standard output or error already writes to is
+// refused: replacing it would lose what they write, writing into it would
+// mix the two.
+absl::StatusOr<int> output_descriptor(const std::string& path) {
+  if (const int fd = descriptor_named(path); fd >= 0) {
+    COSTROUTE_RETURN_IF_ERROR(check_descriptor(fd, path));
+    return fd;
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  for (const int fd : {STDOUT_FILENO, STDERR_FILENO}) {
+    struct stat open {};
+    if (::fstat(fd, &open) != 0 || open.st_dev != st.st_dev || open.st_ino != st.st_ino) continue;
+    if (S_ISREG(st.st_mode)) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": cannot write: it is the file standard ",
+                                                     fd == STDOUT_FILENO ? "output" : "error",
+                                                     " goes to; name it once (as /dev/",
+                                                     fd == STDOUT_FILENO ? "stdout" : "stderr",
+                                                     " for both in one file)"));
+    }
+    COSTROUTE_RETURN_IF_ERROR(check_descriptor(fd, path));
+    return fd;
+  }
+  return -1;
 }
 
 }  // namespace
 
 int descriptor_named(std::string_view path) {
+  if (path == "/dev/stdin") return STDIN_FILENO;
   if (path == "/dev/stdout") return STDOUT_FILENO;
   if (path == "/dev/stderr") return STDERR_FILENO;
   for (std::string_view prefix : {std::string_view("/dev/fd/"), std::string_view("/proc/self/fd/")}) {
     if (path.substr(0, prefix.size()) != prefix) continue;
     std::string_view digits = path.substr(prefix.size());
-    if (digits.empty() || digits.size() > 9) return -1;
+    // As the kernel names them: no leading zero (no /dev/fd/01).
+    if (digits.empty() || digits.size() > 9 || (digits.size() > 1 && digits[0] == '0')) return -1;
     int fd = 0;
     for (char c : digits) {
       if (c < '0' || c > '9') return -1;
@@ -124,7 +157,8 @@ bool same_file(const std::string& a, const std::string& b) {
 
 absl::Status check_writable(const std::string& path) {
   if (path == "-") return dash_is_no_output();
-  if (const int fd = descriptor_named(path); fd >= 0) return check_descriptor(fd, path);
+  COSTROUTE_ASSIGN_OR_RETURN(const int fd, output_descriptor(path));
+  if (fd >= 0) return absl::OkStatus();
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return os_error(absl::StatusCode::kInvalidArgument, path, "cannot write", EISDIR);
@@ -140,13 +174,13 @@ absl::Status check_writable(const std::string& path) {
 absl::Status write_file(const std::string& path, std::string_view text) {
   namespace fs = std::filesystem;
   if (path == "-") return dash_is_no_output();
-  if (const int fd = descriptor_named(path); fd >= 0) {
-    COSTROUTE_RETURN_IF_ERROR(check_descriptor(fd, path));
+  COSTROUTE_ASSIGN_OR_RETURN(const int standard, output_descriptor(path));
+  if (standard >= 0) {
     // After what the command has printed: the two may share the descriptor.
     if (std::fflush(stdout) != 0 || std::fflush(stderr) != 0) {
       return os_error(absl::StatusCode::kUnavailable, "standard output", "cannot write", errno);
     }
-    return write_all(fd, text, path);
+    return write_all(standard, text, path);
   }
   std::error_code ec;
   // Through symbolic links to the file they name, which may not exist yet.

@@ -39,20 +39,22 @@ inline constexpr size_t kMaxFileBytes = size_t{256} << 20;
 // standard input (so a file redirected to it is that file).
 [[nodiscard]] bool same_file(const std::string& a, const std::string& b);
 
-// The descriptor of this process that `path` names (/dev/stdout 1,
-// /dev/stderr 2, /dev/fd/N and /proc/self/fd/N N), or -1 for any other
-// path. Such a name is written through the descriptor, at its offset, as
-// the shell redirected it: opening it again would start at the file's
-// first byte, and following its link would replace the file the shell
-// writes into.
+// The descriptor of this process that `path` names (/dev/stdin 0,
+// /dev/stdout 1, /dev/stderr 2, /dev/fd/N and /proc/self/fd/N N), or -1
+// for any other path. Such a name is written through the descriptor, at
+// its offset, as the shell redirected it: opening it again would start at
+// the file's first byte, and following its link would replace the file
+// the shell writes into.
 [[nodiscard]] int descriptor_named(std::string_view path);
 
 // Replaces the file at `path` with `text`. A regular file (or a new one) is
 // written beside it and renamed over it, keeping its permissions, so that a
 // reader never sees half a file and a failed write leaves the old one; a
 // symbolic link is followed, and a device or pipe is written to in place.
-// A descriptor's name (descriptor_named) is written through the
-// descriptor, after what standard output and standard error hold.
+// A descriptor's name (descriptor_named), or a path to the pipe, terminal
+// or device standard output or error is, is written through that
+// descriptor, after flushing stdout and stderr; a path to the regular file
+// standard output or error writes to is refused (check_writable() too).
 // Unavailable with the OS error on failure.
 [[nodiscard]] absl::Status write_file(const std::string& path, std::string_view text);
 

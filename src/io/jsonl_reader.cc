@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "costroute/internal/status_macros.h"
 #include "costroute/io.h"
@@ -165,13 +166,14 @@ absl::StatusOr<bool> JsonlReader::next() {
       error = s.parser.parse(s.line.data(), s.line.size(), false).get(s.record);
     }
     if (error != simdjson::SUCCESS && internal::without_bom(s.line).size() != s.line.size()) {
-      // Past the first line, a byte order mark is where a second file was
-      // appended to the first.
+      // Past the file's first bytes, a byte order mark is most often where
+      // a second file was appended to the first.
       return s.located(absl::StatusCode::kInvalidArgument,
-                       "column 1: a byte order mark (U+FEFF) starts the line; only a file's first line may have one "
-                       "(were two files joined?)");
+                       "column 1: a byte order mark (U+FEFF) where a record should start; only the file's first "
+                       "bytes may be one (were two files joined?)");
     }
-    if (error != simdjson::SUCCESS && (s.line == "{" || s.line == "[" || s.line == "{\r" || s.line == "[\r")) {
+    if (const absl::string_view opening = absl::StripAsciiWhitespace(s.line);
+        error != simdjson::SUCCESS && (opening == "{" || opening == "[")) {
       return s.located(absl::StatusCode::kInvalidArgument,
                        "column 1: a JSON document spread over lines (a model or config file?); JSON Lines needs one "
                        "record per line");
