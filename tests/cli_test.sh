@@ -292,6 +292,11 @@ expect_error 1 "costroute eval: $dir/scale10.jsonl:1: meta.quality_scale is \"ju
   fail "train on the labels of two scales failed: $(cat "$dir/err")"
 expect_error 1 "costroute train: $dir/scale10.jsonl:1: meta.quality_scale is \"judge 1-10\", but $dir/scale01.jsonl:1 has \"correct (1/0)\": scores on two scales cannot be measured as one (evaluate each set apart, or give the other set as --extra-data)" \
   "$costroute" train --data "$dir/scale01.jsonl,$dir/scale10.jsonl" --out "$dir/x.json" --learn cheap-quality
+# An extra set is mapped onto the data's scale as a whole: one scale per file.
+sed 's/"e\([0-9]*\)"/"x\1"/; s/"h\([0-9]*\)"/"y\1"/; s/country/nation/; s/theorem/lemma/' "$dir/scale10.jsonl" >"$dir/scale10b.jsonl"
+cat "$dir/scale01.jsonl" "$dir/scale10b.jsonl" >"$dir/two_scales.jsonl"
+expect_error 1 "costroute train: $dir/two_scales.jsonl:41: meta.quality_scale is \"judge 1-10\", but $dir/two_scales.jsonl:1 has \"correct (1/0)\": scores on two scales cannot be measured as one (evaluate each set apart, or give the other set as --extra-data)" \
+  "$costroute" train --data "$dir/scale10.jsonl" --extra-data "$dir/two_scales.jsonl" --out "$dir/x.json" --learn cheap-quality
 # A small model dearer than the strong one somewhere is worth a warning.
 sed '3s/"cost_small":0.1/"cost_small":2/' "$dir/routing.jsonl" >"$dir/dearer.jsonl"
 "$costroute" eval --model "$dir/m.json" --data "$dir/dearer.jsonl" >/dev/null 2>"$dir/err" || fail "eval with a dearer small model failed"

@@ -129,6 +129,7 @@ absl::StatusOr<ReadOptions> read_options(std::string_view command, const Flags& 
   r.weight_field = flags.get("weight-field");
   r.need_outcomes = need_outcomes;
   r.need_quality = training.target != TrainTarget::kLabel;
+  r.one_scale = r.need_outcomes || r.need_quality;
   for (auto [flag, into] : {std::pair{"cost-small", &r.cost_small}, std::pair{"cost-large", &r.cost_large}}) {
     if (!flags.has(flag)) continue;
     COSTROUTE_ASSIGN_OR_RETURN(double c, flags.number(flag, 0.0));
@@ -272,16 +273,15 @@ absl::StatusOr<std::vector<LabelledRecord>> read_labelled(const std::vector<std:
         // Scores on two scales (0/1 correctness, a judge's 1-10) would be
         // averaged as one, where they are measured or learned (a label of
         // 0 or 1 means the same on any scale); --extra-data maps each set
-        // onto the data's.
-        const bool scores_used = options.need_outcomes || options.need_quality;
-        if (scores_used && !options.extra_data && in.has_field("meta.quality_scale")) {
-          COSTROUTE_ASSIGN_OR_RETURN(std::string_view scale, in.string_field("meta.quality_scale"));
+        // onto the data's, so each extra file is read, and checked, alone.
+        if (options.one_scale && in.has_field("meta.quality_scale")) {
+          COSTROUTE_ASSIGN_OR_RETURN(const std::string scale, in.json_field("meta.quality_scale"));
           if (tally.scale_at.empty()) {
-            tally.scale = std::string(scale);
+            tally.scale = scale;
             tally.scale_at = absl::StrCat(path, ":", in.line_number());
           } else if (scale != tally.scale) {
-            return in.error(absl::StrCat("meta.quality_scale is \"", one_line(scale, 60), "\", but ",
-                                         tally.scale_at, " has \"", one_line(tally.scale, 60), "\"",
+            return in.error(absl::StrCat("meta.quality_scale is ", one_line(scale, 60), ", but ", tally.scale_at,
+                                         " has ", one_line(tally.scale, 60),
                                          ": scores on two scales cannot be measured as one (evaluate each set "
                                          "apart, or give the other set as --extra-data)"));
           }

@@ -73,6 +73,7 @@ struct ReadOptions {
   std::optional<std::string> weight_field;  // per-record weight
   bool need_outcomes = false;               // qualities and costs are required
   bool need_quality = false;                // a "quality" map is required (to learn from the scores)
+  bool one_scale = false;                   // every record's meta.quality_scale the same (scores are used)
   std::optional<double> cost_small;         // when records have no cost_small
   std::optional<double> cost_large;         // when records have no cost_large
   std::vector<std::string> context_fields;  // dotted paths of categorical fields
