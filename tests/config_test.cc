@@ -1,7 +1,11 @@
+#include <cmath>
+#include <filesystem>
+#include <memory>
 #include <string>
 
 #include "catch.h"
 #include "costroute/io.h"
+#include "test_util.h"
 
 namespace {
 
@@ -233,4 +237,70 @@ TEST_CASE("edit_config keeps a relative classifier path pointing at the same fil
   auto edited = costroute::edit_config(json, {.from_dir = "/a/b", .to_dir = "/a/c/d"});
   REQUIRE(edited.ok());
   CHECK(edited->find("\"model\": \"../../b/m.json\"") != std::string::npos);
+}
+
+TEST_CASE("targets take their tiers as digits and a capability once, and a policy name is not empty") {
+  const std::string message = error_of(config_with(kModels, R"([
+    {"type": "fixed", "route_to": "tier:+1"},
+    {"type": "fixed", "route_to": "tier: 1"},
+    {"type": "fixed", "route_to": "capable:text,text"},
+    {"type": "fixed", "route_to": "capable:text@+0"},
+    {"type": "fixed", "name": "", "route_to": "cheapest"}])"));
+  CHECK(message.find("policies[0].route_to: \"tier:+1\": expected tier:N with N in [0, 1]") != std::string::npos);
+  CHECK(message.find("policies[1].route_to: \"tier: 1\": expected tier:N with N in [0, 1]") != std::string::npos);
+  CHECK(message.find("policies[2].route_to: \"capable:text,text\": capability \"text\" given twice") !=
+        std::string::npos);
+  CHECK(message.find("policies[3].route_to: \"capable:text@+0\": expected capable:CAP[,CAP]@TIER") !=
+        std::string::npos);
+  CHECK(message.find("policies[4].name: empty") != std::string::npos);
+  CHECK(costroute::parse_router(config_with(kModels, R"([{"type": "fixed", "route_to": "tier:01"}])")).ok());
+}
+
+TEST_CASE("a price of -0 is 0, so that no cost prints as -0") {
+  const std::string models = R"([
+    {"name": "free", "tier": 0, "usd_per_mtok_in": -0.0, "usd_per_mtok_out": -0.0},
+    {"name": "big", "tier": 1, "usd_per_mtok_in": 10, "usd_per_mtok_out": 30}])";
+  auto router = costroute::parse_router(config_with(models, R"([{"type": "fixed", "route_to": "cheapest"}])"));
+  REQUIRE(router.ok());
+  const costroute::ModelInfo& free = (*router)->catalog().models().front();
+  CHECK_FALSE(std::signbit(free.usd_per_mtok_in));
+  CHECK_FALSE(std::signbit(free.usd_per_mtok_out));
+}
+
+TEST_CASE("the classifier section is checked with a model given too, and a file name must not hold a NUL") {
+  const std::string fixed = R"([{"type": "fixed", "route_to": "cheapest"}])";
+  auto model = costroute::load_model(COSTROUTE_SOURCE_DIR "/models/default.model.json");
+  REQUIRE(model.ok());
+  const auto given = std::make_shared<const costroute::Model>(*std::move(model));
+  auto with_model = [&](const std::string& classifier) {
+    auto router = costroute::parse_router(config_with(kModels, fixed, classifier), "c.json", ".", given);
+    return router.ok() ? std::string("ok") : std::string(router.status().message());
+  };
+  CHECK(with_model(R"(, "classifier": {"model": 5})") ==
+        "c.json: classifier.model: expected a string, got number");
+  CHECK(with_model(R"(, "classifier": {"model": "m.json", "extra": 1})").find("classifier.extra: unknown field") !=
+        std::string::npos);
+  // The file is not read: the given model replaces it.
+  CHECK(with_model(R"(, "classifier": {"model": "missing.json"})") == "ok");
+  CHECK(error_of(config_with(kModels, fixed, R"(, "classifier": {"model": "default.model.json\u0000x"})")) ==
+        "c.json: classifier.model: a file name with a NUL byte");
+}
+
+TEST_CASE("a linked config reads its classifier beside the file it links to") {
+  const costroute::testing::TempDir dir("linked_config");
+  std::filesystem::create_directories(dir.file("release"));
+  std::filesystem::create_directories(dir.file("etc"));
+  std::filesystem::copy_file(COSTROUTE_SOURCE_DIR "/models/default.model.json", dir.file("release/m.json"));
+  costroute::testing::write_file(
+      dir.file("release/c.json"),
+      config_with(kModels, R"([{"type": "fixed", "route_to": "cheapest"}])", R"(, "classifier": {"model": "m.json"})"));
+  std::filesystem::create_symlink("../release/c.json", dir.file("etc/c.json"));
+  CHECK(costroute::config_directory(dir.file("etc/c.json")) ==
+        std::filesystem::canonical(dir.file("release")).string());
+  CHECK(costroute::config_directory(dir.file("release/c.json")) == dir.file("release"));
+  CHECK(costroute::config_directory("c.json") == ".");
+  auto router = costroute::load_router(dir.file("etc/c.json"));
+  INFO((router.ok() ? "" : std::string(router.status().message())));
+  REQUIRE(router.ok());
+  CHECK((*router)->model() != nullptr);
 }

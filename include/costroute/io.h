@@ -80,7 +80,8 @@ inline constexpr std::string_view kConfigFormat = "costroute.config/1";
 // Builds a Router from a config file: the model catalog, the policy tree
 // and options (docs/config.md). The classifier file the config names
 // ("classifier": {"model": "m.json"}) is read relative to the config's
-// directory, unless `model` is given, which is used instead. Every problem
+// directory (config_directory()), unless `model` is given, which is used
+// instead; the classifier section is still checked. Every problem
 // is reported at once, each with its JSON path, in one InvalidArgument:
 //   "c.json: models[0].tier: missing; options.utc_offset_minutes:
 //    expected a whole number in [-1440, 1440]"
@@ -89,6 +90,12 @@ inline constexpr std::string_view kConfigFormat = "costroute.config/1";
 // NotFound if the file cannot be opened.
 [[nodiscard]] absl::StatusOr<std::shared_ptr<const Router>> load_router(
     const std::string& config_path, std::shared_ptr<const Model> model = nullptr);
+
+// The directory a config file's relative paths are resolved from: the one
+// it is in, or, for a symbolic link, the one the file it links to is in
+// (so that a linked deployment config finds the model beside it); "." for
+// a bare file name.
+[[nodiscard]] std::string config_directory(const std::string& config_path);
 
 // As load_router, from JSON text; `source` names it in messages and
 // `base_dir` resolves the classifier's path.

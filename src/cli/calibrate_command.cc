@@ -9,7 +9,6 @@
 // (--force overrides).
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -117,16 +116,15 @@ absl::Status calibrate_command(const Args& args) {
   ConfigEdits edits;
   if (auto config_path = flags.get("config")) {
     COSTROUTE_ASSIGN_OR_RETURN(config_text, internal::read_file(*config_path));
-    namespace fs = std::filesystem;
     const std::string out_path = *flags.get("out");
-    // Paths in the written config are relative to its directory; a config
-    // written to a stream (/dev/stdout) lands where the shell sends it,
-    // most likely the working directory.
-    const std::string out_dir =
-        internal::descriptor_named(out_path) >= 0 ? "." : fs::path(out_path).parent_path().string();
+    // Paths in the written config are relative to its directory: through
+    // a link, the linked file's (write_file replaces that); for a stream
+    // (/dev/stdout), where the shell sends it, most likely the working
+    // directory.
+    const std::string out_dir = internal::descriptor_named(out_path) >= 0 ? "." : config_directory(out_path);
     edits = {.threshold = 0.5,
              .policy_name = flags.get("policy").value_or(""),
-             .from_dir = fs::path(*config_path).parent_path().string(),
+             .from_dir = config_directory(*config_path),
              .to_dir = out_dir.empty() ? "." : out_dir,
              .model_path = flags.get("model").value_or("")};
     absl::StatusOr<std::string> tried = edit_config(config_text, edits);

@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -104,6 +105,7 @@ class ConfigReader {
       error(path, absl::StrCat("expected a number in [", lo, ", ", hi, "]"));
       return false;
     }
+    out += 0.0;  // -0 as 0: no cost or reason prints "-0"
     return true;
   }
   // A whole number; 4096.0 is one too, as JSON writers may print it.
@@ -208,6 +210,14 @@ std::vector<ModelInfo> read_models(ConfigReader& r, element value) {
   return models;
 }
 
+// A tier in a target: digits only, as whole numbers are on the command
+// line (no sign, no spaces); false if not, or beyond int.
+bool parse_tier(std::string_view text, int& tier) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), tier);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
 // Builds the policy tree; needs the catalog to check targets.
 class PolicyReader {
  public:
@@ -225,7 +235,7 @@ class PolicyReader {
     };
     if (auto n = rest("tier:")) {
       int tier;
-      if (!absl::SimpleAtoi(*n, &tier) || tier < 0 || tier > catalog_.max_tier()) {
+      if (!parse_tier(*n, tier) || tier > catalog_.max_tier()) {
         r_.error(path, absl::StrCat("\"", text, "\": expected tier:N with N in [0, ",
                                     catalog_.max_tier(), "], the catalog's tiers"));
         return std::nullopt;
@@ -243,7 +253,7 @@ class PolicyReader {
       int min_tier = 0;
       std::string names = *caps;
       if (const size_t at = names.find('@'); at != std::string::npos) {
-        if (!absl::SimpleAtoi(names.substr(at + 1), &min_tier) || min_tier < 0) {
+        if (!parse_tier(std::string_view(names).substr(at + 1), min_tier)) {
           r_.error(path, absl::StrCat("\"", text, "\": expected capable:CAP[,CAP]@TIER"));
           return std::nullopt;
         }
@@ -255,6 +265,10 @@ class PolicyReader {
         const uint32_t bit = capability_from_name(name);
         if (bit == 0) {
           r_.error(path, absl::StrCat("\"", text, "\": unknown capability \"", to_absl(name), "\""));
+          return std::nullopt;
+        }
+        if ((needs & bit) != 0) {
+          r_.error(path, absl::StrCat("\"", text, "\": capability \"", to_absl(name), "\" given twice"));
           return std::nullopt;
         }
         needs |= bit;
@@ -377,8 +391,9 @@ class PolicyReader {
     }
     if (!r_.get_string(field, ConfigReader::join(path, "type"), type)) return nullptr;
     std::string name = type;
-    if (o.at_key("name").get(field) == simdjson::SUCCESS) {
-      r_.get_name(field, ConfigReader::join(path, "name"), name);
+    if (o.at_key("name").get(field) == simdjson::SUCCESS &&
+        r_.get_name(field, ConfigReader::join(path, "name"), name) && name.empty()) {
+      r_.error(ConfigReader::join(path, "name"), "empty");  // decisions name the policy
     }
     auto need = [&](std::string_view key) -> std::optional<element> {
       element e;
@@ -690,7 +705,8 @@ absl::StatusOr<std::shared_ptr<const Router>> parse_router(std::string_view json
     if (!list.empty()) root_policy = std::make_unique<FirstOf>("policies", std::move(list));
   }
 
-  if (!model && top.at_key("classifier").get(v) == simdjson::SUCCESS) {
+  // Checked with a `model` too, which only replaces the file's model.
+  if (top.at_key("classifier").get(v) == simdjson::SUCCESS) {
     simdjson::dom::object c;
     if (r.object(v, "classifier", {"model"}, c)) {
       element file;
@@ -699,7 +715,9 @@ absl::StatusOr<std::shared_ptr<const Router>> parse_router(std::string_view json
         r.error("classifier.model", "missing");
       } else if (r.get_string(file, "classifier.model", path) && path.empty()) {
         r.error("classifier.model", "an empty file name");
-      } else if (!path.empty()) {
+      } else if (path.find('\0') != std::string::npos) {
+        r.error("classifier.model", "a file name with a NUL byte");  // the OS would read a shorter name
+      } else if (!path.empty() && !model) {
         const std::filesystem::path full = std::filesystem::path(base_dir) / path;
         absl::StatusOr<Model> loaded = load_model(full.string());
         if (loaded.ok()) {
@@ -724,8 +742,19 @@ absl::StatusOr<std::shared_ptr<const Router>> load_router(const std::string& pat
                                                           std::shared_ptr<const Model> model) {
   absl::StatusOr<std::string> text = internal::read_file(path);
   if (!text.ok()) return text.status();
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  return parse_router(*text, path, dir.empty() ? "." : dir, std::move(model));
+  return parse_router(*text, path, config_directory(path), std::move(model));
+}
+
+std::string config_directory(const std::string& config_path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  fs::path file = config_path;
+  if (fs::is_symlink(fs::symlink_status(file, error))) {
+    fs::path real = fs::canonical(file, error);
+    if (!error) file = std::move(real);  // else as given: reading it reports the broken link
+  }
+  const std::string dir = file.parent_path().string();
+  return dir.empty() ? "." : dir;
 }
 
 }  // namespace costroute
