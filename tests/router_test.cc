@@ -433,6 +433,11 @@ TEST_CASE("Router::create refuses what route() could not run, and route() distru
           "and shorter?", {.remaining_budget_usd = 0.0, .session_model = "nope", .explain = true});
       CHECK(w.model->name == "l");
       CHECK(w.reason.view() == "router:no_policy_decided");
+      // The wrapper's own entry says it abstained, as every policy asked has one.
+      REQUIRE(w.trace.size() >= 2);
+      const costroute::TraceStep& wrapper_said = w.trace[w.trace.size() - 2];
+      CHECK(wrapper_said.policy != "careless");
+      CHECK(wrapper_said.outcome.rfind("abstained: its policy abstained", 0) == 0);
     }
     // In a chain, the next child is asked.
     std::vector<costroute::PolicyPtr> chain_of_two;

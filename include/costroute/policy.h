@@ -699,10 +699,14 @@ class StickySession final : public Policy {
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
     const bool decided_inside = ask(*inner_, request, verdict, trace);
     if (!request.signals.is_follow_up || request.context.session_model.empty()) {
-      return decided_inside && kept("not a follow-up in a session", trace);
+      return decided_inside ? kept("not a follow-up in a session", trace)
+                            : abstained("its policy abstained, and this is not a follow-up in a session", trace);
     }
     const ModelIndex current = request.catalog.find(request.context.session_model);
-    if (current == kNoModel) return decided_inside && kept("the session's model is not in the catalog", trace);
+    if (current == kNoModel) {
+      return decided_inside ? kept("the session's model is not in the catalog", trace)
+                            : abstained("its policy abstained, and the session's model is not in the catalog", trace);
+    }
     if (decided_inside && request.catalog[verdict.model].tier > request.catalog[current].tier) {
       verdict.reason.append(";").append(name()).append(":upgraded");
       return decided(request, verdict, trace);
@@ -729,7 +733,7 @@ class ShiftTier final : public Policy {
       : Policy(std::move(name)), when_(std::move(when)), by_(by), inner_(std::move(inner)) {}
 
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
-    if (!ask(*inner_, request, verdict, trace)) return false;
+    if (!ask(*inner_, request, verdict, trace)) return abstained("its policy abstained: no tier to shift", trace);
     if (!when_.matches(request)) return kept("condition not met", trace);
     const Catalog& c = request.catalog;
     const int from = c[verdict.model].tier;
@@ -768,7 +772,9 @@ class WithinBudget final : public Policy {
       : Policy(std::move(name)), inner_(std::move(inner)) {}
 
   bool decide(const Request& request, Verdict& verdict, Trace* trace) const override {
-    if (!ask(*inner_, request, verdict, trace)) return false;
+    if (!ask(*inner_, request, verdict, trace)) {
+      return abstained("its policy abstained: no decision to hold to the budget", trace);
+    }
     const std::optional<double>& budget = request.context.remaining_budget_usd;
     if (!budget || std::isnan(*budget)) return kept("no budget", trace);
     // Priced as the router will serve it: a model that cannot take the
