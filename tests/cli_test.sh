@@ -847,6 +847,19 @@ printf '{"query":"red \\u001b[31m text"}\n' | "$costroute" route --config "$dir/
 sed 's/"tier": 1,/"tier": 7,/' "$dir/tiers.config.json" >"$dir/gapped.config.json"
 echo '{"query":"hi"}' | "$costroute" route --config "$dir/gapped.config.json" --format table | grep -qx '1 request (tier 0: 1, tier 7: 0)' ||
   fail "route --format table summary with tiers 0 and 7: $(echo '{"query":"hi"}' | "$costroute" route --config "$dir/gapped.config.json" --format table | tail -n 3)"
+# Always-strongest is priced as it would be served: an image goes to the
+# vision model there too, so sending it there saves nothing, and loses nothing.
+cat >"$dir/vision.config.json" <<'EOF'
+{"format": "costroute.config/1",
+ "models": [{"name": "small", "tier": 0, "usd_per_mtok_in": 1, "usd_per_mtok_out": 1},
+            {"name": "big", "tier": 1, "usd_per_mtok_in": 10, "usd_per_mtok_out": 10},
+            {"name": "eyes", "tier": 1, "usd_per_mtok_in": 100, "usd_per_mtok_out": 100, "capabilities": ["text", "vision"]}],
+ "policies": [{"type": "fixed", "route_to": "strongest"}]}
+EOF
+echo '{"query":"hi","images":1}' | "$costroute" route --config "$dir/vision.config.json" --format table >"$dir/vision_table" 2>"$dir/err" ||
+  fail "route --format table with an image failed: $(cat "$dir/err")"
+grep -q "always big (or the nearest model that can take the request): 0.0% saved$" "$dir/vision_table" ||
+  fail "route --format table priced always-strongest by a model that cannot take an image: $(tail -n 2 "$dir/vision_table")"
 "$costroute" route --config "$dir/tiers.config.json" --format table </dev/null | tail -n 1 | grep -qx '0 requests' ||
   fail "route --format table without requests does not say so"
 

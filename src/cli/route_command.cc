@@ -39,7 +39,9 @@ absl::Status route_command(const Args& args) {
   COSTROUTE_ASSIGN_OR_RETURN(JsonlReader in, JsonlReader::open(data_path));
   const bool table = format == "table";
   const bool explain = flags.has("explain");
-  const ModelInfo& strongest = router->catalog()[router->catalog().strongest()];
+  const Catalog& catalog = router->catalog();
+  const ModelInfo& strongest = catalog[catalog.strongest()];
+  bool baseline_moved = false;  // some request always-strongest would send elsewhere
 
   Output out;
   OwnedContext owned;
@@ -62,7 +64,13 @@ absl::Status route_command(const Args& args) {
     const int64_t out_tokens =
         owned.context.expected_output_tokens.value_or(router->options().default_output_tokens);
     total += d.estimated_cost_usd;
-    baseline += strongest.cost_usd(d.signals.tokens, out_tokens);
+    // Always-strongest is priced as it would be served too: by the nearest
+    // model that can take the request (vision for an image) when the
+    // strongest cannot.
+    const ModelIndex near = catalog.capable_near(catalog.strongest(), d.signals.needs, d.signals.tokens);
+    const ModelInfo& baseline_model = near == kNoModel ? strongest : catalog[near];
+    baseline_moved = baseline_moved || &baseline_model != &strongest;
+    baseline += baseline_model.cost_usd(d.signals.tokens, out_tokens);
     ++per_tier[static_cast<size_t>(d.tier)];
     ++n;
     scored = scored || !std::isnan(d.p_small_ok);
@@ -115,7 +123,6 @@ absl::Status route_command(const Args& args) {
   }
   if (table && n > 0) {
     // The catalog's tiers only (tiers 0, 5 and 9 are three, not ten).
-    const Catalog& catalog = router->catalog();
     std::string tiers;
     for (size_t t = 0; t < per_tier.size(); ++t) {
       if (catalog[catalog.first_of_tier(static_cast<int>(t))].tier != static_cast<int>(t)) continue;
@@ -124,7 +131,9 @@ absl::Status route_command(const Args& args) {
     out.buffer() += absl::StrFormat(
         "\n%d %s (%s)\nestimated cost: $%.6f routed vs $%.6f always %s: %.1f%% saved\n"
         "(estimates from token counts and list prices; they say nothing of answer quality)\n",
-        n, n == 1 ? "request" : "requests", tiers, total, baseline, strongest.name, baseline > 0 ? 100.0 * (1.0 - total / baseline) : 0.0);
+        n, n == 1 ? "request" : "requests", tiers, total, baseline,
+        baseline_moved ? absl::StrCat(strongest.name, " (or the nearest model that can take the request)") : strongest.name,
+        baseline > 0 ? 100.0 * (1.0 - total / baseline) : 0.0);
   } else if (table) {
     out.buffer() += "\n0 requests\n";
   }
