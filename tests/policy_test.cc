@@ -194,6 +194,19 @@ TEST_CASE("the classifier sends p >= threshold to the cheap model and abstains b
   h.p_small_ok = 0.2;
   CHECK(h.decide(both) == "big");
   CHECK(h.reason() == "classifier:p=0.20<0.75");
+  // A score just below a threshold of more digits rounds to the same two
+  // decimals: both are then written in full, so the reason never reads
+  // "p=0.83<0.83".
+  const costroute::ClassifierThreshold calibrated("classifier", 0.8279254921, Target::cheapest(), Target::strongest());
+  h.p_small_ok = 0.8265;
+  CHECK(h.decide(calibrated) == "big");
+  CHECK(h.reason() == "classifier:p=0.8265<0.8279254921");
+  h.p_small_ok = 0.8301;
+  CHECK(h.decide(calibrated) == "small");
+  CHECK(h.reason() == "classifier:p=0.83>=0.83");
+  h.p_small_ok = 0.8201;
+  CHECK(h.decide(calibrated) == "big");
+  CHECK(h.reason() == "classifier:p=0.82<0.83");
 }
 
 TEST_CASE("a request is scored once, when the first policy asks, and never if none does") {

@@ -177,6 +177,12 @@ class Reason {
                                       std::chars_format::scientific, 2);
     return append(std::string_view(digits, static_cast<size_t>(result.ptr - digits)));
   }
+  // Appends `value` in the fewest digits that read back as it ("0.8279254921").
+  Reason& append_exact(double value) {
+    char digits[32];
+    const auto result = std::to_chars(digits, digits + sizeof(digits), value);
+    return append(std::string_view(digits, static_cast<size_t>(result.ptr - digits)));
+  }
   Reason& append(int64_t value) {
     char digits[24];
     char* const end = digits + sizeof(digits);
@@ -536,7 +542,15 @@ class ClassifierThreshold final : public Policy {
     if (m == kNoModel) return abstained("target has no model", trace);
     verdict.model = m;
     verdict.reason.clear();
-    verdict.reason.append(name()).append(":p=").append(p).append((small_ok ? above_ : below_).view());
+    verdict.reason.append(name()).append(":p=");
+    // A score just below a threshold of more digits (one calibrate wrote)
+    // may round to the same two decimals: "p=0.83<0.83" would contradict
+    // itself, so both are written in full.
+    if (!small_ok && std::nearbyint(p * 100.0) == std::nearbyint(threshold_ * 100.0)) {
+      verdict.reason.append_exact(p).append("<").append_exact(threshold_);
+    } else {
+      verdict.reason.append(p).append((small_ok ? above_ : below_).view());
+    }
     return decided(request, verdict, trace);
   }
 
