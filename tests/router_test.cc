@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "catch.h"
 #include "costroute/io.h"
 #include "test_util.h"
@@ -210,6 +211,13 @@ TEST_CASE("a request longer than every context window goes to the longest one, f
   CHECK(d.model->context_window == 128000);  // the longest window of a text model
   CHECK(d.model->name == kStrong);
   CHECK(d.reason.view().find("filter:no_capable_model") != std::string_view::npos);
+  // The trace names the window, not a capability the strong model has.
+  const auto explained = default_router()->route(long_query, {.explain = true});
+  REQUIRE(!explained.trace.empty());
+  CHECK(explained.trace.back().policy == "router");
+  CHECK(explained.trace.back().outcome.find(absl::StrCat("the query (", d.signals.tokens,
+                                                         " tokens) is longer than every window")) != std::string::npos);
+  CHECK(explained.trace.back().outcome.find("no model has") == std::string::npos);
 }
 
 TEST_CASE("the classifier decides when no rule does, and the tier table after it") {

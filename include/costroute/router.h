@@ -193,6 +193,7 @@ class Router {
 
     // Never send a request to a model that cannot take it.
     ModelIndex chosen = catalog_.capable_near(verdict.model, d.signals.needs, d.signals.tokens);
+    bool window_too_short = false;  // kLongContext in unmet_needs for the window, not a capability
     if (chosen == kNoModel) {
       // No model can: flag what is missing, and serve what the catalog can.
       // Capabilities no model has are dropped from the needs; the request
@@ -208,7 +209,10 @@ class Router {
       if (d.unmet_needs != 0) chosen = catalog_.capable_near(verdict.model, servable, d.signals.tokens);
       if (chosen == kNoModel) {
         const ModelIndex widest = catalog_.widest_with(servable);
-        if (widest != kNoModel) d.unmet_needs |= kLongContext;
+        if (widest != kNoModel) {
+          window_too_short = (d.unmet_needs & kLongContext) == 0;
+          d.unmet_needs |= kLongContext;
+        }
         chosen = widest != kNoModel ? widest : verdict.model;
       }
       verdict.reason.append(";filter:no_capable_model");
@@ -216,8 +220,12 @@ class Router {
       verdict.reason.append(";filter:capability_or_context");
     }
     if (context.explain && (chosen != decided_model || d.unmet_needs != 0)) {
-      const std::string unmet =
-          d.unmet_needs != 0 ? absl::StrCat("no model has ", capability_names(d.unmet_needs)) : "";
+      const uint32_t missing = window_too_short ? d.unmet_needs & ~kLongContext : d.unmet_needs;
+      std::string unmet = missing != 0 ? absl::StrCat("no model has ", capability_names(missing)) : "";
+      if (window_too_short) {
+        absl::StrAppend(&unmet, unmet.empty() ? "" : ", and ", "the query (", d.signals.tokens,
+                        " tokens) is longer than every window");
+      }
       std::string step;
       if (chosen == decided_model) {
         step = absl::StrCat("filter: ", unmet, "; ", catalog_[chosen].name, " serves the rest");
