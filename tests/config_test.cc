@@ -19,6 +19,13 @@ const std::string kModels = R"([
   {"name": "small", "tier": 0, "usd_per_mtok_in": 0.2, "usd_per_mtok_out": 0.6, "capabilities": ["text"]},
   {"name": "big", "tier": 1, "usd_per_mtok_in": 10, "usd_per_mtok_out": 30, "capabilities": ["text", "vision"]}])";
 
+// The default model, for configs whose policies need a classifier's score.
+std::shared_ptr<const costroute::Model> default_model() {
+  static const auto model = std::make_shared<const costroute::Model>(
+      costroute::load_model(COSTROUTE_SOURCE_DIR "/models/default.model.json").value());
+  return model;
+}
+
 std::string error_of(const std::string& json) {
   auto router = costroute::parse_router(json, "c.json");
   REQUIRE(!router.ok());
@@ -43,12 +50,13 @@ TEST_CASE("a config with every policy type loads") {
         {"type": "tier_table", "rows": [{"max_complexity": 0.3, "max_tokens": 100, "route_to": "tier:0"},
                                         {"route_to": "strongest"}]},
         {"type": "fixed", "route_to": "requested"}]}}}}])";
-  auto router = costroute::parse_router(config_with(kModels, policies));
+  auto router = costroute::parse_router(config_with(kModels, policies), "config", ".", default_model());
   REQUIRE(router.ok());
   CHECK((*router)->catalog().size() == 2);
+  // The classifier, with a cheap and a strong target, decides every request.
   const auto d = (*router)->route("hello world, this is a plain request");
-  CHECK(d.model->name == "small");
-  CHECK(d.policy == "blend");
+  CHECK(d.policy == "classifier");
+  CHECK(d.model->name == (d.p_small_ok >= 0.7 ? "small" : "big"));
 }
 
 TEST_CASE("config problems stay readable: names without control characters, long keys cut, at most 20 problems") {
@@ -203,7 +211,7 @@ TEST_CASE("edit_config replaces a classifier's threshold and keeps the config lo
   CHECK(edited->find("\"threshold\": 0.5") != std::string::npos);
   CHECK(edited->find("\"threshold\": 0.8125") != std::string::npos);
   CHECK(edited->find("\"threshold\": 0.6") == std::string::npos);
-  CHECK(costroute::parse_router(*edited).ok());
+  CHECK(costroute::parse_router(*edited, "config", ".", default_model()).ok());
   auto first = costroute::edit_config(json, {.threshold = 0.25});
   REQUIRE(first.ok());
   CHECK(first->find("\"threshold\": 0.25") != std::string::npos);
@@ -303,4 +311,21 @@ TEST_CASE("a linked config reads its classifier beside the file it links to") {
   INFO((router.ok() ? "" : std::string(router.status().message())));
   REQUIRE(router.ok());
   CHECK((*router)->model() != nullptr);
+}
+
+TEST_CASE("a policy that needs the classifier's score needs a classifier, and a blend needs a weight") {
+  const std::string classifier = R"([{"type": "classifier", "threshold": 0.5, "cheap": "cheapest"},
+                                     {"type": "fixed", "route_to": "strongest"}])";
+  CHECK(error_of(config_with(kModels, classifier)) ==
+        "c.json: policies[0]: needs the classifier's score, but the config has no \"classifier\" (and no model was "
+        "given to load it with)");
+  const std::string blend = R"([{"type": "blend", "weights": {"complexity": 0.5, "p_large": 0.5}, "thresholds": [0.5],
+                                 "route_to": ["cheapest", "strongest"]}])";
+  CHECK(error_of(config_with(kModels, blend)) ==
+        "c.json: policies[0].weights.p_large: needs the classifier's score, but the config has no \"classifier\" "
+        "(and no model was given to load it with)");
+  CHECK(costroute::parse_router(config_with(kModels, classifier), "c.json", ".", default_model()).ok());
+  CHECK(error_of(config_with(kModels, R"([{"type": "blend", "weights": {}, "thresholds": [0.5],
+                                          "route_to": ["cheapest", "strongest"]}])")) ==
+        "c.json: policies[0].weights: empty: the score would be 0 for every request");
 }

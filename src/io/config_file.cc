@@ -424,6 +424,7 @@ class PolicyReader {
       return children.empty() ? nullptr : std::make_unique<FirstOf>(name, std::move(children));
     }
     if (type == "classifier") {
+      if (scored_by_.empty()) scored_by_ = path;
       r_.object(v, path, {"type", "name", "threshold", "cheap", "strong"}, o);
       auto threshold = need("threshold");
       auto cheap = need("cheap");
@@ -506,9 +507,14 @@ class PolicyReader {
         } else if (r_.get_number(e.value, wp, -100.0, 100.0, x)) {
           w.weight = x;
           weights.push_back(w);
+          if (w.signal == Blend::Signal::kPLarge && scored_by_.empty()) scored_by_ = wp;
         } else {
           ok = false;
         }
+      }
+      if (ok && weights.empty()) {
+        r_.error(ConfigReader::join(path, "weights"), "empty: the score would be 0 for every request");
+        ok = false;
       }
       std::vector<double> thresholds;
       simdjson::dom::array ta;
@@ -600,9 +606,14 @@ class PolicyReader {
     return out;
   }
 
+  // The path of the first policy that needs the classifier's score (a
+  // classifier policy, a blend weight on p_large), or "" if none does.
+  const std::string& scored_by() const { return scored_by_; }
+
  private:
   ConfigReader& r_;
   const Catalog& catalog_;
+  std::string scored_by_;
 };
 
 RouterOptions read_options(ConfigReader& r, element value) {
@@ -697,12 +708,19 @@ absl::StatusOr<std::shared_ptr<const Router>> parse_router(std::string_view json
     }
   }
   PolicyPtr root_policy;
+  std::string scored_by;
   if (top.at_key("policies").get(v) != simdjson::SUCCESS) {
     r.error("policies", "missing");
   } else if (catalog) {
     PolicyReader reader(r, *catalog);
     std::vector<PolicyPtr> list = reader.policies(v, "policies");
     if (!list.empty()) root_policy = std::make_unique<FirstOf>("policies", std::move(list));
+    scored_by = reader.scored_by();
+  }
+  // Without a model, such a policy would abstain on every request.
+  if (!scored_by.empty() && !model && top.at_key("classifier").get(v) != simdjson::SUCCESS) {
+    r.error(scored_by, "needs the classifier's score, but the config has no \"classifier\" (and no model was "
+                       "given to load it with)");
   }
 
   // Checked with a `model` too, which only replaces the file's model.
