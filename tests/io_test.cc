@@ -131,7 +131,10 @@ TEST_CASE("bad model files get one clear error naming the field") {
   CHECK(error_of("[1,2]") == "m.json: expected an object, got array");
   CHECK(error_of("{} x") == "m.json:1:4: not valid JSON: more text after the end of the JSON value");
   // Bytes that are not UTF-8 are the problem, not the text after the value.
-  CHECK(error_of("{\"a\":\"\xff\"} x") == "m.json: not valid JSON: invalid UTF-8");
+  CHECK(error_of("{\"a\":\"\xff\"} x") == "m.json:1:7: not valid JSON: invalid UTF-8");
+  CHECK(error_of("{\n\"a\":\n\"b\xc3\"}") == "m.json:3:3: not valid JSON: invalid UTF-8");
+  CHECK(error_of(std::string(2000, '[') + std::string(2000, ']')) ==
+        "m.json: objects and arrays nested more than 1024 deep, more than this reader takes");
   CHECK(error_of("") == "m.json: empty input, expected JSON");
   std::string no_intercept = model_json();
   no_intercept.replace(no_intercept.find("\"intercept\":-0.5,"), 17, "");

@@ -212,9 +212,22 @@ std::string parse_error_reason(simdjson::error_code error, const SyntaxError& fo
       return "not valid JSON: malformed or out-of-range number";
     case simdjson::CAPACITY:
       return "not valid JSON: document too large";
+    case simdjson::DEPTH_ERROR:
+      return absl::StrCat("objects and arrays nested more than ", simdjson::DEFAULT_MAX_DEPTH,
+                          " deep, more than this reader takes");
     default:
       return absl::StrCat("not valid JSON: ", simdjson::error_message(error));
   }
+}
+
+// The offset of the first byte of `text` that does not belong to
+// well-formed UTF-8, or text.size().
+size_t first_invalid_utf8(std::string_view text) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t at = 0, start = 0; at < text.size(); start = at) {
+    if (decode_utf8(bytes, text.size(), at) == kInvalidUtf8) return start;
+  }
+  return text.size();
 }
 
 }  // namespace
@@ -229,6 +242,10 @@ std::string describe_parse_error(simdjson::error_code error,
                       (found.kind != SyntaxError::Kind::kNone && error != simdjson::UTF8_ERROR &&
                        error != simdjson::CAPACITY);
   const std::string reason = parse_error_reason(error, found);
+  if (!placed && error == simdjson::UTF8_ERROR) {
+    // The first byte that is not UTF-8 is the place.
+    if (const size_t at = first_invalid_utf8(text); at < text.size()) return location(text, at) + reason;
+  }
   return placed ? location(text, found.offset) + reason : reason;
 }
 
