@@ -578,6 +578,13 @@ for i in range(60):
 [ $? = 1 ] || fail "calibrate on noise should refuse to write the config"
 grep -q "NOT reliably better than a random share" "$dir/err" || fail "calibrate on noise: $(cat "$dir/err")"
 grep -q "NO SAVINGS ATTRIBUTABLE TO THE ROUTER" "$dir/cal_noise" || fail "calibrate on noise claims savings: $(cat "$dir/cal_noise")"
+# A handful of prompts: the numbers are printed, with a warning that they mean little.
+head -n 5 "$dir/noise.jsonl" >"$dir/five.jsonl"
+"$costroute" calibrate --model "$dir/m.json" --data "$dir/five.jsonl" --bootstrap 100 >"$dir/cal_five" 2>"$dir/err" ||
+  fail "calibrate on five prompts failed: $(cat "$dir/err")"
+grep -qx "costroute calibrate: warning: only 5 distinct prompts: the intervals and the verdict rest on too few to mean much (a threshold worth deploying needs hundreds)" "$dir/err" ||
+  fail "calibrate on five prompts: stderr [$(cat "$dir/err")]"
+grep -q "NO SAVINGS ATTRIBUTABLE TO THE ROUTER" "$dir/cal_five" || fail "calibrate on five prompts claims savings: $(cat "$dir/cal_five")"
 # A config the copy could not be is reported first, naming it, whatever the data says.
 sed 's/"format"/"colour": 1, "format"/' "$dir/config.json" >"$dir/unknown_field.json"
 expect_error 1 "costroute calibrate: $dir/unknown_field.json: colour: unknown field (expected one of: format, models, classifier, options, policies)" \

@@ -25,6 +25,10 @@
 namespace costroute::cli {
 namespace {
 
+// Fewer distinct prompts than this get a warning that calibrate's
+// numbers mean little.
+constexpr size_t kFewPrompts = 30;
+
 // A percentage printed with one decimal: a difference of two ways of
 // summing the same costs, within rounding of 0, as 0 rather than "-0.0".
 double shown(double percent) { return std::fabs(percent) < 0.05 ? 0.0 : percent; }
@@ -287,6 +291,15 @@ absl::Status calibrate_command(const Args& args) {
         "the router is NOT reliably better than a random share to the strong model (better in only "
         "%.1f%% of resamples; 95%% needed): %s was not written; %s (--force writes it anyway)",
         100 * c.better_than_random_share, *flags.get("out"), advice));
+  }
+  // With a handful of prompts a bootstrap interval can even leave out its
+  // own estimate; the verdict still holds (such data is never reliably
+  // better than random), but the numbers mean little.
+  if (const size_t prompts = distinct_prompts(queries_of(records)); prompts < kFewPrompts) {
+    std::fprintf(stderr,
+                 "costroute calibrate: warning: only %zu distinct prompts: the intervals and the verdict rest on too "
+                 "few to mean much (a threshold worth deploying needs hundreds)\n",
+                 prompts);
   }
   if (!c.reliable) {
     std::fprintf(stderr,
