@@ -36,14 +36,14 @@ absl::Status check_output(const Flags& flags, std::string_view output,
                           std::initializer_list<std::string_view> inputs) {
   const std::optional<std::string> written = flags.get(output);
   if (!written) return absl::OkStatus();
+  // Only a file can be overwritten: a terminal or socket that is both
+  // standard input and output (--data -) is not.
+  struct stat st {};
+  const bool file = ::stat(written->c_str(), &st) == 0 && S_ISREG(st.st_mode);
   for (std::string_view input : inputs) {
     if (*written == "-") break;  // check_writable's error: "-" is no file to write
     COSTROUTE_ASSIGN_OR_RETURN(const std::vector<std::string> paths, flags.list(input));
     for (const std::string& path : paths) {
-      // Only a file can be overwritten: a terminal or socket that is both
-      // standard input and output (--data -) is not.
-      struct stat st {};
-      const bool file = ::stat(written->c_str(), &st) == 0 && S_ISREG(st.st_mode);
       if (file && internal::same_file(*written, path)) {
         return absl::InvalidArgumentError(absl::StrCat("--", internal::to_absl(output), " ", *written,
                                                        " is also the --", internal::to_absl(input),

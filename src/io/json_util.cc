@@ -299,19 +299,20 @@ bool replace_lone_surrogates(std::string& json) {
 }
 
 bool replace_invalid_utf8(std::string& text) {
+  // Well-formed text, the common case, is left without a copy.
+  const size_t first = first_invalid_utf8(text);
+  if (first == text.size()) return false;
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
-  std::string out;
-  bool replaced = false;
-  for (size_t at = 0, start = 0; at < text.size(); start = at) {
+  std::string out(text, 0, first);
+  for (size_t at = first, start = first; at < text.size(); start = at) {
     if (decode_utf8(bytes, text.size(), at) != kInvalidUtf8) {
       out.append(text, start, at - start);
     } else {
       out.append("\xEF\xBF\xBD");  // U+FFFD
-      replaced = true;
     }
   }
-  if (replaced) text.swap(out);
-  return replaced;
+  text.swap(out);
+  return true;
 }
 
 std::string_view without_bom(std::string_view text) {

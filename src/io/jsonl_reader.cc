@@ -165,20 +165,19 @@ absl::StatusOr<bool> JsonlReader::next() {
       s.line.reserve(s.line.size() + simdjson::SIMDJSON_PADDING);
       error = s.parser.parse(s.line.data(), s.line.size(), false).get(s.record);
     }
-    if (error != simdjson::SUCCESS && internal::without_bom(s.line).size() != s.line.size()) {
-      // Past the file's first bytes, a byte order mark is most often where
-      // a second file was appended to the first.
-      return s.located(absl::StatusCode::kInvalidArgument,
-                       "column 1: a byte order mark (U+FEFF) where a record should start; only the file's first "
-                       "bytes may be one (were two files joined?)");
-    }
-    if (const absl::string_view opening = absl::StripAsciiWhitespace(s.line);
-        error != simdjson::SUCCESS && (opening == "{" || opening == "[")) {
-      return s.located(absl::StatusCode::kInvalidArgument,
-                       "column 1: a JSON document spread over lines (a model or config file?); JSON Lines needs one "
-                       "record per line");
-    }
     if (error != simdjson::SUCCESS) {
+      if (internal::without_bom(s.line).size() != s.line.size()) {
+        // Past the file's first bytes, a byte order mark is most often
+        // where a second file was appended to the first.
+        return s.located(absl::StatusCode::kInvalidArgument,
+                         "column 1: a byte order mark (U+FEFF) where a record should start; only the file's first "
+                         "bytes may be one (were two files joined?)");
+      }
+      if (const absl::string_view opening = absl::StripAsciiWhitespace(s.line); opening == "{" || opening == "[") {
+        return s.located(absl::StatusCode::kInvalidArgument,
+                         "column 1: a JSON document spread over lines (a model or config file?); JSON Lines needs "
+                         "one record per line");
+      }
       // A repair leaves the syntax as it was, so the place is found in
       // the line as read, the reason in the repaired line's parse.
       std::string reason = internal::describe_parse_error(error, as_read.empty() ? s.line : as_read);
